@@ -1,0 +1,303 @@
+// Package bot is the Telegram side of smsbot: it receives updates by long
+// polling, answers commands, watches orders and delivers SMS codes.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
+
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// OrderAPI is what the bot needs from SMSOnline; *smsapi.Client implements it.
+type OrderAPI interface {
+	GetOrder(ctx context.Context, cred smsapi.Credentials, orderID string) (smsapi.Order, error)
+	Balance(ctx context.Context, cred smsapi.Credentials) (smsapi.Balance, error)
+}
+
+// Store is what the bot keeps in its database; *store.Store implements it.
+type Store interface {
+	WatchStore
+	OutboxStore
+	SaveAccount(ctx context.Context, a store.Account, now time.Time) (resumed int, err error)
+	Account(ctx context.Context, telegramUserID int64) (store.Account, error)
+	DeleteAccount(ctx context.Context, telegramUserID int64) (existed bool, err error)
+	UpdateOffset(ctx context.Context) (int64, error)
+	SaveUpdateOffset(ctx context.Context, id int64) error
+	AddWatch(ctx context.Context, w store.Watch, maxPerUser int) (created bool, err error)
+	Watch(ctx context.Context, telegramUserID int64, orderID string) (store.Watch, error)
+	Watches(ctx context.Context, telegramUserID int64) ([]store.Watch, error)
+	DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error)
+	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string) (isNew bool, err error)
+}
+
+// Config holds the bot's settings. Zero values of the tuning fields take the
+// defaults noted on each.
+type Config struct {
+	Token        string  // bot token from @BotFather
+	APIURL       string  // Bot API server, e.g. https://api.telegram.org
+	AllowedUsers []int64 // Telegram user ids allowed to use the bot; empty = anyone
+	Logger       *slog.Logger
+
+	PollInterval      time.Duration // between checks of a waiting order; default 3s
+	SMSOnlineMaxRPS   float64       // cap on SMSOnline requests per second; default 20, <0 = no cap
+	TelegramMaxRPS    float64       // messages per second to Telegram, whole bot; default 28
+	ChatInterval      time.Duration // least time between two pushes to one chat; default 1.1s
+	MaxWatchesPerUser int           // active watches per user; default 50
+	WatcherWorkers    int           // SMSOnline checks in flight at once; default 32
+	ExpiryGrace       time.Duration // how long after expiry an order is still checked; default 1m
+
+	LongPollTimeout time.Duration    // how long one getUpdates waits; default 50s
+	HandlerTimeout  time.Duration    // how long one update may take; default 30s
+	ShutdownGrace   time.Duration    // how long running handlers may finish after a stop; default 5s
+	Workers         int              // updates handled at once; default 16
+	Now             func() time.Time // clock; default time.Now
+}
+
+func (c *Config) setDefaults() {
+	if c.APIURL == "" {
+		c.APIURL = "https://api.telegram.org"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.LongPollTimeout <= 0 {
+		c.LongPollTimeout = 50 * time.Second
+	}
+	if c.HandlerTimeout <= 0 {
+		c.HandlerTimeout = 30 * time.Second
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 5 * time.Second
+	}
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 3 * time.Second
+	}
+	if c.SMSOnlineMaxRPS == 0 {
+		c.SMSOnlineMaxRPS = 20
+	}
+	if c.TelegramMaxRPS <= 0 {
+		// Telegram allows about 30 messages a second; keep a margin for
+		// answers and clock jitter.
+		c.TelegramMaxRPS = 28
+	}
+	if c.MaxWatchesPerUser <= 0 {
+		c.MaxWatchesPerUser = 50
+	}
+}
+
+// Bot is a running smsbot: Telegram client, command handlers and their
+// collaborators.
+type Bot struct {
+	cfg     Config
+	log     *slog.Logger
+	tg      *tgbot.Bot
+	api     OrderAPI
+	store   Store
+	allowed map[int64]bool
+	redact  *strings.Replacer
+
+	pace    *rate.Limiter // every message the bot sends spends from this budget
+	watcher *Watcher
+	sender  *Sender
+
+	username   string          // the bot's @username, known after getMe
+	handlerCtx context.Context // outlives the polling context by ShutdownGrace
+}
+
+// ErrUnauthorized means Telegram refused the bot token.
+var ErrUnauthorized = errors.New("telegram refused the bot token (check TELEGRAM_BOT_TOKEN)")
+
+// New builds a bot. It makes no network call; Run does.
+func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("empty bot token")
+	}
+	cfg.setDefaults()
+	b := &Bot{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		api:     api,
+		store:   st,
+		allowed: make(map[int64]bool, len(cfg.AllowedUsers)),
+		// The library puts the token in every URL; an error it returns can carry it.
+		redact: strings.NewReplacer(cfg.Token, "<bot-token>"),
+	}
+	for _, id := range cfg.AllowedUsers {
+		b.allowed[id] = true
+	}
+	// A burst of 1 spaces messages evenly, so no one-second window holds more
+	// than TelegramMaxRPS of them.
+	b.pace = rate.NewLimiter(rate.Limit(cfg.TelegramMaxRPS), 1)
+	offset, err := st.UpdateOffset(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load update offset: %w", err)
+	}
+	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second}
+	tg, err := tgbot.New(cfg.Token,
+		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
+		tgbot.WithSkipGetMe(), // Run calls getMe itself, with retries and a clear error
+		tgbot.WithHTTPClient(cfg.LongPollTimeout, httpClient),
+		tgbot.WithInitialOffset(offset),
+		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+		tgbot.WithWorkers(cfg.Workers),
+		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
+		// only once workers took every update of it, so a stop cannot drop
+		// confirmed but unhandled updates; unconfirmed ones come again after a
+		// restart, which starts from the last handled update.
+		tgbot.WithUpdatesChannelCap(0),
+		// Handlers run inside the workers, so Start returns only when they are done
+		// and at most Workers updates are handled at once.
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithDefaultHandler(b.dispatch),
+		tgbot.WithMiddlewares(b.track),
+		tgbot.WithErrorsHandler(func(err error) {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			b.log.Warn("telegram", "err", b.errText(err))
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create telegram client: %w", err)
+	}
+	b.tg = tg
+	b.sender = NewSender(SenderConfig{
+		ChatInterval: cfg.ChatInterval,
+		Now:          cfg.Now,
+		Logger:       cfg.Logger,
+		Redact:       b.redact.Replace,
+	}, st, tg, b.pace)
+	b.watcher = NewWatcher(WatcherConfig{
+		PollInterval: cfg.PollInterval,
+		MaxRPS:       max(cfg.SMSOnlineMaxRPS, 0),
+		Workers:      cfg.WatcherWorkers,
+		ExpiryGrace:  cfg.ExpiryGrace,
+		Now:          cfg.Now,
+		Logger:       cfg.Logger,
+	}, st, api, b.sender.Wake)
+	return b, nil
+}
+
+// Run connects to Telegram and serves until ctx is cancelled: it answers
+// commands, watches orders and delivers the outbox. On cancel it stops taking
+// updates and checks, lets running handlers and sends finish within
+// ShutdownGrace, and returns; everything else waits in the database.
+func (b *Bot) Run(ctx context.Context) error {
+	me, err := b.getMe(ctx)
+	if err != nil {
+		return err
+	}
+	b.username = me.Username
+	b.log.Info("connected to telegram", "bot", "@"+me.Username)
+	b.prepare(ctx)
+
+	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	b.handlerCtx = handlerCtx
+	stopGrace := context.AfterFunc(ctx, func() {
+		b.log.Info("stopping: finishing running handlers", "grace", b.cfg.ShutdownGrace)
+		time.AfterFunc(b.cfg.ShutdownGrace, cancelHandlers)
+	})
+	defer stopGrace()
+
+	var wg sync.WaitGroup
+	var watchErr error
+	wg.Go(func() { b.sender.Run(ctx, handlerCtx) })
+	wg.Go(func() {
+		if watchErr = b.watcher.Run(ctx); watchErr != nil {
+			b.log.Error("watcher stopped", "err", watchErr)
+		}
+	})
+	b.tg.Start(ctx)
+	wg.Wait()
+	return watchErr
+}
+
+// wakeWatcher makes a new watch get its first check without waiting for the
+// watcher's next round.
+func (b *Bot) wakeWatcher() { b.watcher.Wake() }
+
+// getMe asks Telegram who the bot is, retrying while Telegram is unreachable.
+// A refused token is final.
+func (b *Bot) getMe(ctx context.Context) (*models.User, error) {
+	delay := time.Second
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		me, err := b.tg.GetMe(callCtx)
+		cancel()
+		switch {
+		case err == nil:
+			return me, nil
+		case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
+			return nil, ErrUnauthorized
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		b.log.Warn("telegram unreachable, retrying", "err", b.errText(err), "in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// prepare removes a webhook left by another deployment (long polling gets 409
+// Conflict while one is set) and publishes the command menu. Both are
+// best-effort: the bot works without them.
+func (b *Bot) prepare(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		b.log.Warn("can't delete webhook", "err", b.errText(err))
+	}
+	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: commandMenu}); err != nil {
+		b.log.Warn("can't set command menu", "err", b.errText(err))
+	}
+}
+
+// track wraps every handler: it gives the handler a context that survives the
+// polling context by ShutdownGrace, bounds its time, turns a panic into a log
+// line, and records the update as handled so a restart does not replay it.
+func (b *Bot) track(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(_ context.Context, tg *tgbot.Bot, u *models.Update) {
+		ctx, cancel := context.WithTimeout(b.handlerCtx, b.cfg.HandlerTimeout)
+		defer cancel()
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("handler panicked", "update", u.ID, "panic", fmt.Sprint(r))
+			}
+			if err := b.store.SaveUpdateOffset(ctx, u.ID); err != nil {
+				b.log.Warn("can't save update offset", "update", u.ID, "err", err)
+			}
+		}()
+		next(ctx, tg, u)
+	}
+}
+
+// errText renders an error for a log line with the bot token removed.
+func (b *Bot) errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return b.redact.Replace(err.Error())
+}

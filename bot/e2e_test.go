@@ -1,0 +1,424 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/smsbot/smsbot/bot/telegramtest"
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/smsapi/smsapitest"
+	"github.com/smsbot/smsbot/store"
+)
+
+// The end-to-end tests run the real bot (handlers, store on a temp file, smsapi
+// client) against a fake Telegram Bot API server and a fake SMSOnline.
+
+const (
+	smsUser = "777"
+	smsKey  = "sk-live-9f8e7d6c5b4a"
+)
+
+var (
+	alice = telegramtest.User{ID: 1001, FirstName: "Alice", Username: "alice"}
+	bob   = telegramtest.User{ID: 1002, FirstName: "Bob"}
+	group = telegramtest.GroupChat(-1009876, "Friends")
+)
+
+// harness is one bot with its fakes. The bot can be stopped and started again
+// on the same database file, as a restart would.
+type harness struct {
+	t      *testing.T
+	tg     *telegramtest.Server
+	sms    *smsapitest.Server
+	dbPath string
+	key    []byte
+	opts   []harnessOption
+	logs   *syncBuffer
+
+	store *store.Store // of the running bot
+	stop  func()       // stops the running bot; nil when stopped
+}
+
+type harnessOption func(*Config)
+
+func withAllowedUsers(ids ...int64) harnessOption {
+	return func(c *Config) { c.AllowedUsers = ids }
+}
+
+// withFastWatcher shortens the watcher's intervals so a test sees several
+// rounds within a second or two.
+func withFastWatcher() harnessOption {
+	return func(c *Config) {
+		c.PollInterval = 100 * time.Millisecond
+		c.ExpiryGrace = 100 * time.Millisecond
+	}
+}
+
+func withConfig(f func(*Config)) harnessOption { return f }
+
+// newHarness starts a bot against fresh fakes and a fresh database.
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	h := newStoppedHarness(t, opts...)
+	h.start()
+	return h
+}
+
+// newStoppedHarness prepares the fakes and the database without starting the bot.
+func newStoppedHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{
+		t: t, tg: telegramtest.New(t), sms: smsapitest.New(t), logs: &syncBuffer{},
+		dbPath: filepath.Join(t.TempDir(), "bot.db"), key: make([]byte, store.KeySize), opts: opts,
+	}
+	rand.Read(h.key)
+	h.sms.AddAccount(smsUser, smsKey, 1500)
+	t.Cleanup(func() {
+		if h.stop != nil {
+			h.stop()
+		}
+		h.assertNoSecretsLogged()
+	})
+	return h
+}
+
+// start runs a bot on the harness's database until stop.
+func (h *harness) start() {
+	h.t.Helper()
+	if h.stop != nil {
+		h.t.Fatal("bot already running")
+	}
+	st, err := store.Open(context.Background(), h.dbPath, h.key)
+	if err != nil {
+		h.t.Fatalf("open store: %v", err)
+	}
+	api, err := smsapi.New(h.sms.URL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg := Config{
+		Token:           h.tg.Token,
+		APIURL:          h.tg.URL,
+		Logger:          slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		LongPollTimeout: 2 * time.Second,
+		ShutdownGrace:   2 * time.Second,
+	}
+	for _, o := range h.opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b, err := New(ctx, cfg, api, st)
+	if err != nil {
+		h.t.Fatalf("new bot: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	h.store = st
+	h.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				h.t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			h.t.Error("bot did not stop within 10s of cancel")
+		}
+		st.Close()
+		h.stop = nil
+	}
+}
+
+// say sends text as user in chat and returns the bot's next message to that chat.
+func (h *harness) say(from telegramtest.User, chat models.Chat, text string) telegramtest.SentMessage {
+	h.t.Helper()
+	before := len(h.tg.SentTo(chat.ID))
+	h.tg.SendText(from, chat, text)
+	var sent []telegramtest.SentMessage
+	h.tg.WaitFor(h.t, 5*time.Second, func() bool {
+		sent = h.tg.SentTo(chat.ID)
+		return len(sent) > before
+	})
+	return sent[before]
+}
+
+// login links alice's SMSOnline account in her private chat.
+func (h *harness) login() {
+	h.t.Helper()
+	got := h.say(alice, telegramtest.PrivateChat(alice), "/login "+smsUser+" "+smsKey)
+	if !strings.Contains(got.Text, "Linked to SMSOnline account") {
+		h.t.Fatalf("login answer = %q", got.Text)
+	}
+}
+
+func (h *harness) assertNoSecretsLogged() {
+	logs := h.logs.String()
+	for _, secret := range []string{smsKey, h.tg.Token} {
+		if strings.Contains(logs, secret) {
+			h.t.Errorf("a secret appears in the logs:\n%s", logs)
+		}
+	}
+	for _, m := range h.tg.Sent() {
+		if strings.Contains(m.Text, smsKey) {
+			h.t.Errorf("the API key was echoed into the chat: %q", m.Text)
+		}
+	}
+}
+
+func assertContains(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("message lacks %q:\n%s", w, text)
+		}
+	}
+}
+
+func TestStartAndHelp(t *testing.T) {
+	h := newHarness(t)
+	chat := telegramtest.PrivateChat(alice)
+	for _, cmd := range []string{"/start", "/help"} {
+		got := h.say(alice, chat, cmd)
+		assertContains(t, got.Text, "<code>/login &lt;userId&gt; &lt;apiKey&gt;</code>", "API settings", "/order")
+		if got.ParseMode != "HTML" {
+			t.Errorf("%s: parse mode %q, want HTML", cmd, got.ParseMode)
+		}
+	}
+}
+
+func TestLogin(t *testing.T) {
+	t.Run("valid key is checked, saved and the message deleted", func(t *testing.T) {
+		h := newHarness(t)
+		chat := telegramtest.PrivateChat(alice)
+		before := len(h.tg.SentTo(chat.ID))
+		msgID := h.tg.SendText(alice, chat, "/login "+smsUser+" "+smsKey)
+		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(chat.ID)) > before })
+		got := h.tg.SentTo(chat.ID)[before]
+		assertContains(t, got.Text, "Linked to SMSOnline account <code>777</code>", "Balance: <b>1500</b>")
+		assertDeleted(t, h.tg, chat.ID, msgID)
+
+		acct, err := h.store.Account(context.Background(), alice.ID)
+		if err != nil {
+			t.Fatalf("account not saved: %v", err)
+		}
+		if acct.SMSUserID != smsUser || acct.APIKey != smsKey {
+			t.Errorf("saved account = %+v", acct)
+		}
+	})
+
+	t.Run("refused key is not stored and the message is still deleted", func(t *testing.T) {
+		h := newHarness(t)
+		chat := telegramtest.PrivateChat(alice)
+		before := len(h.tg.SentTo(chat.ID))
+		msgID := h.tg.SendText(alice, chat, "/login "+smsUser+" wrong-key-000")
+		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(chat.ID)) > before })
+		got := h.tg.SentTo(chat.ID)[before]
+		assertContains(t, got.Text, "refused", "didn't save")
+		assertDeleted(t, h.tg, chat.ID, msgID)
+		if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("refused key was stored (err = %v)", err)
+		}
+	})
+
+	t.Run("a new key replaces the old one", func(t *testing.T) {
+		h := newHarness(t)
+		h.login()
+		h.sms.SetKey(smsUser, "sk-rotated-1234")
+		got := h.say(alice, telegramtest.PrivateChat(alice), "/login 777 sk-rotated-1234")
+		assertContains(t, got.Text, "Linked")
+		acct, err := h.store.Account(context.Background(), alice.ID)
+		if err != nil || acct.APIKey != "sk-rotated-1234" {
+			t.Errorf("account after re-login = %+v, %v", acct, err)
+		}
+	})
+
+	t.Run("in a group it is refused, deleted and never checked", func(t *testing.T) {
+		h := newHarness(t)
+		before := len(h.tg.SentTo(group.ID))
+		msgID := h.tg.SendText(alice, group, "/login@smsbot_test_bot "+smsUser+" "+smsKey)
+		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(group.ID)) > before })
+		got := h.tg.SentTo(group.ID)[before]
+		assertContains(t, got.Text, "Never post your API key in a group", "new API key", "private chat")
+		assertDeleted(t, h.tg, group.ID, msgID)
+		if n := h.sms.RequestCount("balance"); n != 0 {
+			t.Errorf("the key from a group was sent to SMSOnline (%d balance calls)", n)
+		}
+		if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a key posted in a group was stored (err = %v)", err)
+		}
+	})
+
+	t.Run("usage and malformed input", func(t *testing.T) {
+		h := newHarness(t)
+		chat := telegramtest.PrivateChat(alice)
+		assertContains(t, h.say(alice, chat, "/login").Text, "like this", "/login &lt;userId&gt; &lt;apiKey&gt;")
+		assertContains(t, h.say(alice, chat, "/login onlyone").Text, "doesn't look like")
+		assertContains(t, h.say(alice, chat, "/login ../x key").Text, "doesn't look like")
+		if n := h.sms.Requests(); n != 0 {
+			t.Errorf("malformed logins reached SMSOnline: %d requests", n)
+		}
+	})
+
+	t.Run("SMSOnline down: nothing saved, clear answer", func(t *testing.T) {
+		h := newHarness(t)
+		h.sms.InjectFault(smsapitest.Fault{Status: 503, Times: 1})
+		got := h.say(alice, telegramtest.PrivateChat(alice), "/login "+smsUser+" "+smsKey)
+		assertContains(t, got.Text, "couldn't check your key", "isn't answering")
+		if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unchecked key was stored (err = %v)", err)
+		}
+	})
+}
+
+func assertDeleted(t *testing.T, tg *telegramtest.Server, chatID int64, msgID int) {
+	t.Helper()
+	for _, d := range tg.Deleted() {
+		if d.ChatID == chatID && d.MessageID == msgID && d.OK {
+			return
+		}
+	}
+	t.Errorf("message %d in chat %d was not deleted; deleted: %+v", msgID, chatID, tg.Deleted())
+}
+
+func TestOrder(t *testing.T) {
+	h := newHarness(t)
+	chat := telegramtest.PrivateChat(alice)
+
+	waiting := smsapitest.NewOrder("20046875")
+	h.sms.AddOrder(smsUser, waiting)
+	done := smsapitest.NewOrder("20046876")
+	h.sms.AddOrder(smsUser, done)
+	h.sms.DeliverSMS(smsUser, done.ID, "Your Discord code is 583920")
+
+	assertContains(t, h.say(alice, chat, "/order 20046875").Text, "First link your SMSOnline account")
+	h.login()
+
+	tests := []struct {
+		name  string
+		text  string
+		chat  models.Chat
+		wants []string
+	}{
+		{"waiting", "/order 20046875", chat, []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States",
+			"Number: <code>" + waiting.PhoneNumber + "</code>", "Status: ⏳ Waiting for SMS", "Time left: "}},
+		{"completed", "/order 20046876", chat, []string{"Status: ✅ SMS received", "🔑 Code: <code>583920</code>", "Your Discord code is 583920"}},
+		{"unknown", "/order 99999999", chat, []string{"couldn't find order <code>99999999</code>"}},
+		{"malformed", "/order ../../x", chat, []string{"doesn't look like an order id"}},
+		{"missing id", "/order", chat, []string{"<code>/order 20046875</code>"}},
+		{"in a group, addressed to us", "/order@smsbot_test_bot 20046875", group, []string{"<b>Order 20046875</b>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := h.say(alice, tt.chat, tt.text)
+			assertContains(t, got.Text, tt.wants...)
+		})
+	}
+	for _, r := range h.sms.Log() {
+		if strings.Contains(r.OrderID, "..") || strings.Contains(r.OrderID, "/") {
+			t.Errorf("a malformed id reached SMSOnline: %+v", r)
+		}
+	}
+}
+
+func TestOrderFailures(t *testing.T) {
+	h := newHarness(t)
+	chat := telegramtest.PrivateChat(alice)
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h.login()
+
+	tests := []struct {
+		name  string
+		fault smsapitest.Fault
+		want  string
+	}{
+		{"down", smsapitest.Fault{Status: 502, Times: 1}, "isn't answering"},
+		{"rate limited", smsapitest.Fault{Status: 429, RetryAfter: "30", Times: 1}, "try again in 30 s"},
+		{"garbage", smsapitest.Fault{Body: "<html>oops</html>", Times: 1}, "couldn't read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.sms.InjectFault(tt.fault)
+			assertContains(t, h.say(alice, chat, "/order 555").Text, tt.want)
+		})
+	}
+
+	t.Run("revoked key", func(t *testing.T) {
+		h.sms.RevokeKey(smsUser)
+		assertContains(t, h.say(alice, chat, "/order 555").Text, "refused your API key", "/login")
+	})
+}
+
+func TestBalanceAndLogout(t *testing.T) {
+	h := newHarness(t)
+	chat := telegramtest.PrivateChat(alice)
+	assertContains(t, h.say(alice, chat, "/balance").Text, "First link")
+	h.login()
+	assertContains(t, h.say(alice, chat, "/balance").Text, "Balance: <b>1500</b>", "<code>777</code>")
+	assertContains(t, h.say(alice, chat, "/logout").Text, "unlinked")
+	if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("account survived /logout (err = %v)", err)
+	}
+	assertContains(t, h.say(alice, chat, "/order 555").Text, "First link")
+	assertContains(t, h.say(alice, chat, "/logout").Text, "No SMSOnline account is linked")
+}
+
+func TestUnknownInput(t *testing.T) {
+	h := newHarness(t)
+	chat := telegramtest.PrivateChat(alice)
+	assertContains(t, h.say(alice, chat, "hello?").Text, "/help")
+	assertContains(t, h.say(alice, chat, "/frobnicate").Text, "/help")
+
+	// In a group, chatter and other bots' commands get no answer.
+	h.tg.SendText(alice, group, "hello everyone")
+	h.tg.SendText(alice, group, "/order@OtherBot 1")
+	assertContains(t, h.say(alice, group, "/help@smsbot_test_bot").Text, "/login")
+	if n := len(h.tg.SentTo(group.ID)); n != 1 {
+		t.Errorf("bot answered %d messages in the group, want only the /help", n)
+	}
+}
+
+func TestAllowedUsers(t *testing.T) {
+	h := newHarness(t, withAllowedUsers(alice.ID))
+	assertContains(t, h.say(alice, telegramtest.PrivateChat(alice), "/help").Text, "/login")
+
+	chat := telegramtest.PrivateChat(bob)
+	for _, text := range []string{"/help", "/order 1", "/balance", "hi"} {
+		assertContains(t, h.say(bob, chat, text).Text, "this bot is private")
+	}
+	// Even a stranger's key leaves the chat at once.
+	before := len(h.tg.SentTo(chat.ID))
+	msgID := h.tg.SendText(bob, chat, "/login 1 some-key")
+	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(chat.ID)) > before })
+	assertDeleted(t, h.tg, chat.ID, msgID)
+	if n := h.sms.Requests(); n != 0 {
+		t.Errorf("a stranger's commands reached SMSOnline: %d requests", n)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

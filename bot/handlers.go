@@ -1,0 +1,249 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// commandMenu is what Telegram shows in the "/" menu.
+var commandMenu = []models.BotCommand{
+	{Command: "order", Description: "Show an order and send its code: /order <orderId>"},
+	{Command: "orders", Description: "Orders I'm watching"},
+	{Command: "stop", Description: "Stop watching an order: /stop <orderId>"},
+	{Command: "balance", Description: "Your SMSOnline balance"},
+	{Command: "login", Description: "Link your SMSOnline account (private chat)"},
+	{Command: "logout", Description: "Unlink your account"},
+	{Command: "help", Description: "How this bot works"},
+}
+
+// request is one incoming command with the facts every handler needs.
+type request struct {
+	msg  *models.Message
+	cmd  command
+	user int64 // Telegram user id of the sender
+	chat int64
+}
+
+func (r request) private() bool { return r.msg.Chat.Type == models.ChatTypePrivate }
+
+// dispatch routes an update to its handler. It is the library's default
+// handler: routing lives here rather than in MatchTypeCommand, which misses
+// "/order@Bot" in groups.
+func (b *Bot) dispatch(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+	switch {
+	case u.Message != nil:
+		b.onMessage(ctx, u.Message)
+	case u.CallbackQuery != nil:
+		b.onCallback(ctx, u.CallbackQuery)
+	}
+}
+
+// onMessage handles a text message.
+func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
+	if msg.From == nil || msg.From.IsBot {
+		return // channel posts and other bots
+	}
+	cmd, isCommand := parseCommand(msg.Text, b.username)
+	r := request{msg: msg, cmd: cmd, user: msg.From.ID, chat: msg.Chat.ID}
+	b.log.Debug("update", "user", r.user, "chat", r.chat, "command", cmd.Name)
+
+	if isCommand && cmd.Name == "login" {
+		// The key must leave the chat whatever happens next, even for a user the
+		// bot does not serve.
+		b.cmdLogin(ctx, r)
+		return
+	}
+	if !b.isAllowed(r.user) {
+		if r.private() || isCommand {
+			b.reply(ctx, r, textNotAllowed)
+		}
+		return
+	}
+	if !isCommand {
+		if r.private() {
+			b.reply(ctx, r, textUnknown)
+		}
+		return
+	}
+	switch cmd.Name {
+	case "start", "help":
+		b.reply(ctx, r, textHelp)
+	case "order":
+		b.cmdOrder(ctx, r)
+	case "orders":
+		b.cmdOrders(ctx, r)
+	case "stop":
+		b.cmdStop(ctx, r)
+	case "balance":
+		b.cmdBalance(ctx, r)
+	case "logout":
+		b.cmdLogout(ctx, r)
+	default:
+		if r.private() {
+			b.reply(ctx, r, textUnknown)
+		}
+	}
+}
+
+// isAllowed applies ALLOWED_USERS.
+func (b *Bot) isAllowed(userID int64) bool {
+	return len(b.allowed) == 0 || b.allowed[userID]
+}
+
+// cmdLogin links an SMSOnline account: /login <userId> <apiKey>.
+func (b *Bot) cmdLogin(ctx context.Context, r request) {
+	deleted := true
+	if len(r.cmd.Args) > 0 || !r.private() {
+		deleted = b.deleteMessage(ctx, r.chat, r.msg.ID)
+	}
+	if !r.private() {
+		b.reply(ctx, r, textLoginInGroup)
+		return
+	}
+	if !b.isAllowed(r.user) {
+		b.reply(ctx, r, textNotAllowed)
+		return
+	}
+	answer := b.login(ctx, r)
+	if !deleted {
+		answer += "\n\n" + textLoginNotDeleted
+	}
+	b.reply(ctx, r, answer)
+}
+
+// login checks the credentials with SMSOnline and saves them; it returns the
+// answer for the user.
+func (b *Bot) login(ctx context.Context, r request) string {
+	switch len(r.cmd.Args) {
+	case 0:
+		return textLoginUsage
+	case 2:
+	default:
+		return textLoginBadInput
+	}
+	cred := smsapi.Credentials{UserID: r.cmd.Args[0], APIKey: r.cmd.Args[1]}
+	if cred.Validate() != nil {
+		return textLoginBadInput
+	}
+	bal, err := b.api.Balance(ctx, cred)
+	if errors.Is(err, smsapi.ErrBadCredentials) {
+		b.log.Info("login refused by smsonline", "user", r.user)
+		return textLoginRefused
+	}
+	if err != nil {
+		b.log.Warn("can't check credentials", "user", r.user, "err", err)
+		return "I couldn't check your key, so nothing was saved.\n" + b.apiErrorText(err, "")
+	}
+	now := b.cfg.Now()
+	acct := store.Account{TelegramUserID: r.user, SMSUserID: cred.UserID, APIKey: cred.APIKey, CreatedAt: now, UpdatedAt: now}
+	resumed, err := b.store.SaveAccount(ctx, acct, now)
+	if err != nil {
+		b.log.Error("can't save account", "user", r.user, "err", err)
+		return textInternal
+	}
+	b.log.Info("account linked", "user", r.user, "resumed_watches", resumed)
+	answer := textLoginOK(bal, cred.UserID)
+	if resumed > 0 {
+		answer += fmt.Sprintf("\n\n▶️ Watching your %d paused %s again.", resumed, plural(resumed, "order", "orders"))
+	}
+	return answer
+}
+
+// cmdLogout forgets the user's account and ends its watches.
+func (b *Bot) cmdLogout(ctx context.Context, r request) {
+	watches, err := b.store.Watches(ctx, r.user)
+	if err != nil {
+		b.log.Error("can't list watches", "user", r.user, "err", err)
+		b.reply(ctx, r, textInternal)
+		return
+	}
+	existed, err := b.store.DeleteAccount(ctx, r.user)
+	if err != nil {
+		b.log.Error("can't delete account", "user", r.user, "err", err)
+		b.reply(ctx, r, textInternal)
+		return
+	}
+	if !existed {
+		b.reply(ctx, r, textNotLoggedIn)
+		return
+	}
+	b.log.Info("account unlinked", "user", r.user, "watches_ended", len(watches))
+	answer := textLoggedOut
+	if n := len(watches); n > 0 {
+		answer += fmt.Sprintf(" I stopped watching your %d %s.", n, plural(n, "order", "orders"))
+	}
+	b.reply(ctx, r, answer)
+}
+
+// cmdBalance shows the linked account's balance.
+func (b *Bot) cmdBalance(ctx context.Context, r request) {
+	acct, ok := b.account(ctx, r)
+	if !ok {
+		return
+	}
+	bal, err := b.api.Balance(ctx, credentials(acct))
+	if err != nil {
+		b.reply(ctx, r, b.apiErrorText(err, ""))
+		return
+	}
+	b.reply(ctx, r, textBalance(bal, acct.SMSUserID))
+}
+
+// account loads the caller's linked account. When there is none, or it cannot
+// be read, it answers the user and returns false.
+func (b *Bot) account(ctx context.Context, r request) (store.Account, bool) {
+	acct, err := b.store.Account(ctx, r.user)
+	switch {
+	case err == nil:
+		return acct, true
+	case errors.Is(err, store.ErrNotFound):
+		b.reply(ctx, r, textNeedLogin)
+	case errors.Is(err, store.ErrWrongKey):
+		b.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", r.user)
+		b.reply(ctx, r, textKeyUnreadable)
+	default:
+		b.log.Error("can't load account", "user", r.user, "err", err)
+		b.reply(ctx, r, textInternal)
+	}
+	return store.Account{}, false
+}
+
+// apiErrorText turns an SMSOnline failure into the user's answer.
+func (b *Bot) apiErrorText(err error, orderID string) string {
+	switch {
+	case errors.Is(err, smsapi.ErrOrderNotFound):
+		return textOrderNotFound(orderID)
+	case errors.Is(err, smsapi.ErrBadCredentials):
+		return textKeyRefused
+	case errors.Is(err, smsapi.ErrRateLimited):
+		return textRateLimited(smsapi.RetryAfter(err))
+	case errors.Is(err, smsapi.ErrTransient):
+		return textAPIDown
+	case errors.Is(err, smsapi.ErrMalformed):
+		return textAPIGarbled
+	case errors.Is(err, smsapi.ErrRejected):
+		return textAPIRejected
+	case errors.Is(err, smsapi.ErrInvalidInput):
+		return textBadOrderID
+	}
+	b.log.Error("smsonline call failed", "err", err)
+	return textInternal
+}
+
+func credentials(a store.Account) smsapi.Credentials {
+	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,330 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
+
+	"github.com/smsbot/smsbot/store"
+)
+
+// OutboxStore is what the sender needs from the database.
+type OutboxStore interface {
+	DueMessages(ctx context.Context, now time.Time, limit int) ([]store.Message, error)
+	NextMessageDue(ctx context.Context) (time.Time, bool, error)
+	MarkSent(ctx context.Context, id int64) error
+	RetryMessage(ctx context.Context, id int64, next time.Time, attempts int) error
+	DropMessage(ctx context.Context, id int64) error
+	DropChat(ctx context.Context, chatID int64) (watchesEnded, messagesDropped int, err error)
+	MigrateChat(ctx context.Context, fromChatID, toChatID int64) error
+}
+
+// MessageSender sends one Telegram message; *tgbot.Bot implements it.
+type MessageSender interface {
+	SendMessage(ctx context.Context, params *tgbot.SendMessageParams) (*models.Message, error)
+}
+
+// SenderConfig tunes the sender. Zero values take the defaults noted.
+type SenderConfig struct {
+	ChatInterval time.Duration // least time between two messages to one chat; default 1.1s
+	Workers      int           // sends in flight at once; default 8
+	MaxAge       time.Duration // a message failing this long is given up; default 24h
+	SendTimeout  time.Duration // one sendMessage call; default 15s
+	Now          func() time.Time
+	Logger       *slog.Logger
+	Redact       func(string) string // strips the bot token from error text
+}
+
+// Sender drains the outbox to Telegram under Telegram's limits. A message
+// leaves the outbox only once Telegram accepted it, or can never accept it.
+type Sender struct {
+	cfg    SenderConfig
+	store  OutboxStore
+	tg     MessageSender
+	pace   *rate.Limiter // shared with interactive answers: one budget per bot
+	log    *slog.Logger
+	wake   chan struct{}
+	onDrop func() // a chat's watches ended (user blocked the bot)
+
+	mu       sync.Mutex
+	inflight map[int64]bool      // message ids being sent
+	chatNext map[int64]time.Time // earliest next send per chat
+}
+
+// NewSender builds a sender that spends the given pace (messages per second
+// for the whole bot).
+func NewSender(cfg SenderConfig, st OutboxStore, tg MessageSender, pace *rate.Limiter) *Sender {
+	if cfg.ChatInterval <= 0 {
+		cfg.ChatInterval = 1100 * time.Millisecond
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 15 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Redact == nil {
+		cfg.Redact = func(s string) string { return s }
+	}
+	return &Sender{
+		cfg: cfg, store: st, tg: tg, pace: pace, log: cfg.Logger,
+		wake:     make(chan struct{}, 1),
+		inflight: make(map[int64]bool),
+		chatNext: make(map[int64]time.Time),
+	}
+}
+
+// Wake makes the sender look at the outbox now.
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx is cancelled. Sends already in flight then finish under
+// drain, which the caller cancels when its grace period is over.
+func (s *Sender) Run(ctx, drain context.Context) {
+	jobs := make(chan store.Message)
+	var workers sync.WaitGroup
+	for range s.cfg.Workers {
+		workers.Go(func() {
+			for m := range jobs {
+				s.deliver(drain, m)
+			}
+		})
+	}
+	s.dispatch(ctx, jobs)
+	close(jobs)
+	workers.Wait()
+}
+
+// dispatch hands due messages to the workers: pushes first, at most one message
+// per chat per ChatInterval, and no faster than the bot-wide pace.
+func (s *Sender) dispatch(ctx context.Context, jobs chan<- store.Message) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		now := s.cfg.Now()
+		due, err := s.store.DueMessages(ctx, now, 256)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("can't read outbox", "err", err)
+		}
+		sent := 0
+		var wakeAt time.Time // earliest end of a chat's pause among skipped messages
+		for _, m := range due {
+			if until, ok := s.reserve(m, now); !ok {
+				if !until.IsZero() && (wakeAt.IsZero() || until.Before(wakeAt)) {
+					wakeAt = until
+				}
+				continue
+			}
+			if err := s.pace.Wait(ctx); err != nil {
+				s.release(m.ID)
+				return
+			}
+			s.mu.Lock()
+			s.chatNext[m.ChatID] = s.cfg.Now().Add(s.cfg.ChatInterval)
+			s.mu.Unlock()
+			select {
+			case jobs <- m:
+				sent++
+			case <-ctx.Done():
+				s.release(m.ID)
+				return
+			}
+		}
+		if sent > 0 {
+			continue
+		}
+		s.sleep(ctx, timer, wakeAt)
+	}
+}
+
+// reserve marks m as in flight when its chat may receive a message now. When it
+// may not, it returns when the chat's pause ends (zero if m is in flight).
+func (s *Sender) reserve(m store.Message, now time.Time) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight[m.ID] {
+		return time.Time{}, false
+	}
+	if next := s.chatNext[m.ChatID]; next.After(now) {
+		return next, false
+	}
+	s.inflight[m.ID] = true
+	// Hold the chat until the real send time is known, so a second message to it
+	// in this round waits.
+	s.chatNext[m.ChatID] = now.Add(time.Hour)
+	if len(s.chatNext) > 10000 {
+		for chat, next := range s.chatNext {
+			if next.Before(now) {
+				delete(s.chatNext, chat)
+			}
+		}
+	}
+	return time.Time{}, true
+}
+
+func (s *Sender) release(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.inflight, id)
+}
+
+// sleep waits for the next due message, a chat's pause to end, or a wake-up.
+func (s *Sender) sleep(ctx context.Context, timer *time.Timer, wakeAt time.Time) {
+	now := s.cfg.Now()
+	wait := 5 * time.Second // a safety net; wake-ups normally come first
+	if next, ok, err := s.store.NextMessageDue(ctx); err == nil && ok {
+		wait = min(wait, next.Sub(now))
+	}
+	if !wakeAt.IsZero() {
+		wait = min(wait, wakeAt.Sub(now))
+	}
+	wait = max(wait, 10*time.Millisecond) // in-flight rows are still due: don't spin on them
+	timer.Reset(wait)
+	select {
+	case <-ctx.Done():
+	case <-s.wake:
+	case <-timer.C:
+		return
+	}
+	if !timer.Stop() {
+		select {
+		case <-timer.C:
+		default:
+		}
+	}
+}
+
+// deliver sends one message and records what became of it.
+func (s *Sender) deliver(drain context.Context, m store.Message) {
+	defer s.release(m.ID)
+	ctx, cancel := context.WithTimeout(drain, s.cfg.SendTimeout)
+	_, err := s.tg.SendMessage(ctx, sendParams(m))
+	cancel()
+	if err != nil && drain.Err() != nil {
+		return // shutting down: the row stays and is sent after the restart
+	}
+	// Bookkeeping must happen even during shutdown, or a sent push is sent again.
+	db := context.WithoutCancel(drain)
+	if err == nil {
+		if err := s.store.MarkSent(db, m.ID); err != nil {
+			s.log.Error("can't mark message sent", "id", m.ID, "err", err)
+		}
+		return
+	}
+	s.failed(db, m, err)
+}
+
+// failed decides what follows a refused or failed send.
+func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
+	now := s.cfg.Now()
+	var tooMany *tgbot.TooManyRequestsError
+	var migrate *tgbot.MigrateError
+	switch {
+	case errors.As(err, &tooMany):
+		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+		s.log.Warn("telegram asks to slow down", "chat", m.ChatID, "retry_after", wait)
+		s.mu.Lock()
+		s.chatNext[m.ChatID] = now.Add(wait)
+		s.mu.Unlock()
+		s.retry(ctx, m, now.Add(wait), m.Attempts) // not a failure of the message
+	case errors.As(err, &migrate):
+		to := int64(migrate.MigrateToChatID)
+		s.log.Info("chat moved to a supergroup", "from", m.ChatID, "to", to)
+		if err := s.store.MigrateChat(ctx, m.ChatID, to); err != nil {
+			s.log.Error("can't move chat", "from", m.ChatID, "to", to, "err", err)
+			s.retry(ctx, m, now.Add(retryDelay(m.Attempts)), m.Attempts+1)
+			return
+		}
+		s.Wake()
+	case errors.Is(err, tgbot.ErrorForbidden), isChatGone(err):
+		watches, dropped, derr := s.store.DropChat(ctx, m.ChatID)
+		if derr != nil {
+			s.log.Error("can't drop chat", "chat", m.ChatID, "err", derr)
+			return
+		}
+		s.log.Info("chat unreachable: its watches ended", "chat", m.ChatID, "watches", watches, "messages", dropped,
+			"reason", s.cfg.Redact(err.Error()))
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		// Telegram will never accept this message; retrying cannot help.
+		s.log.Error("telegram rejected a message; dropped", "chat", m.ChatID, "id", m.ID, "err", s.cfg.Redact(err.Error()))
+		if err := s.store.DropMessage(ctx, m.ID); err != nil {
+			s.log.Error("can't drop message", "id", m.ID, "err", err)
+		}
+	case now.Sub(m.CreatedAt) > s.cfg.MaxAge:
+		s.log.Error("message undeliverable for too long; dropped", "chat", m.ChatID, "id", m.ID,
+			"attempts", m.Attempts+1, "err", s.cfg.Redact(err.Error()))
+		if err := s.store.DropMessage(ctx, m.ID); err != nil {
+			s.log.Error("can't drop message", "id", m.ID, "err", err)
+		}
+	default:
+		next := now.Add(retryDelay(m.Attempts))
+		s.log.Warn("send failed, will retry", "chat", m.ChatID, "id", m.ID, "attempts", m.Attempts+1,
+			"next", next, "err", s.cfg.Redact(err.Error()))
+		s.retry(ctx, m, next, m.Attempts+1)
+	}
+}
+
+func (s *Sender) retry(ctx context.Context, m store.Message, next time.Time, attempts int) {
+	if err := s.store.RetryMessage(ctx, m.ID, next, attempts); err != nil {
+		s.log.Error("can't reschedule message", "id", m.ID, "err", err)
+	}
+}
+
+// retryDelay is the wait after a failed send: 2s doubling to 5 min, jittered.
+func retryDelay(attempts int) time.Duration {
+	d := 2 * time.Second
+	for i := 0; i < attempts && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return jitter(min(d, 5*time.Minute))
+}
+
+// isChatGone reports Telegram's "chat not found" and its kin: the chat will
+// never take a message again.
+func isChatGone(err error) bool {
+	if !errors.Is(err, tgbot.ErrorBadRequest) {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"chat not found", "user is deactivated", "bot was kicked", "chat was deleted"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// sendParams turns an outbox row into a sendMessage call.
+func sendParams(m store.Message) *tgbot.SendMessageParams {
+	p := &tgbot.SendMessageParams{
+		ChatID:             m.ChatID,
+		Text:               m.Text,
+		ParseMode:          models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
+	}
+	if m.Markup != "" {
+		p.ReplyMarkup = json.RawMessage(m.Markup)
+	}
+	return p
+}

@@ -1,0 +1,137 @@
+package telegramtest
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Fault makes matching calls fail, or slows them down, before the method
+// runs. The first matching fault, in injection order, applies.
+type Fault struct {
+	// Method limits the fault to one method (case-insensitive); "" matches
+	// any, getUpdates included.
+	Method string
+	// ChatID limits the fault to calls whose chat_id is this; 0 matches any.
+	ChatID int64
+	// Code is the error_code and HTTP status to answer: 429, 403, 400, 500...
+	// 0 with a Delay only delays the call, which then runs normally; 0 with
+	// MigrateToChatID answers 400.
+	Code int
+	// Description is the error description; empty picks Telegram's usual
+	// text for Code.
+	Description string
+	// RetryAfter is parameters.retry_after; a 429 without it gets 1.
+	RetryAfter int
+	// MigrateToChatID is parameters.migrate_to_chat_id, as when a group was
+	// upgraded to a supergroup.
+	MigrateToChatID int64
+	// Times is how many calls the fault applies to; 0 means until cleared.
+	Times int
+	// Delay is how long to wait before answering.
+	Delay time.Duration
+}
+
+// InjectFault adds a fault.
+func (s *Server) InjectFault(f Fault) {
+	if f.Code == 0 && f.MigrateToChatID != 0 {
+		f.Code = http.StatusBadRequest
+	}
+	if f.Code == http.StatusTooManyRequests && f.RetryAfter <= 0 {
+		f.RetryAfter = 1
+	}
+	if f.Description == "" {
+		f.Description = defaultDescription(f)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// ClearFaults removes every fault. Blocked chats stay blocked.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// BlockChat makes chatID's user block the bot: sendMessage to it is answered
+// 403 "Forbidden: bot was blocked by the user".
+func (s *Server) BlockChat(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocked[chatID] = true
+}
+
+// UnblockChat undoes BlockChat, as when the user restarts the bot.
+func (s *Server) UnblockChat(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.blocked, chatID)
+}
+
+// applyFault applies the first fault matching rq, if any: it waits out the
+// fault's delay and returns the error to answer. hit is false when the call
+// should run normally.
+func (s *Server) applyFault(rq *request) (rep reply, hit bool) {
+	chatID, _ := chatIDParam(rq.params)
+	s.mu.Lock()
+	var f *Fault
+	for i, cand := range s.faults {
+		if cand.Method != "" && !strings.EqualFold(cand.Method, rq.method) {
+			continue
+		}
+		if cand.ChatID != 0 && cand.ChatID != chatID {
+			continue
+		}
+		f = cand
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+		}
+		break
+	}
+	s.mu.Unlock()
+	if f == nil {
+		return reply{}, false
+	}
+	if !s.pause(rq, f.Delay) {
+		return reply{gone: true}, true
+	}
+	if f.Code == 0 {
+		return reply{}, false
+	}
+	return reply{
+		status:     f.Code,
+		desc:       f.Description,
+		retryAfter: f.RetryAfter,
+		migrateTo:  f.MigrateToChatID,
+	}, true
+}
+
+// defaultDescription is Telegram's usual description for a fault's code.
+func defaultDescription(f Fault) string {
+	switch {
+	case f.MigrateToChatID != 0:
+		return "Bad Request: group chat was upgraded to a supergroup chat"
+	case f.Code == http.StatusTooManyRequests:
+		return fmt.Sprintf("Too Many Requests: retry after %d", f.RetryAfter)
+	case f.Code == http.StatusForbidden:
+		return "Forbidden: bot was blocked by the user"
+	case f.Code == http.StatusBadRequest:
+		return "Bad Request: chat not found"
+	case f.Code == http.StatusUnauthorized:
+		return "Unauthorized"
+	case f.Code == http.StatusNotFound:
+		return "Not Found"
+	case f.Code == http.StatusConflict:
+		return "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+	case f.Code >= 500:
+		return "Internal Server Error"
+	default:
+		return http.StatusText(f.Code)
+	}
+}

@@ -1,0 +1,110 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsbot/smsbot/smsapi"
+)
+
+func TestEscapeNeutralisesMarkup(t *testing.T) {
+	got := esc(`<b>&"x"</b>`)
+	want := "&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;"
+	if got != want {
+		t.Fatalf("esc = %q, want %q", got, want)
+	}
+}
+
+func TestOrderCard(t *testing.T) {
+	now := time.Date(2025, 5, 17, 5, 50, 0, 0, time.UTC)
+	base := smsapi.Order{
+		ID: "20046875", Service: "Discord", Country: "United States", Carrier: "any",
+		PhoneNumber: "1234567890", Price: "16",
+		OrderedAt: now.Add(-3 * time.Minute), ExpiresAt: now.Add(17*time.Minute + 13*time.Second),
+	}
+	tests := []struct {
+		name    string
+		edit    func(*smsapi.Order)
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "waiting",
+			edit: func(o *smsapi.Order) { o.Status = "pending" },
+			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States", "Carrier: any",
+				"Number: <code>1234567890</code>", "Price: 16", "Status: ⏳ Waiting for SMS", "Time left: 17 min"},
+			notWant: []string{"Code:"},
+		},
+		{
+			name:    "completed with a bare code",
+			edit:    func(o *smsapi.Order) { o.Status = "completed"; o.SMS = "123456" },
+			want:    []string{"Status: ✅ SMS received", "🔑 Code: <code>123456</code>"},
+			notWant: []string{"Time left", "💬 SMS"},
+		},
+		{
+			name: "completed with a full text",
+			edit: func(o *smsapi.Order) { o.Status = "completed"; o.SMS = "Your code is 583920 <don't share>" },
+			want: []string{"🔑 Code: <code>583920</code>", "💬 SMS: <i>Your code is 583920 &lt;don't share&gt;</i>"},
+		},
+		{
+			name:    "cancelled",
+			edit:    func(o *smsapi.Order) { o.Status = "Cancelled" },
+			want:    []string{"Status: ❌ cancelled"},
+			notWant: []string{"Time left"},
+		},
+		{
+			name: "unknown status word shown as given, escaped",
+			edit: func(o *smsapi.Order) { o.Status = "<retrying>" },
+			want: []string{"Status: ⏳ &lt;retrying&gt;"},
+		},
+		{
+			name: "expired while waiting",
+			edit: func(o *smsapi.Order) { o.Status = "pending"; o.ExpiresAt = now.Add(-time.Minute) },
+			want: []string{"Time left: expired"},
+		},
+		{
+			name: "hostile service name",
+			edit: func(o *smsapi.Order) { o.Service = `<a href="x">&</a>` },
+			want: []string{"Service: &lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base
+			tt.edit(&o)
+			card := orderCard(o, now)
+			for _, w := range tt.want {
+				if !strings.Contains(card, w) {
+					t.Errorf("card lacks %q:\n%s", w, card)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(card, w) {
+					t.Errorf("card has %q:\n%s", w, card)
+				}
+			}
+		})
+	}
+}
+
+func TestFieldCapsLength(t *testing.T) {
+	got := field(strings.Repeat("é", 5000))
+	if n := len([]rune(got)); n != maxFieldRunes+1 {
+		t.Fatalf("field kept %d runes, want %d", n, maxFieldRunes+1)
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	tests := map[time.Duration]string{
+		45 * time.Second:                "45 s",
+		14*time.Minute + 59*time.Second: "14 min",
+		time.Hour:                       "1 h",
+		time.Hour + 5*time.Minute:       "1 h 5 min",
+	}
+	for d, want := range tests {
+		if got := humanDuration(d); got != want {
+			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,429 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/smsbot/smsbot/bot/telegramtest"
+	"github.com/smsbot/smsbot/smsapi/smsapitest"
+	"github.com/smsbot/smsbot/store"
+)
+
+// The watcher and sender, end to end: a watched order's SMS appears at the fake
+// SMSOnline and must reach the fake Telegram exactly once.
+
+var aliceChat = telegramtest.PrivateChat(alice)
+
+// watchOrder logs alice in, adds a waiting order and watches it with /order.
+func (h *harness) watchOrder(orderID string) {
+	h.t.Helper()
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder(orderID))
+	if _, err := h.store.Account(context.Background(), alice.ID); err != nil {
+		h.login()
+	}
+	card := h.say(alice, aliceChat, "/order "+orderID)
+	assertContains(h.t, card.Text, "I'll send the code here")
+}
+
+// pushes returns the pushes (messages announcing an SMS) sent to chat.
+func (h *harness) pushes(chatID int64) []telegramtest.SentMessage {
+	var out []telegramtest.SentMessage
+	for _, m := range h.tg.SentTo(chatID) {
+		if strings.Contains(m.Text, "New SMS for order") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitPushes waits until chat received at least n pushes and returns them.
+func (h *harness) waitPushes(chatID int64, n int) []telegramtest.SentMessage {
+	h.t.Helper()
+	h.tg.WaitFor(h.t, 10*time.Second, func() bool { return len(h.pushes(chatID)) >= n })
+	return h.pushes(chatID)
+}
+
+// waitMessage waits for a message to chat containing want.
+func (h *harness) waitMessage(chatID int64, want string) telegramtest.SentMessage {
+	h.t.Helper()
+	var found telegramtest.SentMessage
+	h.tg.WaitFor(h.t, 10*time.Second, func() bool {
+		for _, m := range h.tg.SentTo(chatID) {
+			if strings.Contains(m.Text, want) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// settle lets the watcher run several more rounds.
+func settle() { time.Sleep(600 * time.Millisecond) }
+
+func copyButtonText(m telegramtest.SentMessage) string {
+	if m.ReplyMarkup == nil {
+		return ""
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CopyText.Text != "" {
+				return b.CopyText.Text
+			}
+		}
+	}
+	return ""
+}
+
+func TestWatchPushesEachSMSOnce(t *testing.T) {
+	h := newHarness(t, withFastWatcher())
+	h.watchOrder("20046875")
+
+	h.sms.DeliverSMS(smsUser, "20046875", "Your Discord code is 583920. Don't share it.")
+	first := h.waitPushes(aliceChat.ID, 1)[0]
+	assertContains(t, first.Text, "New SMS for order 20046875", "Discord", "🔑 Code: <code>583920</code>",
+		"Your Discord code is 583920", "Number active for")
+	if got := copyButtonText(first); got != "583920" {
+		t.Errorf("copy button copies %q, want 583920", got)
+	}
+
+	settle()
+	if n := len(h.pushes(aliceChat.ID)); n != 1 {
+		t.Fatalf("the same SMS was pushed %d times", n)
+	}
+
+	h.sms.DeliverSMS(smsUser, "20046875", "Your Discord code is 111222")
+	second := h.waitPushes(aliceChat.ID, 2)[1]
+	assertContains(t, second.Text, "<code>111222</code>")
+	settle()
+	if n := len(h.pushes(aliceChat.ID)); n != 2 {
+		t.Fatalf("got %d pushes for two SMS", n)
+	}
+}
+
+func TestWatchEnds(t *testing.T) {
+	tests := []struct {
+		name   string
+		script func(h *harness, orderID string)
+		want   string
+	}{
+		{"expired without SMS", func(h *harness, id string) {
+			h.sms.UpdateOrder(smsUser, id, func(o *smsapitest.Order) { o.ExpiresAt = time.Now().Add(-time.Second) })
+		}, "expired without an SMS"},
+		{"expired status", func(h *harness, id string) { h.sms.SetStatus(smsUser, id, "expired") }, "expired without an SMS"},
+		{"cancelled", func(h *harness, id string) { h.sms.SetStatus(smsUser, id, "cancelled") }, "was cancelled before an SMS arrived"},
+		{"unknown order", func(h *harness, id string) {
+			h.sms.InjectFault(smsapitest.Fault{Status: 404, Match: "order", Times: 1})
+		}, "no longer on your SMSOnline account"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withFastWatcher())
+			h.watchOrder("555")
+			tt.script(h, "555")
+			h.waitMessage(aliceChat.ID, tt.want)
+			settle()
+			if n := countContaining(h.tg.SentTo(aliceChat.ID), tt.want); n != 1 {
+				t.Errorf("the user was told %d times", n)
+			}
+			if _, err := h.store.Watch(context.Background(), alice.ID, "555"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("watch still there (err = %v)", err)
+			}
+		})
+	}
+}
+
+func countContaining(msgs []telegramtest.SentMessage, want string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.Contains(m.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRevokedKeyPausesUntilLogin(t *testing.T) {
+	h := newHarness(t, withFastWatcher())
+	h.watchOrder("555")
+	h.sms.RevokeKey(smsUser)
+	h.waitMessage(aliceChat.ID, "paused watching your orders")
+	settle()
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), "paused watching"); n != 1 {
+		t.Errorf("told %d times about the refused key", n)
+	}
+	w, err := h.store.Watch(context.Background(), alice.ID, "555")
+	if err != nil || w.State != store.WatchPaused {
+		t.Fatalf("watch = %+v, %v; want paused", w, err)
+	}
+	before := h.sms.RequestCount("order")
+	settle()
+	if n := h.sms.RequestCount("order") - before; n != 0 {
+		t.Errorf("a paused watch was still checked %d times", n)
+	}
+
+	h.sms.SetKey(smsUser, "sk-new-key-5678")
+	got := h.say(alice, aliceChat, "/login 777 sk-new-key-5678")
+	assertContains(t, got.Text, "Watching your 1 paused order again")
+	h.sms.DeliverSMS(smsUser, "555", "4821")
+	assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>4821</code>")
+}
+
+func TestFailingSMSOnlineStillPushesOnce(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault smsapitest.Fault
+	}{
+		{"500", smsapitest.Fault{Status: 500, Match: "order", Times: 4}},
+		{"garbage", smsapitest.Fault{Body: "<html>502 Bad Gateway</html>", Match: "order", Times: 4}},
+		{"429 with Retry-After", smsapitest.Fault{Status: 429, RetryAfter: "1", Match: "order", Times: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withFastWatcher())
+			h.watchOrder("555")
+			h.sms.InjectFault(tt.fault)
+			h.sms.DeliverSMS(smsUser, "555", "Code 918273")
+			assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>918273</code>")
+			settle()
+			if n := len(h.pushes(aliceChat.ID)); n != 1 {
+				t.Errorf("%d pushes, want 1", n)
+			}
+		})
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	h := newHarness(t, withFastWatcher())
+	h.watchOrder("555")
+	h.sms.InjectFault(smsapitest.Fault{Status: 429, RetryAfter: "2", Match: "order", Times: 1})
+	h.sms.DeliverSMS(smsUser, "555", "Code 918273")
+	h.waitPushes(aliceChat.ID, 1)
+
+	var limited time.Time
+	var next time.Time
+	for _, r := range h.sms.Log() {
+		if r.Kind != "order" {
+			continue
+		}
+		if r.Status == 429 {
+			limited = r.At
+		} else if !limited.IsZero() && next.IsZero() {
+			next = r.At
+		}
+	}
+	if limited.IsZero() || next.IsZero() {
+		t.Fatalf("no 429 then retry in the log: %+v", h.sms.Log())
+	}
+	if gap := next.Sub(limited); gap < 2*time.Second {
+		t.Errorf("retried %v after a 429 with Retry-After: 2", gap)
+	}
+}
+
+func TestTelegram429ThenAccepted(t *testing.T) {
+	h := newHarness(t, withFastWatcher())
+	h.watchOrder("555")
+	h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: aliceChat.ID, Code: 429, RetryAfter: 1, Times: 1})
+	h.sms.DeliverSMS(smsUser, "555", "Code 918273")
+	push := h.waitPushes(aliceChat.ID, 1)[0]
+	settle()
+	if n := len(h.pushes(aliceChat.ID)); n != 1 {
+		t.Errorf("%d pushes, want 1", n)
+	}
+	var refused time.Time
+	for _, c := range h.tg.CallsTo("sendMessage") {
+		if c.Status == 429 {
+			refused = c.At
+		}
+	}
+	if refused.IsZero() {
+		t.Fatal("the fault was not hit")
+	}
+	if gap := push.At.Sub(refused); gap < time.Second {
+		t.Errorf("push resent %v after a 429 with retry_after 1", gap)
+	}
+}
+
+func TestTelegramBlockedEndsWatches(t *testing.T) {
+	h := newHarness(t, withFastWatcher())
+	h.watchOrder("555")
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("556"))
+	h.say(alice, aliceChat, "/order 556")
+	h.tg.BlockChat(aliceChat.ID)
+	h.sms.DeliverSMS(smsUser, "555", "Code 918273")
+
+	h.tg.WaitFor(t, 10*time.Second, func() bool {
+		ws, err := h.store.Watches(context.Background(), alice.ID)
+		return err == nil && len(ws) == 0
+	})
+	h.tg.WaitFor(t, 10*time.Second, func() bool {
+		n, err := h.store.PendingMessages(context.Background())
+		return err == nil && n == 0
+	})
+}
+
+func TestOrdersAndStop(t *testing.T) {
+	h := newHarness(t)
+	h.watchOrder("555")
+	h.watchOrder("556")
+	list := h.say(alice, aliceChat, "/orders").Text
+	assertContains(t, list, "Orders I'm watching</b> (2)", "<code>555</code> Discord · waiting for SMS · ", "min left", "<code>556</code>")
+
+	assertContains(t, h.say(alice, aliceChat, "/stop 555").Text, "Stopped watching order <code>555</code>")
+	assertContains(t, h.say(alice, aliceChat, "/stop 555").Text, "not watching order <code>555</code>")
+	assertContains(t, h.say(alice, aliceChat, "/stop").Text, "/stop 20046875")
+	assertContains(t, h.say(alice, aliceChat, "/orders").Text, "(1)")
+
+	// Re-ordering the same id does not create a second watch.
+	h.say(alice, aliceChat, "/order 556")
+	if ws, _ := h.store.Watches(context.Background(), alice.ID); len(ws) != 1 {
+		t.Errorf("%d watches after ordering 556 twice, want 1", len(ws))
+	}
+	assertContains(t, h.say(alice, aliceChat, "/logout").Text, "stopped watching your 1 order")
+}
+
+func TestWatchLimit(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *Config) { c.MaxWatchesPerUser = 2 }))
+	h.watchOrder("1")
+	h.watchOrder("2")
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("3"))
+	assertContains(t, h.say(alice, aliceChat, "/order 3").Text, "<b>Order 3</b>", "already watching 2 orders")
+}
+
+func TestCardButtons(t *testing.T) {
+	h := newHarness(t)
+	h.watchOrder("555")
+	card := h.tg.SentTo(aliceChat.ID)[len(h.tg.SentTo(aliceChat.ID))-1]
+	data := buttonData(card.ReplyMarkup)
+	if !contains(data, "r:555") || !contains(data, "s:555") {
+		t.Fatalf("card buttons = %v, want refresh and stop", data)
+	}
+
+	// Stop from the card: the watch ends and the card offers watching again.
+	h.tg.PressButton(alice, aliceChat, card.MessageID, "s:555")
+	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) >= 1 })
+	edit := h.tg.Edits()[0]
+	if contains(buttonData(edit.ReplyMarkup), "s:555") || !contains(buttonData(edit.ReplyMarkup), "w:555") {
+		t.Errorf("after stop the card offers %v", buttonData(edit.ReplyMarkup))
+	}
+	if _, err := h.store.Watch(context.Background(), alice.ID, "555"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("watch survived the stop button (err = %v)", err)
+	}
+
+	// Refresh shows the SMS once it arrived, without watching again.
+	h.sms.DeliverSMS(smsUser, "555", "777888")
+	h.tg.PressButton(alice, aliceChat, card.MessageID, "r:555")
+	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) >= 2 })
+	assertContains(t, h.tg.Edits()[1].Text, "<code>777888</code>")
+	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Answered()) == 2 })
+}
+
+func buttonData(kb *models.InlineKeyboardMarkup) []string {
+	var out []string
+	if kb == nil {
+		return out
+	}
+	for _, row := range kb.InlineKeyboard {
+		for _, b := range row {
+			out = append(out, b.CallbackData)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRestartResumesWatchesAndOutbox(t *testing.T) {
+	h := newHarness(t, withFastWatcher())
+	h.watchOrder("555")
+
+	// An unsent message: Telegram fails every send until the restart.
+	h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", Code: 502, Description: "Bad Gateway"})
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("556"))
+	h.tg.SendText(alice, aliceChat, "/order 556") // the answer fails, but the watch is stored
+	h.tg.WaitFor(t, 5*time.Second, func() bool {
+		_, err := h.store.Watch(context.Background(), alice.ID, "556")
+		return err == nil
+	})
+	h.sms.DeliverSMS(smsUser, "556", "Code 246810")
+	h.tg.WaitFor(t, 10*time.Second, func() bool {
+		n, _ := h.store.PendingMessages(context.Background())
+		return n == 1
+	})
+	h.stop()
+
+	h.tg.ClearFaults()
+	h.sms.DeliverSMS(smsUser, "555", "Code 135790") // arrives while the bot is down
+	h.start()
+	pushes := h.waitPushes(aliceChat.ID, 2)
+	got := pushes[0].Text + pushes[1].Text
+	assertContains(t, got, "<code>246810</code>", "<code>135790</code>")
+	settle()
+	if n := len(h.pushes(aliceChat.ID)); n != 2 {
+		t.Errorf("%d pushes after restart, want 2", n)
+	}
+}
+
+func TestPacingUnderTelegramLimits(t *testing.T) {
+	h := newStoppedHarness(t)
+	h.tg = telegramtest.New(t, telegramtest.WithLimits(telegramtest.DefaultLimits()))
+
+	// 100 pushes due at once to 100 chats, plus three for one chat.
+	st, err := store.Open(context.Background(), h.dbPath, h.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		chat := int64(5000 + i)
+		enqueue(t, st, chat, fmt.Sprintf("🔔 <b>New SMS for order %d</b>", i))
+	}
+	for i := range 3 {
+		enqueue(t, st, 42, fmt.Sprintf("🔔 <b>New SMS for order x%d</b>", i))
+	}
+	st.Close()
+
+	h.start()
+	h.tg.WaitSent(t, 103, 30*time.Second)
+	if n := h.tg.Count429(); n != 0 {
+		t.Errorf("Telegram answered 429 %d times", n)
+	}
+	sent := h.tg.Sent()
+	for i := range sent {
+		window := 0
+		for j := i; j < len(sent) && sent[j].At.Sub(sent[i].At) < time.Second; j++ {
+			window++
+		}
+		if window > 30 {
+			t.Fatalf("%d messages within one second starting at #%d", window, i)
+		}
+	}
+	last := map[int64]time.Time{}
+	for _, m := range sent {
+		if prev, ok := last[m.ChatID]; ok && m.At.Sub(prev) < time.Second {
+			t.Errorf("two messages to chat %d within %v", m.ChatID, m.At.Sub(prev))
+		}
+		last[m.ChatID] = m.At
+	}
+}
+
+func enqueue(t *testing.T, st *store.Store, chatID int64, text string) {
+	t.Helper()
+	if _, err := st.Enqueue(context.Background(), store.Message{ChatID: chatID, TelegramUserID: chatID, OrderID: "1",
+		Priority: store.PriorityPush, Text: text}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// setEnv gives a test exactly these configuration variables; an empty value
+// counts as unset.
+func setEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, k := range configKeys() {
+		t.Setenv(k, "")
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	setEnv(t, map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc"})
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		TelegramBotToken: "1:abc",
+		TelegramAPIURL:   "https://api.telegram.org",
+		SMSOnlineAPIURL:  "https://api-x.smsonline.cloud",
+		DatabasePath:     "data/bot.db",
+		PollInterval:     3 * time.Second,
+		SMSOnlineMaxRPS:  20,
+		TelegramMaxRPS:   28,
+		MaxWatches:       50,
+		LogLevel:         slog.LevelInfo,
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestLoadConfigValues(t *testing.T) {
+	setEnv(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": "1:abc",
+		"TELEGRAM_API_URL":   "http://127.0.0.1:8081",
+		"POLL_INTERVAL":      "5s",
+		"ALLOWED_USERS":      " 12345, 678 ,",
+		"LOG_LEVEL":          "debug",
+		"SMSONLINE_MAX_RPS":  "0",
+	})
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TelegramAPIURL != "http://127.0.0.1:8081" || cfg.PollInterval != 5*time.Second ||
+		!reflect.DeepEqual([]int64(cfg.AllowedUsers), []int64{12345, 678}) || cfg.LogLevel != slog.LevelDebug ||
+		cfg.SMSOnlineMaxRPS != 0 {
+		t.Errorf("got %+v", cfg)
+	}
+}
+
+func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"missing token", map[string]string{}, "TELEGRAM_BOT_TOKEN"},
+		{"blank token", map[string]string{"TELEGRAM_BOT_TOKEN": "  "}, "TELEGRAM_BOT_TOKEN"},
+		{"bad duration", map[string]string{"POLL_INTERVAL": "soon"}, `POLL_INTERVAL: "soon" is not a duration`},
+		{"interval too short", map[string]string{"POLL_INTERVAL": "10ms"}, "POLL_INTERVAL"},
+		{"bad user id", map[string]string{"ALLOWED_USERS": "1,bob"}, `ALLOWED_USERS: "bob" is not a Telegram user id`},
+		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"bad telegram url", map[string]string{"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"},
+		{"bad smsonline url", map[string]string{"SMSONLINE_API_URL": "not a url"}, "SMSONLINE_API_URL"},
+		{"bad rps", map[string]string{"SMSONLINE_MAX_RPS": "fast"}, "SMSONLINE_MAX_RPS"},
+		{"telegram rps over the limit", map[string]string{"TELEGRAM_MAX_RPS": "100"}, "TELEGRAM_MAX_RPS"},
+		{"zero watches", map[string]string{"MAX_WATCHES_PER_USER": "0"}, "MAX_WATCHES_PER_USER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"TELEGRAM_BOT_TOKEN": "1:secret-token"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if tt.name == "missing token" {
+				delete(env, "TELEGRAM_BOT_TOKEN")
+			}
+			setEnv(t, env)
+			_, err := loadConfig()
+			if err == nil {
+				t.Fatal("loadConfig accepted a bad configuration")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not contain %q", msg, tt.want)
+			}
+			if strings.Contains(msg, "\n") || strings.Contains(msg, "secret-token") {
+				t.Errorf("error is not one clean line without secrets: %q", msg)
+			}
+		})
+	}
+}

@@ -1,0 +1,199 @@
+// Package smsapi is an HTTP client of the SMSOnline v3 API: it looks up orders,
+// the balance and the inventory of an account, and turns every answer into
+// typed results or a typed *Error. It knows nothing about Telegram or SQL.
+//
+// The API key travels in the query string, so every error this package returns
+// is scrubbed of it: see Error.
+package smsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+const (
+	// maxBodySize caps how much of a response body is read; a longer body is
+	// ErrMalformed on success and only loses its message on an error status.
+	maxBodySize = 1 << 20
+	// maxDrain is how much of an unread body is discarded so the connection
+	// can go back to the keep-alive pool; longer bodies cost a new connection.
+	maxDrain = 256 << 10
+
+	defaultTimeout   = 15 * time.Second
+	defaultUserAgent = "smsbot-smsapi/1"
+)
+
+// Client calls the SMSOnline v3 API. It is safe for concurrent use; create one
+// and share it, so that all calls share one keep-alive connection pool.
+type Client struct {
+	base      *url.URL
+	hc        *http.Client
+	userAgent string
+	now       func() time.Time // for Retry-After HTTP-dates; swapped in tests
+}
+
+// Option configures a Client in New.
+type Option func(*Client)
+
+// WithHTTPClient makes the Client send its requests through hc instead of its
+// own default (15 s timeout, redirects not followed, a keep-alive pool sized for
+// thousands of checks per second). A nil hc keeps the default. hc should have a
+// Timeout and should not follow redirects to other hosts, since the API key is
+// in the query string.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.hc = hc
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent header of every request. An empty ua keeps
+// the default.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) {
+		if ua != "" {
+			c.userAgent = ua
+		}
+	}
+}
+
+// New returns a Client for the API at baseURL, such as
+// "https://api-x.smsonline.cloud"; "/v3/..." is appended to its path. baseURL
+// must be an absolute http or https URL without query, fragment or user info.
+func New(baseURL string, opts ...Option) (*Client, error) {
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("smsapi: base URL: %w", err)
+	}
+	c := &Client{
+		base:      base,
+		userAgent: defaultUserAgent,
+		now:       time.Now,
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	if c.hc == nil {
+		c.hc = newHTTPClient()
+	}
+	return c, nil
+}
+
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse quotes the whole input; keep it, a base URL is no secret,
+		// but drop the wrapper so the message stays short.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%w: scheme must be http or https", ErrInvalidInput)
+	case u.Host == "":
+		return nil, fmt.Errorf("%w: no host", ErrInvalidInput)
+	case u.User != nil:
+		return nil, fmt.Errorf("%w: user info not allowed", ErrInvalidInput)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("%w: query or fragment not allowed", ErrInvalidInput)
+	}
+	if u.Path == "" {
+		u.Path = "/" // so JoinPath yields an absolute path
+	}
+	return u, nil
+}
+
+// newHTTPClient is the default transport: its own pool, large enough that a
+// watcher checking thousands of orders per second keeps its connections.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{
+		Timeout:   defaultTimeout,
+		Transport: t,
+		// A redirect would carry the apiKey query to wherever Location
+		// points; the API has no reason to redirect, so the 3xx is returned.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// newRequest builds a GET request for /v3/{segments...}?apiKey=K. The segments
+// must already be validated; each is path-escaped all the same.
+func (c *Client) newRequest(ctx context.Context, cred Credentials, segments ...string) (*http.Request, error) {
+	elems := make([]string, 0, len(segments)+1)
+	elems = append(elems, "v3")
+	for _, s := range segments {
+		elems = append(elems, url.PathEscape(s))
+	}
+	u := c.base.JoinPath(elems...)
+	u.RawQuery = url.Values{"apiKey": {cred.APIKey}}.Encode()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	return req, nil
+}
+
+// do sends req and returns the body of a successful envelope, or an *Error.
+// The response body is read through a size limit and always drained and
+// closed so the connection is reused.
+func (c *Client) do(ctx context.Context, op string, cred Credentials, req *http.Request) (json.RawMessage, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, op, cred.APIKey, 0, err)
+	}
+	defer drainAndClose(resp.Body)
+
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
+	if err != nil {
+		return nil, transportError(ctx, op, cred.APIKey, resp.StatusCode, err)
+	}
+	r := rawResponse{status: resp.StatusCode, header: resp.Header, body: data}
+	if len(data) > maxBodySize {
+		r.body, r.tooLarge = data[:maxBodySize], true
+	}
+	return r.parse(op, cred.APIKey, c.now())
+}
+
+// get is newRequest followed by do: every API call of this package is a GET.
+func (c *Client) get(ctx context.Context, op string, cred Credentials, segments ...string) (json.RawMessage, error) {
+	req, err := c.newRequest(ctx, cred, segments...)
+	if err != nil {
+		return nil, &Error{Op: op, Kind: ErrInvalidInput, Err: redactErr(err, cred.APIKey)}
+	}
+	return c.do(ctx, op, cred, req)
+}
+
+func drainAndClose(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	_ = body.Close()
+}
+
+// transportError classifies a failure to get or read a response. When the
+// caller's own ctx has ended, the error is that ctx error, not ErrTransient:
+// the caller gave up, the API did not fail.
+func transportError(ctx context.Context, op, apiKey string, status int, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		e := &Error{Op: op, Kind: ctxErr, StatusCode: status}
+		if cause := context.Cause(ctx); cause != nil && cause != ctxErr {
+			e.Err = redactErr(cause, apiKey)
+		}
+		return e
+	}
+	return &Error{Op: op, Kind: ErrTransient, StatusCode: status, Err: redactErr(err, apiKey)}
+}

@@ -1,0 +1,99 @@
+package smsapitest
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Fault makes the server misbehave for matching requests. A Status of 0 or
+// 200 with an empty Body answers normally, only after Delay: that is how to
+// script a slow answer.
+type Fault struct {
+	Status     int           // HTTP status to answer; 0 means 200
+	Body       string        // raw body to send; "" means a JSON error envelope fitting Status
+	RetryAfter string        // Retry-After header value; "" sends none
+	Delay      time.Duration // wait before answering; given up when the client goes away
+	Times      int           // how many requests it applies to; 0 means until ClearFaults
+	Match      string        // "" for every request, else "order", "balance" or "inventory"
+}
+
+// activeFault is a queued Fault and how many more requests it applies to.
+type activeFault struct {
+	Fault
+	left int // 0 means no limit
+}
+
+// InjectFault queues f. Each request takes the first queued fault that
+// matches it; a fault with Times > 0 leaves the queue when used up.
+func (s *Server) InjectFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &activeFault{Fault: f, left: max(f.Times, 0)})
+}
+
+// ClearFaults empties the fault queue.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// SetLatency adds d before every answer, on top of any fault's Delay.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// takeFault returns a copy of the first fault matching kind and counts the use;
+// s.mu is held.
+func (s *Server) takeFault(kind string) *Fault {
+	for i, f := range s.faults {
+		if f.Match != "" && f.Match != kind {
+			continue
+		}
+		taken := f.Fault
+		if f.left > 0 {
+			f.left--
+			if f.left == 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+		}
+		return &taken
+	}
+	return nil
+}
+
+// answers reports whether f replaces the normal answer rather than only
+// delaying it.
+func (f *Fault) answers() bool {
+	return f.Body != "" || f.Status != 0 && f.Status != http.StatusOK
+}
+
+// answer is f's response to a request of kind.
+func (f *Fault) answer(kind string) answer {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if f.Body != "" {
+		return answer{status: status, body: []byte(f.Body), html: strings.HasPrefix(strings.TrimSpace(f.Body), "<")}
+	}
+	return errorAnswer(status, faultMessage(status, kind))
+}
+
+// faultMessage is what the API would likely say with status.
+func faultMessage(status int, kind string) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "Invalid API key"
+	case status == http.StatusNotFound && kind == kindOrder:
+		return "Order not found"
+	case status == http.StatusTooManyRequests:
+		return "Too many requests"
+	case http.StatusText(status) != "":
+		return http.StatusText(status)
+	}
+	return "Error"
+}

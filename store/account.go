@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Account links a Telegram user to an SMSOnline account. APIKey is plain
+// text in memory only; the database holds it sealed.
+type Account struct {
+	TelegramUserID int64
+	SMSUserID      string
+	APIKey         string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+const (
+	upsertAccountQuery = `INSERT INTO accounts (telegram_user_id, sms_user_id, sealed_api_key, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (telegram_user_id) DO UPDATE SET
+		sms_user_id = excluded.sms_user_id,
+		sealed_api_key = excluded.sealed_api_key,
+		updated_at = excluded.updated_at`
+	// Resuming clears any stale claim and the failure count (the backoff
+	// was for the old key) so the watch is checked at once with the new key.
+	// The unary + keeps SQLite from scanning every paused watch through
+	// watches_due instead of using the user's key.
+	resumeWatchesQuery = `UPDATE watches SET state = 'active', next_check_at = ?, claimed_until = 0, failures = 0
+	WHERE telegram_user_id = ? AND +state = 'paused'`
+	selectAccountQuery = `SELECT sms_user_id, sealed_api_key, created_at, updated_at
+	FROM accounts WHERE telegram_user_id = ?`
+	deleteAccountQuery = `DELETE FROM accounts WHERE telegram_user_id = ?`
+)
+
+// SaveAccount stores a (the API key sealed), replacing the user's older
+// account if any, and in the same transaction resumes the user's paused
+// watches so they are checked at now, with their failure count reset. It
+// returns how many were resumed.
+// a.CreatedAt is kept for an existing account and defaults to now.
+func (s *Store) SaveAccount(ctx context.Context, a Account, now time.Time) (resumed int, err error) {
+	if a.TelegramUserID == 0 {
+		return 0, errors.New("save account: no telegram user id")
+	}
+	sealed, err := s.sealer.sealAPIKey(a.TelegramUserID, a.APIKey)
+	if err != nil {
+		return 0, fmt.Errorf("save account %d: %w", a.TelegramUserID, err)
+	}
+	created := a.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, upsertAccountQuery,
+			a.TelegramUserID, a.SMSUserID, sealed, millis(created), millis(now)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, resumeWatchesQuery, millis(now), a.TelegramUserID)
+		if err != nil {
+			return err
+		}
+		resumed, err = rowsAffected(res)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save account %d: %w", a.TelegramUserID, err)
+	}
+	return resumed, nil
+}
+
+// Account returns the user's account with its API key opened. It returns
+// ErrNotFound when the user has none, ErrWrongKey when the key does not open.
+func (s *Store) Account(ctx context.Context, telegramUserID int64) (Account, error) {
+	a := Account{TelegramUserID: telegramUserID}
+	var sealed []byte
+	var created, updated int64
+	err := s.read.QueryRowContext(ctx, selectAccountQuery, telegramUserID).
+		Scan(&a.SMSUserID, &sealed, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, fmt.Errorf("account %d: %w", telegramUserID, ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("load account %d: %w", telegramUserID, err)
+	}
+	a.APIKey, err = s.sealer.openAPIKey(telegramUserID, sealed)
+	if err != nil {
+		return Account{}, fmt.Errorf("open api key of account %d: %w", telegramUserID, err)
+	}
+	a.CreatedAt, a.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return a, nil
+}
+
+// DeleteAccount removes the user's account; their watches go with it.
+// Pending outbox messages stay, so a goodbye notice still arrives.
+func (s *Store) DeleteAccount(ctx context.Context, telegramUserID int64) (existed bool, err error) {
+	res, err := s.write.ExecContext(ctx, deleteAccountQuery, telegramUserID)
+	if err != nil {
+		return false, fmt.Errorf("delete account %d: %w", telegramUserID, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, fmt.Errorf("delete account %d: %w", telegramUserID, err)
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrations are applied in order; migrations[i] brings the schema from
+// version i to version i+1. Never edit a released entry: append a new one.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE meta (
+	name  TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+);
+
+CREATE TABLE accounts (
+	telegram_user_id INTEGER PRIMARY KEY,
+	sms_user_id      TEXT    NOT NULL,
+	sealed_api_key   BLOB    NOT NULL,
+	created_at       INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL
+);
+
+CREATE TABLE telegram_offset (
+	id        INTEGER PRIMARY KEY CHECK (id = 1),
+	update_id INTEGER NOT NULL
+);
+
+CREATE TABLE watches (
+	telegram_user_id INTEGER NOT NULL REFERENCES accounts (telegram_user_id) ON DELETE CASCADE,
+	order_id         TEXT    NOT NULL,
+	chat_id          INTEGER NOT NULL,
+	state            TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+	service          TEXT    NOT NULL DEFAULT '',
+	phone_number     TEXT    NOT NULL DEFAULT '',
+	status           TEXT    NOT NULL DEFAULT '',
+	expires_at       INTEGER NOT NULL DEFAULT 0,
+	next_check_at    INTEGER NOT NULL DEFAULT 0,
+	claimed_until    INTEGER NOT NULL DEFAULT 0,
+	last_checked_at  INTEGER NOT NULL DEFAULT 0,
+	failures         INTEGER NOT NULL DEFAULT 0,
+	created_at       INTEGER NOT NULL,
+	PRIMARY KEY (telegram_user_id, order_id)
+);
+-- The watcher's hot path: due active watches in next_check_at order.
+CREATE INDEX watches_due ON watches (state, next_check_at);
+-- Only watches being checked have a claim, so this stays small; it lets
+-- NextWatchDue and ReleaseClaims avoid a full scan.
+CREATE INDEX watches_claimed ON watches (claimed_until) WHERE claimed_until > 0;
+-- DropChat and MigrateChat.
+CREATE INDEX watches_chat ON watches (chat_id);
+
+-- AUTOINCREMENT so that an id is never reused: the sender may still hold
+-- the id of a row that DropChat deleted, and MarkSent must not hit a newer row.
+CREATE TABLE outbox (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	chat_id          INTEGER NOT NULL,
+	telegram_user_id INTEGER NOT NULL DEFAULT 0,
+	order_id         TEXT    NOT NULL DEFAULT '',
+	priority         INTEGER NOT NULL,
+	text             TEXT    NOT NULL,
+	markup           TEXT    NOT NULL DEFAULT '',
+	attempts         INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at  INTEGER NOT NULL,
+	created_at       INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (priority, next_attempt_at, id);
+CREATE INDEX outbox_chat ON outbox (chat_id);
+
+-- SMS already shown to a user: sha256 over user id, order id and SMS text,
+-- so the text itself is not kept.
+CREATE TABLE delivered_sms (
+	hash       BLOB PRIMARY KEY,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+const (
+	createSchemaVersionQuery = `CREATE TABLE IF NOT EXISTS schema_version (
+	id      INTEGER PRIMARY KEY CHECK (id = 1),
+	version INTEGER NOT NULL
+)`
+	selectSchemaVersionQuery = `SELECT version FROM schema_version WHERE id = 1`
+	upsertSchemaVersionQuery = `INSERT INTO schema_version (id, version) VALUES (1, ?)
+	ON CONFLICT (id) DO UPDATE SET version = excluded.version`
+)
+
+// SchemaVersion is the schema version this code writes.
+const SchemaVersion = 1
+
+func init() {
+	if len(migrations) != SchemaVersion {
+		panic("store: SchemaVersion does not match the migrations list")
+	}
+}
+
+// migrate brings the database to SchemaVersion, one transaction per
+// migration, so that a crash leaves the file at some whole version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	for {
+		done, err := migrateStep(ctx, db)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// migrateStep applies the next migration, if any. It reads the version
+// inside the (immediate) transaction, so two processes opening the same
+// file at once cannot both apply the same step.
+func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin migration: %w", err)
+	}
+	defer tx.Rollback()
+
+	if _, err := tx.ExecContext(ctx, createSchemaVersionQuery); err != nil {
+		return false, fmt.Errorf("create schema_version: %w", err)
+	}
+	var version int
+	err = tx.QueryRowContext(ctx, selectSchemaVersionQuery).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case version > SchemaVersion:
+		return false, fmt.Errorf("%w: file has version %d, this program knows up to %d", ErrSchemaTooNew, version, SchemaVersion)
+	case version == SchemaVersion:
+		return true, tx.Commit()
+	}
+
+	next := version + 1
+	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+		return false, fmt.Errorf("migrate to version %d: %w", next, err)
+	}
+	if _, err := tx.ExecContext(ctx, upsertSchemaVersionQuery, next); err != nil {
+		return false, fmt.Errorf("record schema version %d: %w", next, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit migration to version %d: %w", next, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,185 @@
+// Package store keeps the bot's state in one SQLite file: linked accounts
+// (API keys sealed with AES-256-GCM), watched orders, the Telegram update
+// offset and the outbox of messages that must still reach Telegram.
+//
+// Writes are serialized through a single connection so that a write never
+// waits on SQLite's sleeping busy handler inside this process; reads go
+// through a separate pool and run concurrently thanks to WAL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Errors that callers branch on with errors.Is.
+var (
+	// ErrNotFound means the requested account or watch does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrWrongKey means sealed data does not open with the configured
+	// encryption key: the key changed since the data was written, or the
+	// row was tampered with.
+	ErrWrongKey = errors.New("store: wrong encryption key (the data was sealed with a different BOT_ENCRYPTION_KEY or key file)")
+	// ErrSchemaTooNew means the database was written by a newer version of
+	// the bot; this version refuses to touch it rather than corrupt it.
+	ErrSchemaTooNew = errors.New("store: database schema is newer than this program")
+	// ErrWatchLimit means the user already has the maximum number of watches.
+	ErrWatchLimit = errors.New("store: too many watches")
+)
+
+// Store is the bot's database. It is safe for concurrent use.
+type Store struct {
+	write  *sql.DB // one connection: every write transaction queues here
+	read   *sql.DB // several read-only connections; WAL lets them run beside a writer
+	sealer *sealer
+}
+
+// Open opens (creating if needed) the database at path, migrates its schema
+// and checks that key is the key its data was sealed with (ErrWrongKey if
+// not). Errors name the path.
+func Open(ctx context.Context, path string, key []byte) (*Store, error) {
+	s, err := open(ctx, path, key)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, path string, key []byte) (*Store, error) {
+	sl, err := newSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	// Writer and readers are separate pools, so they must share a file:
+	// an in-memory database would give each connection its own.
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, errors.New("need the path of a database file")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create folder: %w", err)
+		}
+	}
+
+	// SQLite would create the file (and copy its mode to -wal and -shm) as
+	// 0644 under the usual umask; the outbox holds SMS codes, so make it 0600.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create file: %w", err)
+	}
+
+	write, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	// A single writer connection: _txlock=immediate takes the write lock at
+	// BEGIN, so a second writer connection would only spin in the busy
+	// handler. Queueing in database/sql is cheaper and fair.
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	s := &Store{write: write, sealer: sl}
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, err
+	}
+	if err := s.checkCanary(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+
+	// The reader pool opens after the migration so that it never sees a
+	// half-built schema; query_only guards against a write sneaking in here.
+	read, err := sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxLifetime(0)
+	read.SetConnMaxIdleTime(0)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, err
+	}
+	s.read = read
+	return s, nil
+}
+
+// dsn builds a go-sqlite3 data source name. The path is written as a SQLite
+// URI so that '?', '#' and '%' in folder names cannot be read as parameters.
+func dsn(path string, readOnly bool) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	params := "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_txlock=immediate"
+	if readOnly {
+		params += "&_query_only=on"
+	}
+	return "file:" + esc + "?" + params
+}
+
+// Close closes the database. The last connection to close checkpoints the
+// WAL into the main file.
+func (s *Store) Close() error {
+	var errRead error
+	if s.read != nil {
+		errRead = s.read.Close()
+	}
+	errWrite := s.write.Close()
+	return errors.Join(errRead, errWrite)
+}
+
+// inTx runs fn inside one write transaction (BEGIN IMMEDIATE) and commits
+// it when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rowsAffected returns how many rows res touched.
+func rowsAffected(res sql.Result) (int, error) {
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// millis turns a time into what the database stores: unix milliseconds,
+// with the zero time as 0.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the inverse of millis; times come back in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// WatchState says whether the watcher checks a watch.
+type WatchState string
+
+// Watch states. A paused watch waits for the user to link a working API
+// key again (SaveAccount resumes it).
+const (
+	WatchActive WatchState = "active"
+	WatchPaused WatchState = "paused"
+)
+
+// Watch is one order the bot checks for a user. There is at most one per
+// (TelegramUserID, OrderID).
+type Watch struct {
+	TelegramUserID int64
+	OrderID        string
+	ChatID         int64 // where pushes go
+	State          WatchState
+
+	// Last known snapshot of the order, for listings.
+	Service     string
+	PhoneNumber string
+	Status      string
+
+	ExpiresAt     time.Time // zero = unknown
+	NextCheckAt   time.Time // zero = check at once
+	LastCheckedAt time.Time // zero = never
+	CreatedAt     time.Time
+	Failures      int // consecutive failed checks, for backoff
+}
+
+const watchColumns = `w.telegram_user_id, w.order_id, w.chat_id, w.state, w.service, w.phone_number, w.status,
+	w.expires_at, w.next_check_at, w.last_checked_at, w.created_at, w.failures`
+
+// watchScan holds the scan targets of watchColumns.
+type watchScan struct {
+	w                                       Watch
+	state                                   string
+	expires, next, lastChecked, createdAtMs int64
+}
+
+func (ws *watchScan) dest() []any {
+	return []any{&ws.w.TelegramUserID, &ws.w.OrderID, &ws.w.ChatID, &ws.state, &ws.w.Service,
+		&ws.w.PhoneNumber, &ws.w.Status, &ws.expires, &ws.next, &ws.lastChecked, &ws.createdAtMs, &ws.w.Failures}
+}
+
+func (ws *watchScan) watch() Watch {
+	w := ws.w
+	w.State = WatchState(ws.state)
+	w.ExpiresAt = fromMillis(ws.expires)
+	w.NextCheckAt = fromMillis(ws.next)
+	w.LastCheckedAt = fromMillis(ws.lastChecked)
+	w.CreatedAt = fromMillis(ws.createdAtMs)
+	return w
+}
+
+const (
+	// An empty snapshot field keeps what is known; the earlier check time
+	// wins so that re-adding a watch never delays it.
+	refreshWatchQuery = `UPDATE watches SET
+		chat_id = ?,
+		service = COALESCE(NULLIF(?, ''), service),
+		phone_number = COALESCE(NULLIF(?, ''), phone_number),
+		status = COALESCE(NULLIF(?, ''), status),
+		expires_at = COALESCE(NULLIF(?, 0), expires_at),
+		next_check_at = MIN(next_check_at, ?)
+	WHERE telegram_user_id = ? AND order_id = ?`
+	accountExistsQuery = `SELECT EXISTS (SELECT 1 FROM accounts WHERE telegram_user_id = ?)`
+	countWatchesQuery  = `SELECT COUNT(*) FROM watches WHERE telegram_user_id = ?`
+	insertWatchQuery   = `INSERT INTO watches
+	(telegram_user_id, order_id, chat_id, state, service, phone_number, status, expires_at, next_check_at, last_checked_at, failures, created_at)
+	VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)`
+	selectWatchQuery = `SELECT ` + watchColumns + ` FROM watches w
+	WHERE w.telegram_user_id = ? AND w.order_id = ?`
+	selectWatchesQuery = `SELECT ` + watchColumns + ` FROM watches w
+	WHERE w.telegram_user_id = ? ORDER BY w.created_at, w.rowid`
+	deleteWatchQuery = `DELETE FROM watches WHERE telegram_user_id = ? AND order_id = ?`
+	// The unary + makes SQLite use the user's key, not watches_due (see resumeWatchesQuery).
+	pauseWatchesQuery = `UPDATE watches SET state = 'paused', claimed_until = 0
+	WHERE telegram_user_id = ? AND +state = 'active'`
+)
+
+// AddWatch starts watching w.OrderID for w.TelegramUserID, whose account
+// must exist (ErrNotFound otherwise). If the pair is already watched, its
+// chat and snapshot are refreshed, its next check moves earlier if
+// w.NextCheckAt is earlier, its state is kept, and created is false.
+// Otherwise a user who already has maxPerUser watches gets ErrWatchLimit
+// (maxPerUser <= 0: no cap) and the new watch starts active.
+func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int) (created bool, err error) {
+	next := millis(w.NextCheckAt)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, refreshWatchQuery, w.ChatID, w.Service, w.PhoneNumber, w.Status,
+			millis(w.ExpiresAt), next, w.TelegramUserID, w.OrderID)
+		if err != nil {
+			return err
+		}
+		if n, err := rowsAffected(res); err != nil || n > 0 {
+			return err
+		}
+
+		var exists bool
+		if err := tx.QueryRowContext(ctx, accountExistsQuery, w.TelegramUserID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("account %d: %w", w.TelegramUserID, ErrNotFound)
+		}
+		if maxPerUser > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, countWatchesQuery, w.TelegramUserID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxPerUser {
+				return fmt.Errorf("%w: %d of %d", ErrWatchLimit, n, maxPerUser)
+			}
+		}
+		createdAt := w.CreatedAt
+		if createdAt.IsZero() {
+			createdAt = time.Now()
+		}
+		if _, err := tx.ExecContext(ctx, insertWatchQuery, w.TelegramUserID, w.OrderID, w.ChatID,
+			w.Service, w.PhoneNumber, w.Status, millis(w.ExpiresAt), next, millis(w.LastCheckedAt),
+			w.Failures, millis(createdAt)); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("add watch %d/%s: %w", w.TelegramUserID, w.OrderID, err)
+	}
+	return created, nil
+}
+
+// Watch returns one watch, or ErrNotFound.
+func (s *Store) Watch(ctx context.Context, telegramUserID int64, orderID string) (Watch, error) {
+	var ws watchScan
+	err := s.read.QueryRowContext(ctx, selectWatchQuery, telegramUserID, orderID).Scan(ws.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Watch{}, fmt.Errorf("watch %d/%s: %w", telegramUserID, orderID, ErrNotFound)
+	}
+	if err != nil {
+		return Watch{}, fmt.Errorf("load watch %d/%s: %w", telegramUserID, orderID, err)
+	}
+	return ws.watch(), nil
+}
+
+// Watches returns the user's watches, oldest first.
+func (s *Store) Watches(ctx context.Context, telegramUserID int64) ([]Watch, error) {
+	rows, err := s.read.QueryContext(ctx, selectWatchesQuery, telegramUserID)
+	if err != nil {
+		return nil, fmt.Errorf("load watches of %d: %w", telegramUserID, err)
+	}
+	defer rows.Close()
+	var out []Watch
+	for rows.Next() {
+		var ws watchScan
+		if err := rows.Scan(ws.dest()...); err != nil {
+			return nil, fmt.Errorf("load watches of %d: %w", telegramUserID, err)
+		}
+		out = append(out, ws.watch())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load watches of %d: %w", telegramUserID, err)
+	}
+	return out, nil
+}
+
+// DeleteWatch stops watching an order.
+func (s *Store) DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error) {
+	res, err := s.write.ExecContext(ctx, deleteWatchQuery, telegramUserID, orderID)
+	if err != nil {
+		return false, fmt.Errorf("delete watch %d/%s: %w", telegramUserID, orderID, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, fmt.Errorf("delete watch %d/%s: %w", telegramUserID, orderID, err)
+	}
+	return n > 0, nil
+}
+
+// PauseWatches pauses the user's active watches (their API key stopped
+// working) and, only if any were paused, enqueues notice in the same
+// transaction, so the user is told once however many checks fail.
+func (s *Store) PauseWatches(ctx context.Context, telegramUserID int64, notice *Message) (paused int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, pauseWatchesQuery, telegramUserID)
+		if err != nil {
+			return err
+		}
+		if paused, err = rowsAffected(res); err != nil || paused == 0 || notice == nil {
+			return err
+		}
+		_, err = enqueue(ctx, tx, notice, time.Now())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pause watches of %d: %w", telegramUserID, err)
+	}
+	return paused, nil
+}

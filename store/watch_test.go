@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestAddWatchDedupes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	first := Watch{TelegramUserID: 1, OrderID: "100", ChatID: 11, Service: "Discord", PhoneNumber: "1234567890",
+		Status: "pending", ExpiresAt: t0.Add(20 * time.Minute), NextCheckAt: t0.Add(time.Minute)}
+	if created, err := s.AddWatch(ctx, first, 5); err != nil || !created {
+		t.Fatalf("first AddWatch = %v, %v", created, err)
+	}
+	if _, err := s.PauseWatches(ctx, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		w         Watch
+		wantNext  time.Time
+		wantChat  int64
+		wantState WatchState
+	}{
+		{"later check keeps the earlier", Watch{TelegramUserID: 1, OrderID: "100", ChatID: 12, NextCheckAt: t0.Add(time.Hour)},
+			t0.Add(time.Minute), 12, WatchPaused},
+		{"earlier check moves it", Watch{TelegramUserID: 1, OrderID: "100", ChatID: 13, Status: "waiting", NextCheckAt: t0},
+			t0, 13, WatchPaused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			created, err := s.AddWatch(ctx, tt.w, 1)
+			if err != nil || created {
+				t.Fatalf("AddWatch = %v, %v; want an update", created, err)
+			}
+			w, err := s.Watch(ctx, 1, "100")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !w.NextCheckAt.Equal(tt.wantNext) || w.ChatID != tt.wantChat || w.State != tt.wantState {
+				t.Errorf("watch = %+v", w)
+			}
+			if w.Service != "Discord" || w.PhoneNumber != "1234567890" || !w.ExpiresAt.Equal(first.ExpiresAt) {
+				t.Errorf("empty snapshot fields overwrote known ones: %+v", w)
+			}
+		})
+	}
+	if w, _ := s.Watch(ctx, 1, "100"); w.Status != "waiting" {
+		t.Errorf("status = %q, want the newer snapshot", w.Status)
+	}
+	if ws, _ := s.Watches(ctx, 1); len(ws) != 1 {
+		t.Errorf("%d watches, want 1", len(ws))
+	}
+}
+
+func TestAddWatchLimit(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	addAccount(t, s, 2)
+	const limit = 2
+	steps := []struct {
+		user    int64
+		order   string
+		created bool
+		err     error
+	}{
+		{1, "100", true, nil},
+		{1, "101", true, nil},
+		{1, "102", false, ErrWatchLimit},
+		{1, "100", false, nil}, // re-adding a watched order at the cap is fine
+		{2, "200", true, nil},  // the cap is per user
+	}
+	for _, st := range steps {
+		created, err := s.AddWatch(ctx, Watch{TelegramUserID: st.user, OrderID: st.order, ChatID: st.user}, limit)
+		if created != st.created || !errors.Is(err, st.err) {
+			t.Errorf("AddWatch(%d/%s) = %v, %v; want %v, %v", st.user, st.order, created, err, st.created, st.err)
+		}
+	}
+	if ws, _ := s.Watches(ctx, 1); len(ws) != limit {
+		t.Errorf("user 1 has %d watches, want %d", len(ws), limit)
+	}
+}
+
+func TestAddWatchNeedsAccount(t *testing.T) {
+	s, _ := openTest(t)
+	_, err := s.AddWatch(context.Background(), Watch{TelegramUserID: 1, OrderID: "100", ChatID: 1}, 5)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("AddWatch without account = %v, want ErrNotFound", err)
+	}
+}
+
+func TestWatchesOldestFirstAndDelete(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	for i, order := range []string{"300", "100", "200"} {
+		addWatch(t, s, Watch{TelegramUserID: 1, OrderID: order, CreatedAt: t0.Add(time.Duration(i) * time.Second)})
+	}
+	ws, err := s.Watches(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range ws {
+		got = append(got, w.OrderID)
+		if w.State != WatchActive || w.ChatID != 1 || !w.LastCheckedAt.IsZero() {
+			t.Errorf("new watch %+v", w)
+		}
+	}
+	if want := []string{"300", "100", "200"}; !slices.Equal(got, want) {
+		t.Errorf("Watches = %v, want %v", got, want)
+	}
+
+	if existed, err := s.DeleteWatch(ctx, 1, "100"); err != nil || !existed {
+		t.Fatalf("DeleteWatch = %v, %v", existed, err)
+	}
+	if existed, err := s.DeleteWatch(ctx, 1, "100"); err != nil || existed {
+		t.Fatalf("second DeleteWatch = %v, %v", existed, err)
+	}
+	if _, err := s.Watch(ctx, 1, "100"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Watch after delete = %v", err)
+	}
+}
