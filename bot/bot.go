@@ -40,6 +40,7 @@ type Store interface {
 	Watches(ctx context.Context, telegramUserID int64) ([]store.Watch, error)
 	DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error)
 	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string) (isNew bool, err error)
+	PruneDelivered(ctx context.Context, before time.Time) (int, error)
 }
 
 // Config holds the bot's settings. Zero values of the tuning fields take the
@@ -185,14 +186,16 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
 	}, st, tg, b.pace)
+	if cfg.SMSOnlineMaxRPS > 0 {
+		b.api = newCappedAPI(api, cfg.SMSOnlineMaxRPS)
+	}
 	b.watcher = NewWatcher(WatcherConfig{
 		PollInterval: cfg.PollInterval,
-		MaxRPS:       max(cfg.SMSOnlineMaxRPS, 0),
 		Workers:      cfg.WatcherWorkers,
 		ExpiryGrace:  cfg.ExpiryGrace,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
-	}, st, api, b.sender.Wake)
+	}, st, b.api, b.sender.Wake)
 	return b, nil
 }
 
@@ -226,9 +229,60 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.log.Error("watcher stopped", "err", watchErr)
 		}
 	})
+	wg.Go(func() { b.pruneDelivered(ctx) })
 	b.tg.Start(ctx)
 	wg.Wait()
 	return watchErr
+}
+
+// deliveredTTL is how long the bot remembers which SMS it pushed. Orders live
+// about 20 minutes; a week covers any clock skew and long outage.
+const deliveredTTL = 7 * 24 * time.Hour
+
+// pruneDelivered forgets old delivered-SMS fingerprints once an hour, so the
+// table does not grow without end.
+func (b *Bot) pruneDelivered(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := b.store.PruneDelivered(ctx, b.cfg.Now().Add(-deliveredTTL))
+		if err != nil && ctx.Err() == nil {
+			b.log.Warn("can't prune delivered sms", "err", err)
+		} else if n > 0 {
+			b.log.Debug("pruned delivered sms", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// cappedAPI spends one token of a shared budget per SMSOnline request, so
+// commands and the watcher together stay under SMSONLINE_MAX_RPS.
+type cappedAPI struct {
+	api   OrderAPI
+	limit *rate.Limiter
+}
+
+func newCappedAPI(api OrderAPI, rps float64) *cappedAPI {
+	// A burst of 1 spaces requests evenly: no one-second window exceeds the cap.
+	return &cappedAPI{api: api, limit: rate.NewLimiter(rate.Limit(rps), 1)}
+}
+
+func (c *cappedAPI) GetOrder(ctx context.Context, cred smsapi.Credentials, orderID string) (smsapi.Order, error) {
+	if err := c.limit.Wait(ctx); err != nil {
+		return smsapi.Order{}, err
+	}
+	return c.api.GetOrder(ctx, cred, orderID)
+}
+
+func (c *cappedAPI) Balance(ctx context.Context, cred smsapi.Credentials) (smsapi.Balance, error) {
+	if err := c.limit.Wait(ctx); err != nil {
+		return smsapi.Balance{}, err
+	}
+	return c.api.Balance(ctx, cred)
 }
 
 // wakeWatcher makes a new watch get its first check without waiting for the

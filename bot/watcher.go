@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -31,7 +29,6 @@ type OrderChecker interface {
 // WatcherConfig tunes the watcher. Zero values take the defaults noted.
 type WatcherConfig struct {
 	PollInterval time.Duration // between checks of a waiting order; default 3s
-	MaxRPS       float64       // cap on SMSOnline requests per second; 0 = no cap
 	Workers      int           // checks in flight at once; default 32
 	Batch        int           // watches claimed per database round; default 256
 	ExpiryGrace  time.Duration // how long after expiry an order is still checked; default 1m
@@ -65,13 +62,12 @@ const (
 // the push for a new SMS) in the database. It keeps no watch in memory between
 // checks: the database is the schedule, so a restart resumes it.
 type Watcher struct {
-	cfg     WatcherConfig
-	store   WatchStore
-	api     OrderChecker
-	log     *slog.Logger
-	limiter *rate.Limiter // nil when uncapped
-	wake    chan struct{}
-	onPush  func() // tells the sender that new messages are due
+	cfg    WatcherConfig
+	store  WatchStore
+	api    OrderChecker
+	log    *slog.Logger
+	wake   chan struct{}
+	onPush func() // tells the sender that new messages are due
 }
 
 // NewWatcher builds a watcher. onPush is called after outcomes that enqueued
@@ -98,12 +94,7 @@ func NewWatcher(cfg WatcherConfig, st WatchStore, api OrderChecker, onPush func(
 	if onPush == nil {
 		onPush = func() {}
 	}
-	w := &Watcher{cfg: cfg, store: st, api: api, log: cfg.Logger, wake: make(chan struct{}, 1), onPush: onPush}
-	if cfg.MaxRPS > 0 {
-		// A burst of 1 keeps every one-second window at or under the cap.
-		w.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRPS), 1)
-	}
-	return w
+	return &Watcher{cfg: cfg, store: st, api: api, log: cfg.Logger, wake: make(chan struct{}, 1), onPush: onPush}
 }
 
 // Wake makes the watcher look for due watches now (a new watch was added).
@@ -153,8 +144,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// schedule claims due watches and hands them to the workers, no faster than the
-// request cap, until ctx is cancelled.
+// schedule claims due watches and hands them to the workers until ctx is
+// cancelled. The request cap applies inside the workers' API calls.
 func (w *Watcher) schedule(ctx context.Context, jobs chan<- store.DueWatch, slots chan struct{}) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -169,14 +160,11 @@ func (w *Watcher) schedule(ctx context.Context, jobs chan<- store.DueWatch, slot
 			}
 		}
 		for _, dw := range due {
-			if w.limiter != nil && w.limiter.Wait(ctx) != nil {
-				return // cancelled; the claims are released at the next start
-			}
 			slots <- struct{}{}
 			select {
 			case jobs <- dw:
 			case <-ctx.Done():
-				return
+				return // the claims are released at the next start
 			}
 		}
 		if len(due) > 0 && len(due) == free {
@@ -294,6 +282,15 @@ func hasNotice(outcomes []store.CheckOutcome) bool {
 
 // check asks SMSOnline about one watched order and decides what follows.
 func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
+	if dw.KeyErr != nil {
+		// The stored key does not open (BOT_ENCRYPTION_KEY changed): asking
+		// SMSOnline is pointless until the user links the account again.
+		w.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", dw.TelegramUserID)
+		return checkResult{
+			outcome: store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID},
+			pause:   noticeMessage(dw.Watch, textKeyUnreadable),
+		}
+	}
 	order, err := w.api.GetOrder(ctx, credentials(dw.Account), dw.OrderID)
 	if ctx.Err() != nil {
 		return checkResult{skip: true}
