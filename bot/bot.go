@@ -58,6 +58,9 @@ type Config struct {
 	MaxWatchesPerUser int           // active watches per user; default 50
 	WatcherWorkers    int           // SMSOnline checks in flight at once; default 32
 	ExpiryGrace       time.Duration // how long after expiry an order is still checked; default 1m
+	CommandBurst      int           // commands a user may send at once; default 10
+	CommandRate       float64       // commands per second a user may sustain after that; default 0.5
+	SendTimeout       time.Duration // one outbox send to Telegram; default 15s
 
 	LongPollTimeout time.Duration    // how long one getUpdates waits; default 50s
 	HandlerTimeout  time.Duration    // how long one update may take; default 30s
@@ -102,6 +105,12 @@ func (c *Config) setDefaults() {
 	if c.MaxWatchesPerUser <= 0 {
 		c.MaxWatchesPerUser = 50
 	}
+	if c.CommandBurst <= 0 {
+		c.CommandBurst = 10
+	}
+	if c.CommandRate <= 0 {
+		c.CommandRate = 0.5
+	}
 }
 
 // Bot is a running smsbot: Telegram client, command handlers and their
@@ -116,6 +125,7 @@ type Bot struct {
 	redact  *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
+	limiter *userLimiter  // each user's budget of commands
 	watcher *Watcher
 	sender  *Sender
 
@@ -147,6 +157,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 	// A burst of 1 spaces messages evenly, so no one-second window holds more
 	// than TelegramMaxRPS of them.
 	b.pace = rate.NewLimiter(rate.Limit(cfg.TelegramMaxRPS), 1)
+	b.limiter = newUserLimiter(cfg.CommandRate, cfg.CommandBurst)
 	offset, err := st.UpdateOffset(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load update offset: %w", err)
@@ -182,6 +193,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 	b.tg = tg
 	b.sender = NewSender(SenderConfig{
 		ChatInterval: cfg.ChatInterval,
+		SendTimeout:  cfg.SendTimeout,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
@@ -206,6 +218,9 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 func (b *Bot) Run(ctx context.Context) error {
 	me, err := b.getMe(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before Telegram could be reached: a clean stop
+		}
 		return err
 	}
 	b.username = me.Username

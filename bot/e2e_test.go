@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +50,8 @@ type harness struct {
 
 	store *store.Store // of the running bot
 	stop  func()       // stops the running bot; nil when stopped
+
+	apiNet *switchableNet // the bot's network path to SMSOnline
 }
 
 type harnessOption func(*Config)
@@ -80,6 +85,7 @@ func newStoppedHarness(t *testing.T, opts ...harnessOption) *harness {
 	h := &harness{
 		t: t, tg: telegramtest.New(t), sms: smsapitest.New(t), logs: &syncBuffer{},
 		dbPath: filepath.Join(t.TempDir(), "bot.db"), key: make([]byte, store.KeySize), opts: opts,
+		apiNet: newSwitchableNet(t),
 	}
 	rand.Read(h.key)
 	h.sms.AddAccount(smsUser, smsKey, 1500)
@@ -102,7 +108,7 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatalf("open store: %v", err)
 	}
-	api, err := smsapi.New(h.sms.URL)
+	api, err := smsapi.New(h.sms.URL, smsapi.WithHTTPClient(&http.Client{Timeout: 2 * time.Second, Transport: h.apiNet}))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -403,6 +409,53 @@ func TestAllowedUsers(t *testing.T) {
 	if n := h.sms.Requests(); n != 0 {
 		t.Errorf("a stranger's commands reached SMSOnline: %d requests", n)
 	}
+}
+
+// switchableNet is an http.RoundTripper whose connections can be refused at
+// will, as when SMSOnline is down; it counts every attempt.
+type switchableNet struct {
+	base   *http.Transport
+	closed string // host:port where nothing listens
+	down   atomic.Bool
+
+	mu       sync.Mutex
+	attempts []time.Time
+}
+
+func newSwitchableNet(t *testing.T) *switchableNet {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	return &switchableNet{base: base, closed: closed}
+}
+
+func (n *switchableNet) RoundTrip(r *http.Request) (*http.Response, error) {
+	n.mu.Lock()
+	n.attempts = append(n.attempts, time.Now())
+	n.mu.Unlock()
+	if n.down.Load() {
+		r = r.Clone(r.Context())
+		r.URL.Host = n.closed
+	}
+	return n.base.RoundTrip(r)
+}
+
+// attemptsSince returns the times of requests made since t.
+func (n *switchableNet) attemptsSince(t time.Time) []time.Time {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []time.Time
+	for _, a := range n.attempts {
+		if !a.Before(t) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.

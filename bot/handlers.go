@@ -60,16 +60,18 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 		b.cmdLogin(ctx, r)
 		return
 	}
+	if !isCommand && !r.private() {
+		return // group chatter is not for us
+	}
+	if !b.throttle(ctx, r) {
+		return
+	}
 	if !b.isAllowed(r.user) {
-		if r.private() || isCommand {
-			b.reply(ctx, r, textNotAllowed)
-		}
+		b.reply(ctx, r, textNotAllowed)
 		return
 	}
 	if !isCommand {
-		if r.private() {
-			b.reply(ctx, r, textUnknown)
-		}
+		b.reply(ctx, r, textUnknown)
 		return
 	}
 	switch cmd.Name {
@@ -105,6 +107,9 @@ func (b *Bot) cmdLogin(ctx context.Context, r request) {
 	}
 	if !r.private() {
 		b.reply(ctx, r, textLoginInGroup)
+		return
+	}
+	if !b.throttle(ctx, r) {
 		return
 	}
 	if !b.isAllowed(r.user) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -172,6 +173,10 @@ func (b *Bot) stopWatch(ctx context.Context, user int64, orderID string) string 
 
 // onCallback handles the order card's buttons.
 func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
+	if ok, _, wait := b.limiter.allow(q.From.ID, b.cfg.Now()); !ok {
+		b.answerCallback(ctx, q.ID, fmt.Sprintf("Too many taps: please wait %s.", humanDuration(max(wait, time.Second))))
+		return
+	}
 	if !b.isAllowed(q.From.ID) {
 		b.answerCallback(ctx, q.ID, textNotAllowed)
 		return

@@ -1,0 +1,86 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// userLimiter throttles each user's commands and button presses, so one user
+// flooding /order can neither hammer SMSOnline on their account's behalf nor
+// make the bot spend its Telegram budget answering them.
+type userLimiter struct {
+	rate  rate.Limit
+	burst int
+
+	mu    sync.Mutex
+	users map[int64]*userBucket
+}
+
+type userBucket struct {
+	lim      *rate.Limiter
+	warned   time.Time // when the user was last told to slow down
+	lastSeen time.Time
+}
+
+func newUserLimiter(perSecond float64, burst int) *userLimiter {
+	return &userLimiter{rate: rate.Limit(perSecond), burst: burst, users: make(map[int64]*userBucket)}
+}
+
+// allow spends one token of the user's budget. When there is none, warn says
+// whether to tell the user (once per slow-down, not at every message), and
+// wait is how long until the next action is allowed.
+func (l *userLimiter) allow(user int64, now time.Time) (ok, warn bool, wait time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.users[user]
+	if b == nil {
+		if len(l.users) >= 10000 {
+			l.prune(now)
+		}
+		b = &userBucket{lim: rate.NewLimiter(l.rate, l.burst)}
+		l.users[user] = b
+	}
+	b.lastSeen = now
+	if b.lim.AllowN(now, 1) {
+		return true, false, 0
+	}
+	tokens := b.lim.TokensAt(now)
+	wait = time.Duration((1 - tokens) / float64(l.rate) * float64(time.Second))
+	if now.Sub(b.warned) < wait+time.Second {
+		return false, false, wait // told already in this slow-down
+	}
+	b.warned = now
+	return false, true, wait
+}
+
+// prune forgets users whose budget has long refilled.
+func (l *userLimiter) prune(now time.Time) {
+	full := time.Duration(float64(l.burst) / float64(l.rate) * float64(time.Second))
+	for id, b := range l.users {
+		if now.Sub(b.lastSeen) > full {
+			delete(l.users, id)
+		}
+	}
+}
+
+// throttle applies the user's budget to a request. It returns false, after
+// telling the user once, when they must wait.
+func (b *Bot) throttle(ctx context.Context, r request) bool {
+	ok, warn, wait := b.limiter.allow(r.user, b.cfg.Now())
+	if !ok {
+		b.log.Info("user throttled", "user", r.user, "wait", wait)
+		if warn {
+			b.reply(ctx, r, textSlowDown(wait))
+		}
+	}
+	return ok
+}
+
+// textSlowDown asks a flooding user to wait.
+func textSlowDown(wait time.Duration) string {
+	return fmt.Sprintf("⏳ That's a lot of requests at once. Please wait %s and try again.", humanDuration(max(wait, time.Second)))
+}
