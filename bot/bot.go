@@ -65,7 +65,7 @@ type Config struct {
 	LongPollTimeout time.Duration    // how long one getUpdates waits; default 50s
 	HandlerTimeout  time.Duration    // how long one update may take; default 30s
 	ShutdownGrace   time.Duration    // how long running handlers may finish after a stop; default 5s
-	Workers         int              // updates handled at once; default 16
+	Workers         int              // updates handled at once (one per user at a time); default 16
 	Now             func() time.Time // clock; default time.Now
 }
 
@@ -126,6 +126,7 @@ type Bot struct {
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
 	limiter *userLimiter  // each user's budget of commands
+	queue   *userQueue    // runs handlers in order per user
 	watcher *Watcher
 	sender  *Sender
 
@@ -158,6 +159,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 	// than TelegramMaxRPS of them.
 	b.pace = rate.NewLimiter(rate.Limit(cfg.TelegramMaxRPS), 1)
 	b.limiter = newUserLimiter(cfg.CommandRate, cfg.CommandBurst)
+	b.queue = newUserQueue(cfg.Workers)
 	offset, err := st.UpdateOffset(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load update offset: %w", err)
@@ -169,17 +171,17 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 		tgbot.WithHTTPClient(cfg.LongPollTimeout, httpClient),
 		tgbot.WithInitialOffset(offset),
 		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
-		tgbot.WithWorkers(cfg.Workers),
-		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
-		// only once workers took every update of it, so a stop cannot drop
-		// confirmed but unhandled updates; unconfirmed ones come again after a
-		// restart, which starts from the last handled update.
-		tgbot.WithUpdatesChannelCap(0),
-		// Handlers run inside the workers, so Start returns only when they are done
-		// and at most Workers updates are handled at once.
+		// One library worker hands updates, in order, to b.queue, which runs them
+		// concurrently across users and in order for each user.
+		tgbot.WithWorkers(1),
 		tgbot.WithNotAsyncHandlers(),
+		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
+		// only once every update of it was taken, so a stop cannot drop confirmed
+		// but unhandled updates; unconfirmed ones come again after a restart, which
+		// starts from the last handled update.
+		tgbot.WithUpdatesChannelCap(0),
 		tgbot.WithDefaultHandler(b.dispatch),
-		tgbot.WithMiddlewares(b.track),
+		tgbot.WithMiddlewares(b.queue.serialize, b.track),
 		tgbot.WithErrorsHandler(func(err error) {
 			if errors.Is(err, context.Canceled) {
 				return
@@ -246,6 +248,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.pruneDelivered(ctx) })
 	b.tg.Start(ctx)
+	b.queue.wait() // running handlers finish, or are cut off after ShutdownGrace
 	wg.Wait()
 	return watchErr
 }
@@ -272,32 +275,6 @@ func (b *Bot) pruneDelivered(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// cappedAPI spends one token of a shared budget per SMSOnline request, so
-// commands and the watcher together stay under SMSONLINE_MAX_RPS.
-type cappedAPI struct {
-	api   OrderAPI
-	limit *rate.Limiter
-}
-
-func newCappedAPI(api OrderAPI, rps float64) *cappedAPI {
-	// A burst of 1 spaces requests evenly: no one-second window exceeds the cap.
-	return &cappedAPI{api: api, limit: rate.NewLimiter(rate.Limit(rps), 1)}
-}
-
-func (c *cappedAPI) GetOrder(ctx context.Context, cred smsapi.Credentials, orderID string) (smsapi.Order, error) {
-	if err := c.limit.Wait(ctx); err != nil {
-		return smsapi.Order{}, err
-	}
-	return c.api.GetOrder(ctx, cred, orderID)
-}
-
-func (c *cappedAPI) Balance(ctx context.Context, cred smsapi.Credentials) (smsapi.Balance, error) {
-	if err := c.limit.Wait(ctx); err != nil {
-		return smsapi.Balance{}, err
-	}
-	return c.api.Balance(ctx, cred)
 }
 
 // wakeWatcher makes a new watch get its first check without waiting for the

@@ -236,3 +236,14 @@ func TestButtonsRespectAllowedUsers(t *testing.T) {
 		t.Errorf("a stranger's button press did something (%d edits, %d API calls)", len(h.tg.Edits()), h.sms.Requests()-before)
 	}
 }
+
+func TestOneUsersCommandsAreHandledInOrder(t *testing.T) {
+	h := newHarness(t)
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h.sms.SetLatency(100 * time.Millisecond) // /login is slow; /order must still wait for it
+	h.tg.SendText(alice, aliceChat, "/login "+smsUser+" "+smsKey)
+	h.tg.SendText(alice, aliceChat, "/order 555")
+	sent := h.tg.WaitSent(t, 2, 10*time.Second)
+	assertContains(t, sent[0].Text, "Linked")
+	assertContains(t, sent[1].Text, "<b>Order 555</b>")
+}
