@@ -39,7 +39,34 @@ type config struct {
 	LogLevel         slog.Level    `envconfig:"LOG_LEVEL" default:"info"`
 }
 
+// usage is what `smsbot help` prints.
+const usage = `smsbot: a Telegram bot that pushes SMSOnline codes into the chat.
+
+Usage:
+  smsbot               run the bot; configuration comes from environment
+                       variables (TELEGRAM_BOT_TOKEN, DATABASE_PATH, ...; see README.md)
+  smsbot rotate-key    re-seal the stored API keys under a new encryption key.
+                       Stop the bot first. The current key is BOT_ENCRYPTION_KEY,
+                       or the key file DATABASE_PATH.key when that is unset; the
+                       new one is NEW_BOT_ENCRYPTION_KEY, or when that is unset
+                       (and the current key is the key file) a new key file.
+  smsbot help          print this text
+`
+
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "rotate-key":
+			os.Exit(mainRotateKey())
+		case "help", "-h", "-help", "--help":
+			fmt.Print(usage)
+			return
+		default:
+			fmt.Fprintf(os.Stderr, "smsbot: unknown command %q\n\n%s", os.Args[1], usage)
+			os.Exit(2)
+		}
+	}
+
 	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "smsbot: "+err.Error())
@@ -53,31 +80,44 @@ func main() {
 	context.AfterFunc(ctx, stop)
 
 	if err := run(ctx, cfg, logger); err != nil {
-		logger.Error("smsbot stopped", "err", err)
+		var serr startError
+		if errors.As(err, &serr) {
+			logger.Error("can't start", "err", err)
+		} else {
+			logger.Error("smsbot stopped", "err", err)
+		}
 		os.Exit(1)
 	}
 	logger.Info("smsbot stopped")
 }
 
+// startError marks a failure to start, as opposed to one while running.
+type startError struct{ err error }
+
+func (e startError) Error() string { return e.err.Error() }
+func (e startError) Unwrap() error { return e.err }
+
 // run wires the bot together and serves until ctx is cancelled.
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	// Errors from LoadKey and openStore are one line that names the file and
+	// says what to do; a prefix would only hide that.
 	key, created, err := store.LoadKey(cfg.DatabasePath, cfg.EncryptionKey)
 	if err != nil {
-		return fmt.Errorf("load encryption key: %w", err)
+		return startError{err}
 	}
 	if created {
 		logger.Warn("created a new encryption key for stored API keys; back it up with the database",
 			"file", store.KeyFilePath(cfg.DatabasePath))
 	}
-	st, err := store.Open(ctx, cfg.DatabasePath, key)
+	st, err := openStore(ctx, cfg.DatabasePath, key, logger, startLockWait)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return startError{err}
 	}
 	defer st.Close()
 
 	api, err := smsapi.New(cfg.SMSOnlineAPIURL, smsapi.WithUserAgent("smsbot"))
 	if err != nil {
-		return fmt.Errorf("SMSONLINE_API_URL: %w", err)
+		return startError{fmt.Errorf("SMSONLINE_API_URL: %w", err)}
 	}
 	maxRPS := cfg.SMSOnlineMaxRPS
 	if maxRPS == 0 {
@@ -94,23 +134,53 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		MaxWatchesPerUser: cfg.MaxWatches,
 	}, api, st)
 	if err != nil {
-		return err
+		return startError{err}
 	}
 	logger.Info("smsbot starting", "database", cfg.DatabasePath, "telegram", cfg.TelegramAPIURL,
 		"smsonline", cfg.SMSOnlineAPIURL, "poll_interval", cfg.PollInterval, "allowed_users", len(cfg.AllowedUsers))
 	return b.Run(ctx)
 }
 
+// startLockWait is how long the bot waits at start for another process to
+// release the database's write lock. Each attempt itself waits the store's
+// busy timeout (5 s).
+const startLockWait = time.Minute
+
+// openStore opens the database. While another process holds its write lock
+// (store.ErrLocked) it waits, saying so in the log, for up to wait. Other
+// failures are final: in particular ErrInUse (rotate-key is running) would
+// need the key to be loaded again, which a restart does.
+func openStore(ctx context.Context, path string, key []byte, logger *slog.Logger, wait time.Duration) (*store.Store, error) {
+	start := time.Now()
+	for {
+		st, err := store.Open(ctx, path, key)
+		switch {
+		case err == nil:
+			return st, nil
+		case errors.Is(err, store.ErrWrongKey):
+			if _, serr := os.Stat(store.NewKeyFilePath(path)); serr == nil {
+				return nil, fmt.Errorf("%w; %s exists, so `smsbot rotate-key` was interrupted: run it again to finish",
+					err, store.NewKeyFilePath(path))
+			}
+			return nil, err
+		case !errors.Is(err, store.ErrLocked) || time.Since(start) >= wait:
+			return nil, err
+		}
+		logger.Warn("database is locked by another process; waiting", "database", path,
+			"waited", time.Since(start).Round(time.Second), "up_to", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // loadConfig reads and checks the environment. Its errors are one line that
 // names the variable and never repeat a secret's value.
 func loadConfig() (config, error) {
 	var cfg config
-	// An empty variable (KEY= in an env file) means "use the default", not "".
-	for _, key := range configKeys() {
-		if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) == "" {
-			os.Unsetenv(key)
-		}
-	}
+	unsetEmpty(configKeys())
 	if _, ok := os.LookupEnv("TELEGRAM_BOT_TOKEN"); !ok {
 		return cfg, errors.New("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")
 	}
@@ -146,12 +216,26 @@ func loadConfig() (config, error) {
 
 // configKeys lists the environment variables config reads.
 func configKeys() []string {
-	t := reflect.TypeFor[config]()
+	return envKeys(reflect.TypeFor[config]())
+}
+
+// envKeys lists the environment variables the struct type t reads.
+func envKeys(t reflect.Type) []string {
 	keys := make([]string, 0, t.NumField())
 	for f := range t.Fields() {
 		keys = append(keys, f.Tag.Get("envconfig"))
 	}
 	return keys
+}
+
+// unsetEmpty unsets each of keys that is set but blank: an empty variable
+// (KEY= in an env file) means "use the default", not "".
+func unsetEmpty(keys []string) {
+	for _, key := range keys {
+		if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) == "" {
+			os.Unsetenv(key)
+		}
+	}
 }
 
 // describeParseError explains a malformed value. Only non-secret variables can

@@ -50,13 +50,28 @@ func LoadKey(dbPath, envValue string) (key []byte, created bool, err error) {
 		return key, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
+		return nil, false, describeKeyFileError(path, err)
 	}
 	key, created, err = createKeyFile(path)
 	if err != nil {
-		return nil, false, err
+		return nil, false, describeKeyFileError(path, err)
 	}
 	return key, created, nil
+}
+
+// describeKeyFileError turns a failure to read or create the key file at
+// path into one line that says what to do. Errors that already say it
+// (wrong mode, bad content) pass through.
+func describeKeyFileError(path string, err error) error {
+	switch {
+	case errno(err) == 0:
+		return err
+	case isDiskFull(err):
+		return &describedError{cause: err, msg: fmt.Sprintf("can't write key file %s: %s; free some space on that disk, "+
+			"or set BOT_ENCRYPTION_KEY", path, reason(err))}
+	}
+	return &describedError{cause: err, msg: fmt.Sprintf("can't use key file %s: %s; set DATABASE_PATH to a file in a writable folder "+
+		"(the key file is kept beside it), or set BOT_ENCRYPTION_KEY", path, reason(err))}
 }
 
 // decodeKey accepts the standard and the URL-safe base64 alphabets, padded

@@ -17,9 +17,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 )
 
 // Errors that callers branch on with errors.Is.
@@ -35,6 +36,14 @@ var (
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this program")
 	// ErrWatchLimit means the user already has the maximum number of watches.
 	ErrWatchLimit = errors.New("store: too many watches")
+	// ErrLocked means another process held the database's write lock for
+	// longer than the busy timeout (5 s): another smsbot, a backup, an
+	// sqlite3 shell with an open transaction. Waiting and retrying may help.
+	ErrLocked = errors.New("store: the database is locked by another process")
+	// ErrInUse means the database's lock file (LockFilePath) is held in a way
+	// that excludes this use: Open while RotateKey runs in another process, or
+	// RotateKey while another process (the bot) has the database open.
+	ErrInUse = errors.New("store: the database is in use by another process")
 )
 
 // Store is the bot's database. It is safe for concurrent use.
@@ -42,15 +51,22 @@ type Store struct {
 	write  *sql.DB // one connection: every write transaction queues here
 	read   *sql.DB // several read-only connections; WAL lets them run beside a writer
 	sealer *sealer
+	lock   *instanceLock // shared while open; exclusive after RotateKey
 }
 
 // Open opens (creating if needed) the database at path, migrates its schema
 // and checks that key is the key its data was sealed with (ErrWrongKey if
-// not). Errors name the path.
+// not). It holds a shared lock on LockFilePath(path) until Close, and fails
+// with ErrInUse while RotateKey runs elsewhere on the same file.
+//
+// Errors are one line for an operator: they name the path, say what is
+// wrong (folder not writable, disk full, locked by another process, ...)
+// and what to do; errors.Is still finds ErrWrongKey, ErrLocked, ErrInUse,
+// ErrSchemaTooNew and the underlying cause.
 func Open(ctx context.Context, path string, key []byte) (*Store, error) {
 	s, err := open(ctx, path, key)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, describeOpenError(path, err)
 	}
 	return s, nil
 }
@@ -67,16 +83,30 @@ func open(ctx context.Context, path string, key []byte) (*Store, error) {
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create folder: %w", err)
+			return nil, &folderError{dir: dir, err: err}
 		}
 	}
+	lock, err := lockShared(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openLocked(ctx, path, sl)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
 
+// openLocked is open once the instance lock is held.
+func openLocked(ctx context.Context, path string, sl *sealer) (*Store, error) {
 	// SQLite would create the file (and copy its mode to -wal and -shm) as
 	// 0644 under the usual umask; the outbox holds SMS codes, so make it 0600.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
 	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("create file: %w", err)
+		return nil, err
 	}
 
 	write, err := sql.Open("sqlite3", dsn(path, false))
@@ -97,6 +127,10 @@ func open(ctx context.Context, path string, key []byte) (*Store, error) {
 		return nil, err
 	}
 	if err := s.checkCanary(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	if err := s.loadFingerprintKey(ctx); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -133,32 +167,44 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + esc + "?" + params
 }
 
-// Close closes the database. The last connection to close checkpoints the
-// WAL into the main file.
+// Close closes the database and then releases the instance lock. The last
+// connection to close checkpoints the WAL into the main file.
 func (s *Store) Close() error {
 	var errRead error
 	if s.read != nil {
 		errRead = s.read.Close()
 	}
 	errWrite := s.write.Close()
-	return errors.Join(errRead, errWrite)
+	errLock := s.lock.release()
+	return errors.Join(errRead, errWrite, errLock)
 }
 
 // inTx runs fn inside one write transaction (BEGIN IMMEDIATE) and commits
-// it when fn returns nil.
+// it when fn returns nil. When another process holds the write lock past
+// the busy timeout the error is also ErrLocked, so that callers can tell
+// "try again shortly" from a real failure.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return lockedOr(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		return lockedOr(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return lockedOr(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// lockedOr adds ErrLocked to err when SQLite reported the database busy or
+// locked.
+func lockedOr(err error) error {
+	if isLocked(err) && !errors.Is(err, ErrLocked) {
+		return &describedError{msg: err.Error(), kind: ErrLocked, cause: err}
+	}
+	return err
 }
 
 // rowsAffected returns how many rows res touched.
@@ -182,4 +228,153 @@ func fromMillis(ms int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()
+}
+
+// folderError is a failure to create the database's folder.
+type folderError struct {
+	dir string
+	err error
+}
+
+func (e *folderError) Error() string { return "create folder " + e.dir + ": " + e.err.Error() }
+func (e *folderError) Unwrap() error { return e.err }
+
+// describedError is a failure told to an operator in one line (what is wrong
+// and what to do), with the sentinel (if any) and the cause kept for
+// errors.Is and errors.As.
+type describedError struct {
+	msg   string
+	kind  error // ErrLocked, ErrInUse, ...; nil if none
+	cause error
+}
+
+func (e *describedError) Error() string { return e.msg }
+
+func (e *describedError) Unwrap() []error {
+	if e.kind == nil {
+		return []error{e.cause}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// describeOpenError turns what went wrong while opening the database at
+// path into one line that says what is wrong and what to do about it.
+func describeOpenError(path string, err error) error {
+	dir := filepath.Dir(path)
+	fix := "make the folder " + dir + " writable for the user the bot runs as, or set DATABASE_PATH to a file in a writable folder"
+	var ferr *folderError
+	switch {
+	case errors.Is(err, ErrWrongKey):
+		return &describedError{cause: err, msg: fmt.Sprintf("database %s was sealed with a different encryption key: "+
+			"start the bot with the BOT_ENCRYPTION_KEY or key file (%s) it was written with", path, KeyFilePath(path))}
+	case errors.Is(err, ErrSchemaTooNew):
+		return &describedError{cause: err, msg: fmt.Sprintf("database %s: %v; run the newer smsbot, or restore a backup made by this version", path, err)}
+	case errors.Is(err, ErrInUse):
+		return &describedError{cause: err, msg: fmt.Sprintf("database %s is being re-keyed by `smsbot rotate-key` (it holds %s); "+
+			"start the bot when that has finished", path, LockFilePath(path))}
+	case isLocked(err):
+		return &describedError{kind: ErrLocked, cause: err, msg: fmt.Sprintf("database %s is locked by another process "+
+			"(another smsbot, a backup, an sqlite3 shell?); stop that process or wait for it to finish", path)}
+	case isDiskFull(err):
+		return &describedError{cause: err, msg: fmt.Sprintf("can't write database %s: %s; free some space on the disk that holds %s, then start again",
+			path, reason(err), dir)}
+	case errors.As(err, &ferr):
+		return &describedError{cause: err, msg: fmt.Sprintf("can't create the folder %s for database %s: %s; "+
+			"set DATABASE_PATH to a file in a writable folder", ferr.dir, path, reason(err))}
+	case isNotADatabase(err):
+		return &describedError{cause: err, msg: fmt.Sprintf("%s is not an SQLite database or is damaged (%s); "+
+			"restore it from a backup, or set DATABASE_PATH to another file", path, reason(err))}
+	case isNotWritable(err):
+		return &describedError{cause: err, msg: fmt.Sprintf("can't write database %s: %s; %s", path, reason(err), fix)}
+	}
+	return &describedError{cause: err, msg: fmt.Sprintf("can't open database %s: %v", path, err)}
+}
+
+// errno finds the operating system's error code in err, from an *os.PathError
+// or an SQLite error; 0 if there is none.
+func errno(err error) syscall.Errno {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.SystemErrno != 0 {
+		return se.SystemErrno
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	return 0
+}
+
+// sqliteCode is the primary SQLite result code in err; 0 if none.
+func sqliteCode(err error) sqlite3.ErrNo {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+func isLocked(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.ErrBusy || c == sqlite3.ErrLocked
+}
+
+// isDiskFull covers a full disk, an exhausted quota and a file size limit
+// (RLIMIT_FSIZE): in each case nothing more can be written.
+func isDiskFull(err error) bool {
+	if sqliteCode(err) == sqlite3.ErrFull {
+		return true
+	}
+	switch errno(err) {
+	case syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG:
+		return true
+	}
+	return false
+}
+
+func isNotADatabase(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.ErrNotADB || c == sqlite3.ErrCorrupt
+}
+
+func isNotWritable(err error) bool {
+	switch sqliteCode(err) {
+	case sqlite3.ErrReadonly, sqlite3.ErrPerm, sqlite3.ErrCantOpen, sqlite3.ErrAuth:
+		return true
+	}
+	switch errno(err) {
+	case syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.ENOTDIR, syscall.EISDIR, syscall.ENOENT:
+		return true
+	}
+	return false
+}
+
+// reason says in a few words why a file operation failed.
+func reason(err error) string {
+	switch errno(err) {
+	case syscall.ENOSPC:
+		return "no space left on the disk"
+	case syscall.EDQUOT:
+		return "the disk quota is used up"
+	case syscall.EFBIG:
+		return "a file size limit was reached"
+	case syscall.EROFS:
+		return "the file system is read-only"
+	case syscall.EACCES, syscall.EPERM:
+		return "permission denied"
+	case syscall.ENOTDIR:
+		return "part of the path is a file, not a folder"
+	case syscall.EISDIR:
+		return "it is a folder, not a file"
+	case syscall.ENOENT:
+		return "no such file or folder"
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code.Error() // SQLite's own short text, without the wrapping
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/smsbot/smsbot/bot/telegramtest"
+	"github.com/smsbot/smsbot/smsapi/smsapitest"
+)
+
+// TestNoSecretsLeak runs the real binary with LOG_LEVEL=debug through a whole
+// session (failed and good /login, orders, a push, and every kind of failure
+// from SMSOnline and Telegram) and then searches everything it logged and
+// every file in its data folder, while running and after a clean stop, for
+// the API keys and the bot token, also base64-, hex- and URL-encoded: there
+// must be no hit.
+func TestNoSecretsLeak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; waits out one SMSOnline timeout (15 s)")
+	}
+	t.Parallel()
+	bin := smsbotBinary(t)
+	tg := telegramtest.New(t)
+	sms := smsapitest.New(t)
+
+	const (
+		aliceKey = "sk-live-Al1ceSecr3t-7f3a9c"
+		bobKey   = "sk-live-B0bSecr3t-22e4d1"
+		frankKey = "sk-live-Fr4nkSecr3t-90ab7e"
+		typoKey  = "sk-live-Typ0Secr3t-51d2e8" // a wrong key a user typed is a secret too
+	)
+	secrets := map[string]string{"alice's api key": aliceKey, "bob's api key": bobKey, "frank's api key": frankKey, "mistyped api key": typoKey,
+		"bot token": tg.Token}
+	if _, secret, ok := strings.Cut(tg.Token, ":"); ok {
+		secrets["bot token's secret half"] = secret
+	}
+	sms.AddAccount("777", aliceKey, 1500)
+	sms.AddAccount("888", bobKey, 900)
+	sms.AddAccount("999", frankKey, 100)
+	sms.AddOrder("777", smsapitest.NewOrder("555"))
+	sms.AddOrder("888", smsapitest.NewOrder("666"))
+	sms.AddOrder("999", smsapitest.NewOrder("999"))
+	// SMSOnline never answers the watcher's checks of order 999 (the first
+	// request for it, the /order command's, is answered): the client times
+	// out after 15 s, in the background of the rest of the session.
+	smsURL, timedOut := silentOrderProxy(t, sms.URL, "999")
+	var (
+		alice = telegramtest.User{ID: 1001, FirstName: "Alice"}
+		bob   = telegramtest.User{ID: 1002, FirstName: "Bob"}
+		carol = telegramtest.User{ID: 1003, FirstName: "Carol"} // blocked the bot
+		dave  = telegramtest.User{ID: 1004, FirstName: "Dave"}  // "chat not found"
+		erin  = telegramtest.User{ID: 1005, FirstName: "Erin"}  // Telegram 500 and 429
+		frank = telegramtest.User{ID: 1006, FirstName: "Frank"} // SMSOnline times out
+	)
+
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startBinary(t, bin, botEnv(
+		"TELEGRAM_BOT_TOKEN="+tg.Token,
+		"TELEGRAM_API_URL="+tg.URL,
+		"SMSONLINE_API_URL="+smsURL,
+		"DATABASE_PATH="+filepath.Join(dataDir, "bot.db"),
+		"POLL_INTERVAL=1s",
+		"LOG_LEVEL=debug",
+	))
+
+	// say sends text and waits for the bot's next answer in that chat.
+	say := func(u telegramtest.User, text string) string {
+		t.Helper()
+		chat := telegramtest.PrivateChat(u)
+		before := len(tg.SentTo(chat.ID))
+		tg.SendText(u, chat, text)
+		tg.WaitFor(t, 20*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
+		return tg.SentTo(chat.ID)[before].Text
+	}
+	// sendFails sends text and waits until the bot's answer was refused.
+	sendFails := func(u telegramtest.User, text string, status int) {
+		t.Helper()
+		before := countCalls(tg, u.ID, status)
+		tg.SendText(u, telegramtest.PrivateChat(u), text)
+		tg.WaitFor(t, 20*time.Second, func() bool { return countCalls(tg, u.ID, status) > before })
+	}
+
+	// Linking: refused, SMSOnline down, accepted.
+	say(alice, "/login 777 "+typoKey)
+	sms.InjectFault(smsapitest.Fault{Status: 503, Match: "balance", Times: 1})
+	say(alice, "/login 777 "+aliceKey)
+	if got := say(alice, "/login 777 "+aliceKey); !strings.Contains(got, "777") {
+		t.Fatalf("login answer: %q", got)
+	}
+	say(bob, "/login 888 "+bobKey)
+	say(frank, "/login 999 "+frankKey)
+
+	// SMSOnline failing in every way, on commands, while no watch exists:
+	// each fault is taken by the command sent after it (faults apply in order).
+	for _, step := range []struct {
+		user  telegramtest.User
+		fault smsapitest.Fault
+	}{
+		{bob, smsapitest.Fault{Status: 401, Times: 1}},
+		{bob, smsapitest.Fault{Status: 429, RetryAfter: "7", Times: 1}},
+		{bob, smsapitest.Fault{Status: 500, Times: 1}},
+		{alice, smsapitest.Fault{Body: "<html><body>Bad gateway</body></html>", Status: 502, Times: 1}},
+		{alice, smsapitest.Fault{Body: `{"ok":true,"body":[{"orderId":`, Times: 1}}, // truncated JSON
+	} {
+		sms.InjectFault(step.fault)
+		say(step.user, "/order 555")
+	}
+	say(alice, "/order 99999") // 404
+	// Good answers: these orders are watched from now on.
+	say(frank, "/order 999")
+	say(alice, "/order 555")
+	say(bob, "/order 666")
+
+	// Telegram failing: on answers to commands...
+	tg.BlockChat(carol.ID)
+	sendFails(carol, "/help", 403)
+	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: dave.ID, Code: 400, Times: 1})
+	sendFails(dave, "/help", 400)
+	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: erin.ID, Code: 500, Times: 1})
+	sendFails(erin, "/help", 500)
+	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: erin.ID, Code: 429, RetryAfter: 1, Times: 1})
+	say(erin, "/help") // answered after retry_after
+	// ...on polling...
+	tg.InjectFault(telegramtest.Fault{Method: "getUpdates", Code: 502, Times: 1})
+	tg.InjectFault(telegramtest.Fault{Method: "getUpdates", Code: 429, RetryAfter: 1, Times: 1})
+	say(erin, "/help")
+	// ...and on pushes: alice's code arrives through a 429 and a 500; bob
+	// blocked the bot by the time his arrives.
+	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: alice.ID, Code: 429, RetryAfter: 1, Times: 1})
+	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: alice.ID, Code: 500, Times: 1})
+	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: bob.ID, Code: 403, Times: 1})
+	sms.DeliverSMS("777", "555", "Your Discord code is 864209")
+	sms.DeliverSMS("888", "666", "Your Discord code is 135790")
+	tg.WaitFor(t, 30*time.Second, func() bool {
+		return countSentText(tg, alice.ID, "864209") > 0 && countCalls(tg, bob.ID, 403) > 0
+	})
+
+	// The timed-out check: the bot gave up waiting, and logged the failure
+	// (the error of a timeout names the URL: a leak risk).
+	tg.WaitFor(t, 30*time.Second, func() bool { return timedOut.Load() > 0 })
+	p.waitOutput(t, "Client.Timeout", 10*time.Second)
+
+	// Every fault really happened.
+	var smsStatuses, tgStatuses []int
+	for _, r := range sms.Log() {
+		smsStatuses = append(smsStatuses, r.Status)
+	}
+	for _, c := range tg.Calls() {
+		tgStatuses = append(tgStatuses, c.Status)
+	}
+	for _, want := range []int{200, 401, 404, 429, 500, 502, 503} {
+		if !slices.Contains(smsStatuses, want) {
+			t.Errorf("SMSOnline never answered %d", want)
+		}
+	}
+	for _, want := range []int{400, 403, 429, 500, 502} {
+		if !slices.Contains(tgStatuses, want) {
+			t.Errorf("Telegram never answered %d", want)
+		}
+	}
+
+	scanForSecrets(t, "data folder, bot running", dataDir, secrets)
+	p.terminate(t)
+	scanForSecrets(t, "data folder, bot stopped", dataDir, secrets)
+
+	logs := p.out.String()
+	if !strings.Contains(logs, "level=DEBUG") {
+		t.Error("no debug lines logged: LOG_LEVEL=debug was not in effect")
+	}
+	for name, secret := range secrets {
+		for form, s := range encodings(secret) {
+			if i := strings.Index(logs, s); i >= 0 {
+				t.Errorf("%s (%s) appears in the log:\n%s", name, form, lineAround(logs, i))
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", logs)
+	}
+}
+
+// silentOrderProxy forwards every request to target except those for the
+// order with id orderID after the first: those it never answers. It
+// returns its URL and a count of the requests whose client gave up.
+func silentOrderProxy(t *testing.T, target, orderID string) (string, *atomic.Int32) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(u)
+	var seen, gaveUp atomic.Int32
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/order/"+orderID) && seen.Add(1) > 1 {
+			select {
+			case <-r.Context().Done():
+				gaveUp.Add(1)
+			case <-done:
+			}
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs first: no handler outlives the test
+	return srv.URL, &gaveUp
+}
+
+// scanForSecrets reads every file under dir and reports each secret found,
+// in any of its encodings.
+func scanForSecrets(t *testing.T, where, dir string, secrets map[string]string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // -wal or -shm removed meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		files++
+		for name, secret := range secrets {
+			for form, s := range encodings(secret) {
+				if bytes.Contains(data, []byte(s)) {
+					t.Errorf("%s: %s (%s) found in %s", where, name, form, filepath.Base(path))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 2 {
+		t.Errorf("%s: only %d files scanned; expected the database and its key file at least", where, files)
+	}
+}
+
+// encodings are the forms a secret could take in a log line or a file.
+func encodings(secret string) map[string]string {
+	return map[string]string{
+		"plain":     secret,
+		"url":       url.QueryEscape(secret),
+		"base64":    base64.StdEncoding.EncodeToString([]byte(secret)),
+		"base64url": base64.RawURLEncoding.EncodeToString([]byte(secret)),
+		"hex":       hex.EncodeToString([]byte(secret)),
+	}
+}
+
+func lineAround(text string, i int) string {
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	end := strings.IndexByte(text[i:], '\n')
+	if end < 0 {
+		return text[start:]
+	}
+	return text[start : i+end]
+}
+
+// countCalls counts sendMessage calls to chatID answered with status.
+func countCalls(tg *telegramtest.Server, chatID int64, status int) int {
+	n := 0
+	for _, c := range tg.CallsTo("sendMessage") {
+		if c.Status == status && c.Params["chat_id"] == strconv.FormatInt(chatID, 10) {
+			n++
+		}
+	}
+	return n
+}
+
+// countSentText counts messages delivered to chatID that contain want.
+func countSentText(tg *telegramtest.Server, chatID int64, want string) int {
+	n := 0
+	for _, m := range tg.SentTo(chatID) {
+		if strings.Contains(m.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// The helpers below run the real binary; the disk and rotate-key tests use
+// them too.
+
+// builtBinary is the smsbot binary the tests share: built once, on first
+// use, and removed by TestMain.
+var builtBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// smsbotBinary returns the path of the bot built from this package. The
+// first call builds it; later calls, also from parallel tests, reuse it.
+func smsbotBinary(t *testing.T) string {
+	t.Helper()
+	b := &builtBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "smsbot-test-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "smsbot")
+		if out, err := exec.Command("go", "build", "-o", b.path, ".").CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// TestMain removes the shared binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBinary.dir != "" {
+		os.RemoveAll(builtBinary.dir)
+	}
+	os.Exit(code)
+}
+
+// botEnv is this process's environment without any variable the bot reads,
+// plus vars ("KEY=value").
+func botEnv(vars ...string) []string {
+	ours := append(configKeys(), envKeys(reflect.TypeFor[rotateConfig]())...)
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(ours, k) {
+			env = append(env, kv)
+		}
+	}
+	return append(env, vars...)
+}
+
+// binaryRun is a running smsbot process and everything it wrote.
+type binaryRun struct {
+	cmd    *exec.Cmd
+	out    *outputBuffer
+	exited chan struct{}
+	err    error // valid once exited is closed
+}
+
+// startBinary starts bin with env and args; the process is killed when the
+// test ends if it still runs.
+func startBinary(t *testing.T, bin string, env []string, args ...string) *binaryRun {
+	t.Helper()
+	p := &binaryRun{cmd: exec.Command(bin, args...), out: &outputBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// wait waits up to timeout for the process to exit and returns its error.
+func (p *binaryRun) wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(timeout):
+		t.Fatalf("smsbot still running after %v; output:\n%s", timeout, p.out.String())
+		return nil
+	}
+}
+
+// terminate stops the bot as `docker stop` would and expects a clean exit.
+func (p *binaryRun) terminate(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
+
+// waitOutput waits until the process wrote want.
+func (p *binaryRun) waitOutput(t *testing.T, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(p.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("smsbot did not write %q within %v; output:\n%s", want, timeout, p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitOutputCount waits until the process wrote want at least n times.
+func (p *binaryRun) waitOutputCount(t *testing.T, want string, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for strings.Count(p.out.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("smsbot did not write %q %d times within %v; output:\n%s", want, n, timeout, p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// outputBuffer collects a child's stdout and stderr.
+type outputBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *outputBuffer) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *outputBuffer) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
