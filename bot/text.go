@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -19,16 +20,34 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 func esc(s string) string { return htmlEscaper.Replace(s) }
 
 // maxFieldRunes caps one API-provided value inside a message, so a garbage
-// answer cannot push a message over Telegram's 4096-character limit.
+// answer cannot push a message over Telegram's 4096-character limit. It counts
+// UTF-16 code units, as Telegram does: an emoji takes two.
 const maxFieldRunes = 300
+
+// maxMessageUnits is Telegram's limit on a message's text, in UTF-16 units.
+const maxMessageUnits = 4096
 
 // field escapes an API-provided value for a message, shortened to maxFieldRunes.
 func field(s string) string {
 	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > maxFieldRunes {
-		s = string(r[:maxFieldRunes]) + "…"
+	r := []rune(s)
+	units := 0
+	for i, c := range r {
+		if units += utf16.RuneLen(c); units > maxFieldRunes {
+			s = string(r[:i]) + "…"
+			break
+		}
 	}
 	return esc(s)
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, c := range s {
+		n += utf16.RuneLen(c)
+	}
+	return n
 }
 
 const (
@@ -212,9 +231,14 @@ func watchList(watches []store.Watch, now time.Time) string {
 	if len(watches) == 0 {
 		return textNoWatches
 	}
+	const footer = "\n\nStop one with <code>/stop &lt;orderId&gt;</code>."
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "🔔 <b>Orders I'm watching</b> (%d)\n", len(watches))
-	for _, w := range watches {
+	// room is what the lines may take, counted with their markup (which only
+	// errs on the short side), keeping space for the "and N more" line. The
+	// first line always fits: its fields are capped.
+	room := maxMessageUnits - utf16Len(sb.String()) - utf16Len(footer) - 32
+	for i, w := range watches {
 		parts := []string{}
 		if s := strings.TrimSpace(w.Service); s != "" {
 			parts = append(parts, field(s))
@@ -234,8 +258,13 @@ func watchList(watches []store.Watch, now time.Time) string {
 				parts = append(parts, left)
 			}
 		}
-		fmt.Fprintf(&sb, "\n• <code>%s</code> %s", esc(w.OrderID), strings.Join(parts, " · "))
+		line := fmt.Sprintf("\n• <code>%s</code> %s", esc(w.OrderID), strings.Join(parts, " · "))
+		if room -= utf16Len(line); room < 0 && i > 0 {
+			fmt.Fprintf(&sb, "\n… and %d more", len(watches)-i)
+			break
+		}
+		sb.WriteString(line)
 	}
-	sb.WriteString("\n\nStop one with <code>/stop &lt;orderId&gt;</code>.")
+	sb.WriteString(footer)
 	return sb.String()
 }
