@@ -64,6 +64,12 @@ func TestExtractCode(t *testing.T) {
 		{"no digits here", ""},
 		{"", ""},
 		{"abc123", ""},
+		{"Order 20046875: your code is 5839", "5839"},
+		{"Shipping 4567, your code: 1234", "1234"},
+		{"Ваш код: 7391", "7391"},
+		{"Call +1 415 555 0123", ""},
+		{"Ref 12-345-678", ""},
+		{"583920 is your code", "583920"},
 	}
 	for _, tt := range tests {
 		if got := extractCode(tt.sms); got != tt.want {
