@@ -27,13 +27,8 @@ const maxCallbackData = 64
 // cmdOrder shows an order's card: /order <orderId>. An order still waiting for
 // its SMS is watched from then on, and the code is pushed when it arrives.
 func (b *Bot) cmdOrder(ctx context.Context, r request) {
-	if len(r.cmd.Args) == 0 {
-		b.reply(ctx, r, textOrderUsage)
-		return
-	}
-	orderID := r.cmd.Args[0]
-	if smsapi.ValidateOrderID(orderID) != nil {
-		b.reply(ctx, r, textBadOrderID)
+	orderID, ok := b.orderArg(ctx, r, textOrderUsage)
+	if !ok {
 		return
 	}
 	acct, ok := b.account(ctx, r)
@@ -145,16 +140,24 @@ func (b *Bot) cmdOrders(ctx context.Context, r request) {
 
 // cmdStop ends a watch: /stop <orderId>.
 func (b *Bot) cmdStop(ctx context.Context, r request) {
+	if orderID, ok := b.orderArg(ctx, r, textStopUsage); ok {
+		b.reply(ctx, r, b.stopWatch(ctx, r.user, orderID))
+	}
+}
+
+// orderArg reads a command's order id. When it is missing or malformed it
+// answers (with usage, or why the id is wrong) and returns false.
+func (b *Bot) orderArg(ctx context.Context, r request, usage string) (string, bool) {
 	if len(r.cmd.Args) == 0 {
-		b.reply(ctx, r, textStopUsage)
-		return
+		b.reply(ctx, r, usage)
+		return "", false
 	}
 	orderID := r.cmd.Args[0]
 	if smsapi.ValidateOrderID(orderID) != nil {
 		b.reply(ctx, r, textBadOrderID)
-		return
+		return "", false
 	}
-	b.reply(ctx, r, b.stopWatch(ctx, r.user, orderID))
+	return orderID, true
 }
 
 // stopWatch ends a watch and returns the answer for the user.
