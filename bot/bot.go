@@ -277,32 +277,6 @@ func (b *Bot) pruneDelivered(ctx context.Context) {
 	}
 }
 
-// cappedAPI spends one token of a shared budget per SMSOnline request, so
-// commands and the watcher together stay under SMSONLINE_MAX_RPS.
-type cappedAPI struct {
-	api   OrderAPI
-	limit *rate.Limiter
-}
-
-func newCappedAPI(api OrderAPI, rps float64) *cappedAPI {
-	// A burst of 1 spaces requests evenly: no one-second window exceeds the cap.
-	return &cappedAPI{api: api, limit: rate.NewLimiter(rate.Limit(rps), 1)}
-}
-
-func (c *cappedAPI) GetOrder(ctx context.Context, cred smsapi.Credentials, orderID string) (smsapi.Order, error) {
-	if err := c.limit.Wait(ctx); err != nil {
-		return smsapi.Order{}, err
-	}
-	return c.api.GetOrder(ctx, cred, orderID)
-}
-
-func (c *cappedAPI) Balance(ctx context.Context, cred smsapi.Credentials) (smsapi.Balance, error) {
-	if err := c.limit.Wait(ctx); err != nil {
-		return smsapi.Balance{}, err
-	}
-	return c.api.Balance(ctx, cred)
-}
-
 // wakeWatcher makes a new watch get its first check without waiting for the
 // watcher's next round.
 func (b *Bot) wakeWatcher() { b.watcher.Wake() }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -53,21 +54,37 @@ const (
 	WHERE w.state = 'active' AND w.next_check_at <= ? AND w.claimed_until <= ?
 	ORDER BY w.next_check_at, w.rowid
 	LIMIT ?`
+	// The same user's other unclaimed watches due by a time, through the
+	// primary key: the unary + keeps SQLite from walking watches_due over
+	// every user's watches in that time range instead.
+	claimSiblingsQuery = `SELECT w.rowid, ` + watchColumns + `,
+		a.sms_user_id, a.sealed_api_key, a.created_at, a.updated_at
+	FROM watches w JOIN accounts a ON a.telegram_user_id = w.telegram_user_id
+	WHERE w.telegram_user_id = ? AND +w.state = 'active'
+		AND +w.next_check_at <= ? AND w.claimed_until <= ?
+	ORDER BY w.next_check_at, w.rowid`
 	claimWatchQuery    = `UPDATE watches SET claimed_until = ? WHERE rowid = ?`
 	releaseClaimsQuery = `UPDATE watches SET claimed_until = 0 WHERE claimed_until > 0`
 	// The earliest max(next_check_at, claimed_until) over active watches,
-	// in two index-friendly halves: unclaimed rows in next_check_at order
-	// (the first one wins), and the few claimed rows through the partial
-	// index on claimed_until.
+	// in two index-friendly halves, each stopping at its first match:
+	// unclaimed rows in next_check_at order, and claimed rows in
+	// claimed_until order through the partial index (not MIN over them all,
+	// which would read every claimed row: hundreds while the watcher is busy).
 	nextWatchDueQuery = `SELECT MIN(due) FROM (
 		SELECT due FROM (
 			SELECT next_check_at AS due FROM watches
 			WHERE state = 'active' AND claimed_until <= next_check_at
 			ORDER BY next_check_at LIMIT 1)
 		UNION ALL
-		SELECT MIN(claimed_until) FROM watches INDEXED BY watches_claimed
-		WHERE claimed_until > 0 AND state = 'active' AND claimed_until > next_check_at
+		SELECT due FROM (
+			SELECT claimed_until AS due FROM watches INDEXED BY watches_claimed
+			WHERE claimed_until > 0 AND state = 'active' AND claimed_until > next_check_at
+			ORDER BY claimed_until LIMIT 1)
 	)`
+
+	// The first active watch due after a time, claimed or not: one index seek.
+	nextWatchDueAfterQuery = `SELECT next_check_at FROM watches
+	WHERE state = 'active' AND next_check_at > ? ORDER BY next_check_at LIMIT 1`
 
 	// Every outcome statement requires the watch to be active: a /stop,
 	// /logout or pause that happened while the check ran wins.
@@ -93,17 +110,32 @@ const (
 // claims them until now+lease so that they are not taken twice. Each comes
 // with its account, API key opened.
 func (s *Store) ClaimDueWatches(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DueWatch, error) {
+	return s.ClaimDueWatchesAhead(ctx, now, 0, lease, limit)
+}
+
+// ClaimDueWatchesAhead is ClaimDueWatches that also claims, for every user
+// with a due watch, all that user's other unclaimed active watches due by
+// now+ahead, so that one request for the account's inventory can answer
+// them together. A user's watches come together, in next-check order; limit
+// counts the due watches the users are picked by, not the ones that come
+// along (which may be due too: the limit does not split a user's watches).
+func (s *Store) ClaimDueWatchesAhead(ctx context.Context, now time.Time, ahead, lease time.Duration, limit int) ([]DueWatch, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var out []DueWatch
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rowids, due, err := s.selectDue(ctx, tx, now, limit)
-		if err != nil {
+		c := claim{s: s, tx: tx, keys: make(map[int64]openedKey)}
+		if err := c.selectDue(ctx, now, limit); err != nil {
 			return err
 		}
-		if len(due) == 0 {
+		if len(c.due) == 0 {
 			return nil
+		}
+		if ahead > 0 {
+			if err := c.selectSiblings(ctx, now, now.Add(ahead)); err != nil {
+				return err
+			}
 		}
 		stmt, err := tx.PrepareContext(ctx, claimWatchQuery)
 		if err != nil {
@@ -111,12 +143,12 @@ func (s *Store) ClaimDueWatches(ctx context.Context, now time.Time, lease time.D
 		}
 		defer stmt.Close()
 		until := millis(now.Add(lease))
-		for _, rowid := range rowids {
+		for _, rowid := range c.rowids {
 			if _, err := stmt.ExecContext(ctx, until, rowid); err != nil {
 				return err
 			}
 		}
-		out = due
+		out = c.due
 		return nil
 	})
 	if err != nil {
@@ -125,23 +157,68 @@ func (s *Store) ClaimDueWatches(ctx context.Context, now time.Time, lease time.D
 	return out, nil
 }
 
-// selectDue reads the due watches with their accounts. A key is opened
-// once per distinct account in the batch.
-func (s *Store) selectDue(ctx context.Context, tx *sql.Tx, now time.Time, limit int) ([]int64, []DueWatch, error) {
-	rows, err := tx.QueryContext(ctx, claimDueQuery, millis(now), millis(now), limit)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
+// claim collects the watches of one ClaimDueWatchesAhead.
+type claim struct {
+	s      *Store
+	tx     *sql.Tx
+	keys   map[int64]openedKey // a key is opened once per account
+	rowids []int64
+	due    []DueWatch
+}
 
-	type opened struct {
-		key string
-		err error
+type openedKey struct {
+	key string
+	err error
+}
+
+// selectDue reads the due watches with their accounts.
+func (c *claim) selectDue(ctx context.Context, now time.Time, limit int) error {
+	rows, err := c.tx.QueryContext(ctx, claimDueQuery, millis(now), millis(now), limit)
+	if err != nil {
+		return err
 	}
-	keys := make(map[int64]opened)
 	n := min(limit, 1024) // limit may be "everything"; do not allocate for it up front
-	rowids := make([]int64, 0, n)
-	due := make([]DueWatch, 0, n)
+	c.rowids = make([]int64, 0, n)
+	c.due = make([]DueWatch, 0, n)
+	return c.scan(rows)
+}
+
+// selectSiblings replaces the due watches by all the unclaimed watches due
+// by until of their users, each user's together, users in the order of
+// their first due watch.
+func (c *claim) selectSiblings(ctx context.Context, now, until time.Time) error {
+	stmt, err := c.tx.PrepareContext(ctx, claimSiblingsQuery)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	var users []int64
+	seen := make(map[int64]bool)
+	for _, d := range c.due {
+		if !seen[d.TelegramUserID] {
+			seen[d.TelegramUserID] = true
+			users = append(users, d.TelegramUserID)
+		}
+	}
+	// The rows are read again, the due ones with the others, so that each
+	// user's come out in next-check order.
+	c.rowids, c.due = c.rowids[:0], c.due[:0]
+	for _, u := range users {
+		rows, err := stmt.QueryContext(ctx, u, millis(until), millis(now))
+		if err != nil {
+			return err
+		}
+		if err := c.scan(rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scan reads rows of claimDueQuery's shape, appending to c.rowids and c.due,
+// and closes rows.
+func (c *claim) scan(rows *sql.Rows) error {
+	defer rows.Close()
 	for rows.Next() {
 		var (
 			rowid            int64
@@ -153,24 +230,21 @@ func (s *Store) selectDue(ctx context.Context, tx *sql.Tx, now time.Time, limit 
 		dest := append([]any{&rowid}, ws.dest()...)
 		dest = append(dest, &a.SMSUserID, &sealed, &created, &updated)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
+			return err
 		}
 		w := ws.watch()
-		k, ok := keys[w.TelegramUserID]
+		k, ok := c.keys[w.TelegramUserID]
 		if !ok {
-			k.key, k.err = s.sealer.openAPIKey(w.TelegramUserID, sealed)
-			keys[w.TelegramUserID] = k
+			k.key, k.err = c.s.sealer.openAPIKey(w.TelegramUserID, sealed)
+			c.keys[w.TelegramUserID] = k
 		}
 		a.TelegramUserID = w.TelegramUserID
 		a.APIKey = k.key
 		a.CreatedAt, a.UpdatedAt = fromMillis(created), fromMillis(updated)
-		rowids = append(rowids, rowid)
-		due = append(due, DueWatch{Watch: w, Account: a, KeyErr: k.err})
+		c.rowids = append(c.rowids, rowid)
+		c.due = append(c.due, DueWatch{Watch: w, Account: a, KeyErr: k.err})
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	return rowids, due, nil
+	return rows.Err()
 }
 
 // ReleaseClaims clears every claim. Call it at start-up: claims left by a
@@ -197,11 +271,41 @@ func (s *Store) NextWatchDue(ctx context.Context) (time.Time, bool, error) {
 	return time.UnixMilli(due.Int64).UTC(), true, nil
 }
 
+// NextWatchDueAfter returns the earliest next check after t of an active
+// watch; false when there is none. Unlike NextWatchDue it ignores claims,
+// which makes it one index seek: a caller that has just claimed everything
+// due by t learns when to look again (a claim that lapses is only found by
+// looking again within the poll interval).
+func (s *Store) NextWatchDueAfter(ctx context.Context, t time.Time) (time.Time, bool, error) {
+	var due int64
+	err := s.read.QueryRowContext(ctx, nextWatchDueAfterQuery, millis(t)).Scan(&due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("load next watch time: %w", err)
+	}
+	return time.UnixMilli(due).UTC(), true, nil
+}
+
 // ApplyOutcomes writes a batch of check results in one transaction. An
 // outcome whose watch is gone or no longer active is skipped entirely. It
 // returns how many pushes were enqueued (an SMS already delivered is not
 // pushed again and not counted).
 func (s *Store) ApplyOutcomes(ctx context.Context, outcomes []CheckOutcome) (pushed int, err error) {
+	return s.ApplyOutcomesJoined(ctx, outcomes, nil)
+}
+
+// JoinFunc combines pushes for one chat into fewer messages. It gets the
+// pushes one ApplyOutcomesJoined enqueues for one chat, at least two, in
+// outcome order, and returns the messages to enqueue instead.
+type JoinFunc func(pushes []Message) []Message
+
+// ApplyOutcomesJoined is ApplyOutcomes that lets join combine the pushes
+// the batch enqueues for one chat (after dropping those already delivered),
+// so that codes arriving together reach the chat in one message instead of
+// one per second. A nil join enqueues every push on its own.
+func (s *Store) ApplyOutcomesJoined(ctx context.Context, outcomes []CheckOutcome, join JoinFunc) (pushed int, err error) {
 	if len(outcomes) == 0 {
 		return 0, nil
 	}
@@ -213,14 +317,23 @@ func (s *Store) ApplyOutcomes(ctx context.Context, outcomes []CheckOutcome) (pus
 		}
 		defer st.close()
 		pushed = 0
+		var held []Message // fresh pushes for join to combine
 		for i := range outcomes {
-			p, err := s.applyOutcome(ctx, st, &outcomes[i], now)
+			fresh, err := s.applyOutcome(ctx, st, &outcomes[i], now)
 			if err != nil {
 				return fmt.Errorf("watch %d/%s: %w", outcomes[i].TelegramUserID, outcomes[i].OrderID, err)
 			}
-			pushed += p
+			if fresh == nil {
+				continue
+			}
+			pushed++
+			if join != nil {
+				held = append(held, *fresh)
+			} else if err := enqueueStmt(ctx, st.enqueue, fresh, now); err != nil {
+				return err
+			}
 		}
-		return nil
+		return enqueueJoined(ctx, st.enqueue, held, join, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("apply check outcomes: %w", err)
@@ -262,8 +375,9 @@ func (st *outcomeStmts) close() {
 	}
 }
 
-// applyOutcome applies one outcome and returns 1 if it enqueued a push.
-func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutcome, now time.Time) (int, error) {
+// applyOutcome applies one outcome, enqueuing its notice, and returns its
+// push when that is to be enqueued (the SMS was not delivered before).
+func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutcome, now time.Time) (*Message, error) {
 	var res sql.Result
 	var err error
 	if o.End {
@@ -273,19 +387,19 @@ func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutc
 			o.Status, o.Service, o.PhoneNumber, millis(o.ExpiresAt), o.TelegramUserID, o.OrderID)
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if n, err := rowsAffected(res); err != nil || n == 0 {
-		return 0, err // the watch was stopped, removed or paused meanwhile
+		return nil, err // the watch was stopped, removed or paused meanwhile
 	}
 
-	pushed := 0
+	var push *Message
 	if o.Push != nil {
 		fresh := true
 		if o.SMS != "" {
 			fresh, err = deliver(ctx, st.deliver, s.sealer.smsFingerprint(o.TelegramUserID, o.OrderID, o.SMS), now)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 		if fresh {
@@ -296,18 +410,45 @@ func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutc
 			if m.OrderID == "" {
 				m.OrderID = o.OrderID
 			}
-			if _, err := st.enqueue.ExecContext(ctx, messageArgs(&m, now)...); err != nil {
-				return 0, err
-			}
-			pushed = 1
+			push = &m
 		}
 	}
 	if o.Notice != nil {
-		if _, err := st.enqueue.ExecContext(ctx, messageArgs(o.Notice, now)...); err != nil {
-			return 0, err
+		if err := enqueueStmt(ctx, st.enqueue, o.Notice, now); err != nil {
+			return nil, err
 		}
 	}
-	return pushed, nil
+	return push, nil
+}
+
+// enqueueJoined enqueues pushes, letting join combine those for one chat;
+// chats keep the order of their first push.
+func enqueueJoined(ctx context.Context, stmt *sql.Stmt, pushes []Message, join JoinFunc, now time.Time) error {
+	var chats []int64
+	byChat := make(map[int64][]Message)
+	for _, m := range pushes {
+		if _, ok := byChat[m.ChatID]; !ok {
+			chats = append(chats, m.ChatID)
+		}
+		byChat[m.ChatID] = append(byChat[m.ChatID], m)
+	}
+	for _, chat := range chats {
+		msgs := byChat[chat]
+		if len(msgs) > 1 && join != nil {
+			msgs = join(msgs)
+		}
+		for i := range msgs {
+			if err := enqueueStmt(ctx, stmt, &msgs[i], now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func enqueueStmt(ctx context.Context, stmt *sql.Stmt, m *Message, now time.Time) error {
+	_, err := stmt.ExecContext(ctx, messageArgs(m, now)...)
+	return err
 }
 
 // deliver adds a fingerprint to the delivered set and reports whether it

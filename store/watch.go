@@ -96,49 +96,78 @@ const (
 // Otherwise a user who already has maxPerUser watches gets ErrWatchLimit
 // (maxPerUser <= 0: no cap) and the new watch starts active.
 func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int) (created bool, err error) {
-	next := millis(w.NextCheckAt)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, refreshWatchQuery, w.ChatID, w.Service, w.PhoneNumber, w.Status,
-			millis(w.ExpiresAt), next, w.TelegramUserID, w.OrderID)
-		if err != nil {
-			return err
-		}
-		if n, err := rowsAffected(res); err != nil || n > 0 {
-			return err
-		}
-
-		var exists bool
-		if err := tx.QueryRowContext(ctx, accountExistsQuery, w.TelegramUserID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return fmt.Errorf("account %d: %w", w.TelegramUserID, ErrNotFound)
-		}
-		if maxPerUser > 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, countWatchesQuery, w.TelegramUserID).Scan(&n); err != nil {
-				return err
-			}
-			if n >= maxPerUser {
-				return fmt.Errorf("%w: %d of %d", ErrWatchLimit, n, maxPerUser)
-			}
-		}
-		createdAt := w.CreatedAt
-		if createdAt.IsZero() {
-			createdAt = time.Now()
-		}
-		if _, err := tx.ExecContext(ctx, insertWatchQuery, w.TelegramUserID, w.OrderID, w.ChatID,
-			w.Service, w.PhoneNumber, w.Status, millis(w.ExpiresAt), next, millis(w.LastCheckedAt),
-			w.Failures, millis(createdAt)); err != nil {
-			return err
-		}
-		created = true
-		return nil
+		created, err = addWatchTx(ctx, tx, &w, maxPerUser)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("add watch %d/%s: %w", w.TelegramUserID, w.OrderID, err)
 	}
 	return created, nil
+}
+
+// AddWatches is AddWatch for many watches in one transaction, without a
+// per-user cap: all are added or, on the first error, none. It returns how
+// many were created. It is for bulk loads (imports, benchmarks), where one
+// transaction per watch would dominate.
+func (s *Store) AddWatches(ctx context.Context, ws []Watch) (created int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		created = 0
+		for i := range ws {
+			c, err := addWatchTx(ctx, tx, &ws[i], 0)
+			if err != nil {
+				return fmt.Errorf("watch %d/%s: %w", ws[i].TelegramUserID, ws[i].OrderID, err)
+			}
+			if c {
+				created++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("add watches: %w", err)
+	}
+	return created, nil
+}
+
+// addWatchTx is AddWatch inside tx.
+func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int) (created bool, err error) {
+	next := millis(w.NextCheckAt)
+	res, err := tx.ExecContext(ctx, refreshWatchQuery, w.ChatID, w.Service, w.PhoneNumber, w.Status,
+		millis(w.ExpiresAt), next, w.TelegramUserID, w.OrderID)
+	if err != nil {
+		return false, err
+	}
+	if n, err := rowsAffected(res); err != nil || n > 0 {
+		return false, err
+	}
+
+	var exists bool
+	if err := tx.QueryRowContext(ctx, accountExistsQuery, w.TelegramUserID).Scan(&exists); err != nil {
+		return false, err
+	}
+	if !exists {
+		return false, fmt.Errorf("account %d: %w", w.TelegramUserID, ErrNotFound)
+	}
+	if maxPerUser > 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, countWatchesQuery, w.TelegramUserID).Scan(&n); err != nil {
+			return false, err
+		}
+		if n >= maxPerUser {
+			return false, fmt.Errorf("%w: %d of %d", ErrWatchLimit, n, maxPerUser)
+		}
+	}
+	createdAt := w.CreatedAt
+	if createdAt.IsZero() {
+		createdAt = time.Now()
+	}
+	if _, err := tx.ExecContext(ctx, insertWatchQuery, w.TelegramUserID, w.OrderID, w.ChatID,
+		w.Service, w.PhoneNumber, w.Status, millis(w.ExpiresAt), next, millis(w.LastCheckedAt),
+		w.Failures, millis(createdAt)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Watch returns one watch, or ErrNotFound.

@@ -46,8 +46,18 @@ type Server struct {
 	stats    stats
 }
 
+// Option configures a Server in New.
+type Option func(*Server)
+
+// WithoutLog makes the server keep no per-request log: Log returns nothing,
+// while the counts and PerSecond still work. A load test making millions of
+// requests then does not measure the log's memory.
+func WithoutLog() Option {
+	return func(s *Server) { s.stats.noLog = true }
+}
+
 // New starts a Server on 127.0.0.1; tb.Cleanup closes it.
-func New(tb testing.TB) *Server {
+func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{
 		tb:       tb,
@@ -56,6 +66,9 @@ func New(tb testing.TB) *Server {
 		accounts: make(map[string]*account),
 		orders:   make(map[orderKey]*order),
 		stats:    stats{byKind: make(map[string]int)},
+	}
+	for _, opt := range opts {
+		opt(s)
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL

@@ -16,6 +16,7 @@ type stats struct {
 	total     int
 	byKind    map[string]int
 	log       []Request
+	noLog     bool  // WithoutLog: keep no log
 	perSecond []int // requests that arrived in each second since start
 }
 
@@ -27,7 +28,9 @@ func (s *Server) record(at time.Time, c call, status int) {
 	st := &s.stats
 	st.total++
 	st.byKind[c.kind]++
-	st.log = append(st.log, Request{At: at, Kind: c.kind, UserID: c.userID, OrderID: c.orderID, Status: status})
+	if !st.noLog {
+		st.log = append(st.log, Request{At: at, Kind: c.kind, UserID: c.userID, OrderID: c.orderID, Status: status})
+	}
 	for len(st.perSecond) <= sec {
 		st.perSecond = append(st.perSecond, 0)
 	}
@@ -49,7 +52,8 @@ func (s *Server) RequestCount(kind string) int {
 	return s.stats.byKind[kind]
 }
 
-// Log returns a copy of every request served so far, in the order answered.
+// Log returns a copy of every request served so far, in the order answered;
+// nothing when the server was started WithoutLog.
 func (s *Server) Log() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,293 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// The pieces that let the watcher keep up at scale: one inventory request per
+// account, beat-keeping schedules, joined pushes and the request cap.
+
+// fakeAPI answers order and inventory calls from a map and counts them.
+type fakeAPI struct {
+	mu        sync.Mutex
+	orders    map[string]smsapi.Order // by order id
+	listed    map[string]bool         // order ids the inventory shows; nil = all
+	invErr    error
+	calls     []string
+	noListing bool
+}
+
+func (f *fakeAPI) GetOrder(_ context.Context, _ smsapi.Credentials, id string) (smsapi.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "order "+id)
+	o, ok := f.orders[id]
+	if !ok {
+		return smsapi.Order{}, &smsapi.Error{Kind: smsapi.ErrOrderNotFound}
+	}
+	return o, nil
+}
+
+func (f *fakeAPI) Inventory(_ context.Context, _ smsapi.Credentials, _ int) ([]smsapi.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "inventory")
+	if f.invErr != nil {
+		return nil, f.invErr
+	}
+	var out []smsapi.Order
+	for id, o := range f.orders {
+		if f.listed == nil || f.listed[id] {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) callList() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.calls, ", ")
+}
+
+func waitingOrder(id string) smsapi.Order {
+	return smsapi.Order{ID: id, Service: "Discord", Status: "pending", ExpiresAt: checkNow.Add(10 * time.Minute)}
+}
+
+// claimedWatch is a watch of user 1 due at due (after checkNow: claimed early).
+func claimedWatch(id string, due time.Time) store.DueWatch {
+	return store.DueWatch{
+		Watch:   store.Watch{TelegramUserID: 1, OrderID: id, ChatID: 1, State: store.WatchActive, NextCheckAt: due, ExpiresAt: checkNow.Add(10 * time.Minute)},
+		Account: store.Account{TelegramUserID: 1, SMSUserID: "u1", APIKey: "k1"},
+	}
+}
+
+func TestCheckJobUsesInventory(t *testing.T) {
+	early := checkNow.Add(time.Second)
+	job := checkJob{at: checkNow, watches: []store.DueWatch{
+		claimedWatch("a", checkNow.Add(-time.Second)), // due
+		claimedWatch("b", checkNow),                   // due
+		claimedWatch("c", early),                      // due soon: rides along
+	}}
+	newAPI := func() *fakeAPI {
+		sms := waitingOrder("b")
+		sms.Status, sms.SMS = "completed", "Code 123456"
+		return &fakeAPI{orders: map[string]smsapi.Order{"a": waitingOrder("a"), "b": sms, "c": waitingOrder("c")}}
+	}
+	outcomes := func(rs []checkResult) map[string]checkResult {
+		m := map[string]checkResult{}
+		for _, r := range rs {
+			m[r.outcome.OrderID] = r
+		}
+		return m
+	}
+
+	t.Run("one request answers the account", func(t *testing.T) {
+		api := newAPI()
+		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		got := outcomes(w.checkJob(context.Background(), job))
+		if calls := api.callList(); calls != "inventory" {
+			t.Errorf("calls: %s; want one inventory", calls)
+		}
+		if len(got) != 3 || got["b"].outcome.Push == nil || got["a"].outcome.Push != nil {
+			t.Fatalf("outcomes %+v", got)
+		}
+		for id, want := range map[string]time.Time{
+			"a": checkNow.Add(2 * time.Second), // its own beat
+			"c": checkNow.Add(3 * time.Second), // the account's beat from now on
+		} {
+			if next := got[id].outcome.NextCheckAt; !next.Equal(want) {
+				t.Errorf("%s: next check %v, want %v", id, next, want)
+			}
+		}
+	})
+	t.Run("orders the inventory lacks are asked for when due", func(t *testing.T) {
+		api := newAPI()
+		api.listed = map[string]bool{"a": true}
+		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		got := outcomes(w.checkJob(context.Background(), job))
+		if calls := api.callList(); calls != "inventory, order b" {
+			t.Errorf("calls: %s; want the inventory, then order b", calls)
+		}
+		if got["b"].outcome.Push == nil {
+			t.Errorf("b's SMS was not pushed: %+v", got["b"])
+		}
+		if c := got["c"].outcome; !c.NextCheckAt.Equal(early) || !c.LastCheckedAt.IsZero() {
+			t.Errorf("c, not due and not listed, should be released unchanged: %+v", c)
+		}
+	})
+	t.Run("a listing claiming an SMS without its text is not trusted", func(t *testing.T) {
+		api := newAPI()
+		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		listing := &fakeAPI{orders: map[string]smsapi.Order{"a": waitingOrder("a"), "b": {ID: "b", Status: "completed"}, "c": waitingOrder("c")}}
+		w.lister = listing
+		got := outcomes(w.checkJob(context.Background(), job))
+		if calls := api.callList(); calls != "order b" {
+			t.Errorf("order calls: %q; want order b", calls)
+		}
+		if got["b"].outcome.Push == nil {
+			t.Errorf("b's SMS was not pushed: %+v", got["b"])
+		}
+	})
+	for _, tt := range []struct {
+		name  string
+		err   error
+		calls string
+	}{
+		{"a transient failure fails the due ones", &smsapi.Error{Kind: smsapi.ErrTransient}, "inventory"},
+		{"an unusable inventory falls back to order calls", &smsapi.Error{Kind: smsapi.ErrMalformed}, "inventory, order a, order b"},
+		{"an API without inventory falls back to order calls", fmt.Errorf("inventory: %w", errors.ErrUnsupported), "inventory, order a, order b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			api := newAPI()
+			api.invErr = tt.err
+			w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+			got := outcomes(w.checkJob(context.Background(), job))
+			if calls := api.callList(); calls != tt.calls {
+				t.Errorf("calls: %s; want %s", calls, tt.calls)
+			}
+			if c := got["c"].outcome; !c.NextCheckAt.Equal(early) {
+				t.Errorf("c, not due, should be released unchanged: %+v", c)
+			}
+			if len(got) != 3 {
+				t.Errorf("%d outcomes, want 3", len(got))
+			}
+		})
+	}
+	t.Run("after an unusable inventory the account is asked order by order", func(t *testing.T) {
+		api := newAPI()
+		api.invErr = &smsapi.Error{Kind: smsapi.ErrRejected}
+		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		w.checkJob(context.Background(), job)
+		api.calls = nil
+		w.checkJob(context.Background(), job)
+		if calls := api.callList(); calls != "order a, order b" {
+			t.Errorf("calls: %s; want order calls only", calls)
+		}
+	})
+}
+
+func TestNextPoll(t *testing.T) {
+	w := testWatcher() // poll interval 3s
+	tests := []struct {
+		name     string
+		due      time.Time
+		interval time.Duration
+		min, max time.Duration // next - checkNow
+	}{
+		{"first check starts the beat", time.Time{}, 3 * time.Second, 3 * time.Second, 3 * time.Second},
+		{"on the beat, not after the check", checkNow.Add(-200 * time.Millisecond), 3 * time.Second, 2800 * time.Millisecond, 2800 * time.Millisecond},
+		{"slower pace after an SMS", checkNow.Add(-200 * time.Millisecond), 15 * time.Second, 14800 * time.Millisecond, 14800 * time.Millisecond},
+		{"far behind: half to one interval", checkNow.Add(-time.Minute), 3 * time.Second, 1500 * time.Millisecond, 3 * time.Second},
+		{"far behind after an SMS too", checkNow.Add(-time.Minute), 15 * time.Second, 1500 * time.Millisecond, 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 20 {
+				d := w.nextPoll(tt.due, checkNow, tt.interval).Sub(checkNow)
+				if d < tt.min || d > tt.max {
+					t.Fatalf("next check in %v, want %v..%v", d, tt.min, tt.max)
+				}
+			}
+		})
+	}
+}
+
+func TestJoinPushes(t *testing.T) {
+	push := func(order, code string) store.Message {
+		w := store.Watch{TelegramUserID: 7, OrderID: order, ChatID: 7, Service: "Discord"}
+		return *pushMessage(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
+	}
+	got := joinPushes([]store.Message{push("111", "123456"), push("222", "654321")})
+	if len(got) != 1 {
+		t.Fatalf("%d messages, want 1", len(got))
+	}
+	m := got[0]
+	assertContains(t, m.Text, "New SMS for order 111", "<code>123456</code>", "New SMS for order 222", "<code>654321</code>")
+	if m.ChatID != 7 || m.Priority != store.PriorityPush || m.OrderID != "" || m.TelegramUserID != 7 {
+		t.Errorf("joined message %+v", m)
+	}
+	var kb inlineKeyboard
+	if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
+		t.Fatal(err)
+	}
+	var buttons []string
+	for _, row := range kb.InlineKeyboard {
+		for _, b := range row {
+			buttons = append(buttons, b.Text+"="+b.CopyText.Text)
+		}
+	}
+	if want := "📋 Copy code · order 111=123456, 📋 Copy code · order 222=654321"; strings.Join(buttons, ", ") != want {
+		t.Errorf("buttons %q, want %q", strings.Join(buttons, ", "), want)
+	}
+
+	// Too long together: split, and a lone push keeps its own keyboard.
+	long := push("333", "111111")
+	long.Text += strings.Repeat("x", maxJoinedBytes-len(long.Text)-10)
+	got = joinPushes([]store.Message{push("111", "123456"), long})
+	if len(got) != 2 || got[1].Markup != long.Markup || len(got[0].Text) > maxJoinedBytes {
+		t.Errorf("split into %d messages: %+v", len(got), got)
+	}
+	var many []store.Message
+	for i := range maxJoinedPushes + 1 {
+		many = append(many, push(fmt.Sprint(i), fmt.Sprintf("%06d", i)))
+	}
+	if got := joinPushes(many); len(got) != 2 {
+		t.Errorf("%d pushes joined into %d messages, want 2", len(many), len(got))
+	}
+}
+
+func TestRequestCap(t *testing.T) {
+	const rps = 100
+	c := newRequestCap(rps)
+	var mu sync.Mutex
+	var starts []time.Time
+	var order []int
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for range 30 {
+				if err := c.wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				starts = append(starts, time.Now())
+				order = append(order, g)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for i := range starts {
+		n := 0
+		for j := i; j < len(starts) && starts[j].Sub(starts[i]) < time.Second; j++ {
+			n++
+		}
+		if n > rps {
+			t.Fatalf("%d requests started within one second", n)
+		}
+	}
+	// Waiters take turns: once all wait, no goroutine starts three in a row.
+	for i := 12; i < len(order)-12; i++ {
+		if order[i] == order[i-1] && order[i] == order[i-2] {
+			t.Fatalf("goroutine %d started three requests in a row: %v", order[i], order)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("wait with a cancelled context = %v", err)
+	}
+}
