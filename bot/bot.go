@@ -164,7 +164,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load update offset: %w", err)
 	}
-	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second}
+	// The sender's workers call Telegram in parallel: keep their connections.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 32
+	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second, Transport: transport}
 	tg, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
 		tgbot.WithSkipGetMe(), // Run calls getMe itself, with retries and a clear error

@@ -76,6 +76,10 @@ const (
 	noInventoryFor = 10 * time.Minute
 )
 
+// lockedWriteTries bounds how often a batch of outcomes is written again while
+// another process locks the database; each try waits the store's busy timeout.
+const lockedWriteTries = 6
+
 // Watcher checks due watches through SMSOnline and records each outcome (and
 // the push for a new SMS) in the database. It keeps no watch in memory between
 // checks: the database is the schedule, so a restart resumes it.
@@ -339,6 +343,13 @@ func (w *Watcher) flush(ctx context.Context, batch []checkResult) {
 	notify := false
 	if len(outcomes) > 0 {
 		pushed, err := w.store.ApplyOutcomesJoined(ctx, outcomes, joinPushes)
+		for tries := 1; errors.Is(err, store.ErrLocked) && tries < lockedWriteTries; tries++ {
+			// Another process holds the database (a backup, a shell). Each try
+			// waits out the busy timeout; without retrying, these checks would
+			// stall until their claims lapse.
+			w.log.Warn("database locked, retrying the write", "count", len(outcomes), "try", tries+1)
+			pushed, err = w.store.ApplyOutcomesJoined(ctx, outcomes, joinPushes)
+		}
 		if err != nil {
 			// The claims lapse after claimLease and the checks run again: nothing is lost.
 			w.log.Error("can't record checks", "count", len(outcomes), "err", err)
