@@ -19,21 +19,22 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 // esc escapes s for Telegram's HTML parse mode.
 func esc(s string) string { return htmlEscaper.Replace(s) }
 
-// maxFieldRunes caps one API-provided value inside a message, so a garbage
+// maxFieldUnits caps one API-provided value inside a message, so a garbage
 // answer cannot push a message over Telegram's 4096-character limit. It counts
 // UTF-16 code units, as Telegram does: an emoji takes two.
-const maxFieldRunes = 300
+const maxFieldUnits = 300
 
 // maxMessageUnits is Telegram's limit on a message's text, in UTF-16 units.
 const maxMessageUnits = 4096
 
-// field escapes an API-provided value for a message, shortened to maxFieldRunes.
+// field escapes an API-provided value for a message, shortened to maxFieldUnits
+// UTF-16 units.
 func field(s string) string {
 	s = strings.TrimSpace(s)
 	r := []rune(s)
 	units := 0
 	for i, c := range r {
-		if units += utf16.RuneLen(c); units > maxFieldRunes {
+		if units += utf16.RuneLen(c); units > maxFieldUnits {
 			s = string(r[:i]) + "…"
 			break
 		}

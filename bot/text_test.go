@@ -90,8 +90,8 @@ func TestOrderCard(t *testing.T) {
 
 func TestFieldCapsLength(t *testing.T) {
 	got := field(strings.Repeat("é", 5000))
-	if n := len([]rune(got)); n != maxFieldRunes+1 {
-		t.Fatalf("field kept %d runes, want %d", n, maxFieldRunes+1)
+	if n := len([]rune(got)); n != maxFieldUnits+1 {
+		t.Fatalf("field kept %d runes, want %d", n, maxFieldUnits+1)
 	}
 }
 
