@@ -300,3 +300,92 @@ func lockBetweenChecks(t *testing.T, path string) (release func()) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSecondBotRefusesToStart: a second bot on the same DATABASE_PATH
+// exits at once with code 1 and one error line naming the first one's lock
+// file; the first keeps running alone (one answer per command), and once it
+// stopped a bot starts on the database again.
+func TestSecondBotRefusesToStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	bin := smsbotBinary(t)
+	path, key := newDatabase(t)
+	tg := telegramtest.New(t)
+	env := botEnv("TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_URL="+tg.URL, "SMSONLINE_API_URL=http://127.0.0.1:9",
+		"DATABASE_PATH="+path, "BOT_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key))
+	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
+	chat := telegramtest.PrivateChat(alice)
+	askHelp := func() {
+		t.Helper()
+		before := len(tg.SentTo(chat.ID))
+		tg.SendText(alice, chat, "/help")
+		tg.WaitFor(t, 15*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
+	}
+
+	first := startBinary(t, bin, env)
+	askHelp() // the first bot is serving
+
+	second := startBinary(t, bin, env)
+	err := second.wait(t, 10*time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("second bot: exit %v, want exit code 1", err)
+	}
+	assertOneErrorLine(t, second.out.String(), store.LockFilePath(path), "another smsbot")
+
+	select {
+	case <-first.exited:
+		t.Fatalf("the first bot stopped: %v\n%s", first.err, first.out.String())
+	default:
+	}
+	askHelp()
+	if n := len(tg.SentTo(chat.ID)); n != 2 {
+		t.Errorf("%d answers to two /help, want 2 (one bot)", n)
+	}
+	first.terminate(t)
+
+	third := startBinary(t, bin, env)
+	askHelp()
+	third.terminate(t)
+}
+
+// TestStartWithoutKeyFileChangesNothing: the key file of a database with
+// linked accounts is gone and BOT_ENCRYPTION_KEY is unset. The bot refuses
+// to start, says to restore the key file or set BOT_ENCRYPTION_KEY, and
+// leaves every file in the data folder as it was: no new key file.
+func TestStartWithoutKeyFileChangesNothing(t *testing.T) {
+	f := newRotateFixture(t, true)
+	if err := os.Remove(store.KeyFilePath(f.dbPath)); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(f.dbPath)
+	before := folderState(t, dir, allFiles)
+
+	var logs bytes.Buffer
+	cfg := config{DatabasePath: f.dbPath, TelegramAPIURL: "http://127.0.0.1:9", SMSOnlineAPIURL: "http://127.0.0.1:9"}
+	err := run(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err == nil {
+		t.Fatal("the bot started without its key")
+	}
+	var serr startError
+	if !errors.As(err, &serr) || !errors.Is(err, store.ErrKeyMissing) {
+		t.Errorf("run = %v, want a start error with ErrKeyMissing", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{store.KeyFilePath(f.dbPath), "restore", "BOT_ENCRYPTION_KEY"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error is not one line: %q", msg)
+	}
+	if strings.Contains(logs.String(), "back it up") {
+		t.Errorf("the bot logged a new key:\n%s", logs.String())
+	}
+	if after := folderState(t, dir, allFiles); after != before {
+		t.Errorf("the data folder changed:\nbefore %s\nafter  %s", before, after)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -99,9 +100,21 @@ func (e startError) Unwrap() error { return e.err }
 
 // run wires the bot together and serves until ctx is cancelled.
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	// An absolute path in the log and in every error says where the data
+	// really is, whatever the working directory.
+	dbPath, err := filepath.Abs(cfg.DatabasePath)
+	if err != nil {
+		return startError{fmt.Errorf("DATABASE_PATH: %w", err)}
+	}
+	cfg.DatabasePath = dbPath
+	logDatabasePlace(logger, dbPath, systemHost())
+
 	// Errors from LoadKey and openStore are one line that names the file and
 	// says what to do; a prefix would only hide that.
 	key, created, err := store.LoadKey(cfg.DatabasePath, cfg.EncryptionKey)
+	if errors.Is(err, store.ErrKeyMissing) {
+		err = withRotationHint(cfg.DatabasePath, err)
+	}
 	if err != nil {
 		return startError{err}
 	}
@@ -146,23 +159,22 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 // busy timeout (5 s).
 const startLockWait = time.Minute
 
-// openStore opens the database. While another process holds its write lock
-// (store.ErrLocked) it waits, saying so in the log, for up to wait. Other
-// failures are final: in particular ErrInUse (rotate-key is running) would
-// need the key to be loaded again, which a restart does.
+// openStore opens the database for the bot, which holds its lock file
+// exclusively until the store is closed: one bot per database. While
+// another process holds SQLite's write lock (store.ErrLocked) it waits,
+// saying so in the log, for up to wait. Other failures are final: in
+// particular ErrInUse (another bot, or rotate-key, has the database open)
+// ends the start at once, and after rotate-key the key must be loaded
+// again anyway, which a restart does.
 func openStore(ctx context.Context, path string, key []byte, logger *slog.Logger, wait time.Duration) (*store.Store, error) {
 	start := time.Now()
 	for {
-		st, err := store.Open(ctx, path, key)
+		st, err := store.OpenExclusive(ctx, path, key)
 		switch {
 		case err == nil:
 			return st, nil
 		case errors.Is(err, store.ErrWrongKey):
-			if _, serr := os.Stat(store.NewKeyFilePath(path)); serr == nil {
-				return nil, fmt.Errorf("%w; %s exists, so `smsbot rotate-key` was interrupted: run it again to finish",
-					err, store.NewKeyFilePath(path))
-			}
-			return nil, err
+			return nil, withRotationHint(path, err)
 		case !errors.Is(err, store.ErrLocked) || time.Since(start) >= wait:
 			return nil, err
 		}
@@ -174,6 +186,17 @@ func openStore(ctx context.Context, path string, key []byte, logger *slog.Logger
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// withRotationHint adds to err, a refusal to start for want of the right
+// key, the way out when `smsbot rotate-key` was cut short: the new key it
+// generated is still in DATABASE_PATH.key.new.
+func withRotationHint(path string, err error) error {
+	if _, serr := os.Stat(store.NewKeyFilePath(path)); serr == nil {
+		return fmt.Errorf("%w; %s exists, so `smsbot rotate-key` was interrupted: run it again to finish",
+			err, store.NewKeyFilePath(path))
+	}
+	return err
 }
 
 // loadConfig reads and checks the environment. Its errors are one line that

@@ -76,6 +76,11 @@ func rotateKey(ctx context.Context, cfg rotateConfig, stdout io.Writer) error {
 		return err
 	}
 	oldKey, fromFile, err := currentKey(cfg)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A run cut short between moving the old key file away and the new
+		// one into place leaves no key file, only .key.new (and .key.old).
+		return finishInterruptedRotation(ctx, path, stdout, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -99,6 +104,9 @@ func rotateKey(ctx context.Context, cfg rotateConfig, stdout io.Writer) error {
 	generated := cfg.NewEncryptionKey == ""
 
 	st, err := store.Open(ctx, path, oldKey)
+	if errors.Is(err, store.ErrInUse) {
+		return errBotRunning(path)
+	}
 	if errors.Is(err, store.ErrWrongKey) {
 		err = fmt.Errorf("the current key (%s) does not open database %s: rotate-key needs the key the bot uses now; nothing was changed",
 			keySource(fromFile, path), path)
@@ -125,7 +133,7 @@ func rotateKey(ctx context.Context, cfg rotateConfig, stdout io.Writer) error {
 			os.Remove(newFile)
 		}
 		if errors.Is(err, store.ErrInUse) {
-			return fmt.Errorf("database %s is open in another process: stop the bot first, then run rotate-key again; nothing was changed", path)
+			return errBotRunning(path)
 		}
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
@@ -157,8 +165,16 @@ func rotateKey(ctx context.Context, cfg rotateConfig, stdout io.Writer) error {
 	return nil
 }
 
+// errBotRunning is rotate-key's refusal while another process, most likely
+// the bot, has the database open.
+func errBotRunning(path string) error {
+	return fmt.Errorf("database %s is open in another process (it holds %s): stop the bot first, then run rotate-key again; nothing was changed",
+		path, store.LockFilePath(path))
+}
+
 // currentKey is the key the bot uses today: BOT_ENCRYPTION_KEY, or the key
-// file, which rotate-key never creates.
+// file, which rotate-key never creates. A missing key file is an error
+// satisfying errors.Is(err, fs.ErrNotExist).
 func currentKey(cfg rotateConfig) (key []byte, fromFile bool, err error) {
 	if cfg.EncryptionKey != "" {
 		key, err := store.ParseKey(cfg.EncryptionKey)
@@ -169,11 +185,20 @@ func currentKey(cfg rotateConfig) (key []byte, fromFile bool, err error) {
 	}
 	key, err = store.ReadKeyFile(store.KeyFilePath(cfg.DatabasePath))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, true, fmt.Errorf("BOT_ENCRYPTION_KEY is not set and there is no key file %s: set BOT_ENCRYPTION_KEY to the key the bot uses",
-			store.KeyFilePath(cfg.DatabasePath))
+		return nil, true, missingKeyFileError{path: store.KeyFilePath(cfg.DatabasePath)}
 	}
 	return key, true, err
 }
+
+// missingKeyFileError is currentKey's error when there is no key file; it
+// satisfies errors.Is(err, fs.ErrNotExist).
+type missingKeyFileError struct{ path string }
+
+func (e missingKeyFileError) Error() string {
+	return "BOT_ENCRYPTION_KEY is not set and there is no key file " + e.path + ": set BOT_ENCRYPTION_KEY to the key the bot uses"
+}
+
+func (e missingKeyFileError) Unwrap() error { return fs.ErrNotExist }
 
 // keySource names where the current key came from.
 func keySource(fromFile bool, dbPath string) string {

@@ -213,7 +213,7 @@ func TestRotateKeyRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newRotateFixture(t, tt.keyFile)
 			dir := filepath.Dir(f.dbPath)
-			before := folderState(t, dir)
+			before := folderState(t, dir, keyFiles)
 			var out bytes.Buffer
 			err := rotateKey(context.Background(), tt.cfg(f), &out)
 			if err == nil {
@@ -223,7 +223,7 @@ func TestRotateKeyRefusals(t *testing.T) {
 				t.Errorf("error %q: want one line containing %q", msg, tt.want)
 			}
 			assertNoKeyIn(t, err.Error()+out.String(), f.oldKey, other)
-			if after := folderState(t, dir); after != before {
+			if after := folderState(t, dir, keyFiles); after != before {
 				t.Errorf("the data folder changed:\nbefore %s\nafter  %s", before, after)
 			}
 			f.assertOpensWith(t, f.oldKey)
@@ -231,9 +231,9 @@ func TestRotateKeyRefusals(t *testing.T) {
 	}
 }
 
-// folderState lists the key files of dir with their contents, so a test
-// can tell that a refused rotation touched none of them.
-func folderState(t *testing.T, dir string) string {
+// folderState lists the files of dir that match with their contents, so a
+// test can tell that a refusal touched none of them.
+func folderState(t *testing.T, dir string, match func(name string) bool) string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -241,13 +241,19 @@ func folderState(t *testing.T, dir string) string {
 	}
 	var b strings.Builder
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".key") {
+		if match(e.Name()) {
 			data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 			b.WriteString(e.Name() + "=" + b64(data) + " ")
 		}
 	}
 	return b.String()
 }
+
+// keyFiles matches the key files (.key, .key.new, .key.old, temporary ones).
+func keyFiles(name string) bool { return strings.Contains(name, ".key") }
+
+// allFiles matches every file.
+func allFiles(string) bool { return true }
 
 // TestRotateKeyWhileBotRuns: a store held open (as the running bot holds
 // it) makes rotate-key fail with "stop the bot first" and change nothing.
@@ -298,6 +304,58 @@ func TestRotateKeyFinishesInterruptedRun(t *testing.T) {
 	_, err = openStore(ctx, f.dbPath, f.oldKey, logger, 0)
 	if !errors.Is(err, store.ErrWrongKey) || !strings.Contains(err.Error(), "rotate-key") {
 		t.Fatalf("bot start after an interrupted rotation = %v; want ErrWrongKey saying to run rotate-key", err)
+	}
+
+	var out bytes.Buffer
+	if err := rotateKey(ctx, rotateConfig{DatabasePath: f.dbPath}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Finished") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	if k := readKey(t, store.KeyFilePath(f.dbPath)); !bytes.Equal(k, newKey) {
+		t.Error("the key file does not hold the key the database was re-sealed with")
+	}
+	if k := readKey(t, store.OldKeyFilePath(f.dbPath)); !bytes.Equal(k, f.oldKey) {
+		t.Error("the old key was not kept")
+	}
+	assertMissing(t, store.NewKeyFilePath(f.dbPath))
+	f.assertOpensWith(t, newKey)
+}
+
+// TestRotateKeyFinishesRunCutBetweenRenames: a run killed after it moved
+// the old key file to .key.old but before .key.new took its place leaves no
+// key file. The bot refuses to start without creating one (which would
+// later push the real old key out of .key.old) and says to run rotate-key
+// again, which finishes the job.
+func TestRotateKeyFinishesRunCutBetweenRenames(t *testing.T) {
+	ctx := context.Background()
+	f := newRotateFixture(t, true)
+	newKey, _ := store.GenerateKey()
+	if err := store.WriteKeyFile(store.NewKeyFilePath(f.dbPath), newKey); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, f.dbPath, f.oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.RotateKey(ctx, newKey); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if err := store.RetireKeyFile(f.dbPath); err != nil { // the first rename; then the crash
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(f.dbPath)
+	before := folderState(t, dir, allFiles)
+
+	cfg := config{DatabasePath: f.dbPath, TelegramAPIURL: "http://127.0.0.1:9", SMSOnlineAPIURL: "http://127.0.0.1:9"}
+	err = run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !errors.Is(err, store.ErrKeyMissing) || !strings.Contains(err.Error(), "run it again") {
+		t.Errorf("bot start = %v; want ErrKeyMissing saying to run rotate-key again", err)
+	}
+	if after := folderState(t, dir, allFiles); after != before {
+		t.Errorf("the refused start changed the data folder:\nbefore %s\nafter  %s", before, after)
 	}
 
 	var out bytes.Buffer

@@ -40,6 +40,7 @@ type Store interface {
 	Watches(ctx context.Context, telegramUserID int64) ([]store.Watch, error)
 	DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error)
 	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string) (isNew bool, err error)
+	PushOnce(ctx context.Context, m store.Message, sms string) (isNew bool, err error)
 	PruneDelivered(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -116,13 +117,14 @@ func (c *Config) setDefaults() {
 // Bot is a running smsbot: Telegram client, command handlers and their
 // collaborators.
 type Bot struct {
-	cfg     Config
-	log     *slog.Logger
-	tg      *tgbot.Bot
-	api     OrderAPI
-	store   Store
-	allowed map[int64]bool
-	redact  *strings.Replacer
+	cfg      Config
+	log      *slog.Logger
+	tg       *tgbot.Bot   // long polling and set-up calls
+	telegram *telegramAPI // every call whose effect a user sees
+	api      OrderAPI
+	store    Store
+	allowed  map[int64]bool
+	redact   *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
 	limiter *userLimiter  // each user's budget of commands
@@ -196,13 +198,14 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 		return nil, fmt.Errorf("create telegram client: %w", err)
 	}
 	b.tg = tg
+	b.telegram = newTelegramAPI(cfg.APIURL, cfg.Token, httpClient)
 	b.sender = NewSender(SenderConfig{
 		ChatInterval: cfg.ChatInterval,
 		SendTimeout:  cfg.SendTimeout,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
-	}, st, tg, b.pace)
+	}, st, b.telegram, b.pace)
 	if cfg.SMSOnlineMaxRPS > 0 {
 		b.api = newCappedAPI(api, cfg.SMSOnlineMaxRPS)
 	}

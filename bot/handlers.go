@@ -56,7 +56,7 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 
 	if isCommand && cmd.Name == "login" {
 		// The key must leave the chat whatever happens next, even for a user the
-		// bot does not serve.
+		// bot does not serve or one who is throttled.
 		b.cmdLogin(ctx, r)
 		return
 	}
@@ -99,21 +99,25 @@ func (b *Bot) isAllowed(userID int64) bool {
 	return len(b.allowed) == 0 || b.allowed[userID]
 }
 
-// cmdLogin links an SMSOnline account: /login <userId> <apiKey>.
+// cmdLogin links an SMSOnline account: /login <userId> <apiKey>. The message
+// that may carry a key is deleted first, whoever sent it and however often;
+// only then do the user's budget and ALLOWED_USERS decide whether the bot
+// answers at all, in a group as anywhere (a flood of /login must not spend
+// the Telegram budget that code pushes need).
 func (b *Bot) cmdLogin(ctx context.Context, r request) {
 	deleted := true
 	if len(r.cmd.Args) > 0 || !r.private() {
 		deleted = b.deleteMessage(ctx, r.chat, r.msg.ID)
-	}
-	if !r.private() {
-		b.reply(ctx, r, textLoginInGroup)
-		return
 	}
 	if !b.throttle(ctx, r) {
 		return
 	}
 	if !b.isAllowed(r.user) {
 		b.reply(ctx, r, textNotAllowed)
+		return
+	}
+	if !r.private() {
+		b.reply(ctx, r, textLoginInGroup)
 		return
 	}
 	answer := b.login(ctx, r)

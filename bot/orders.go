@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
-	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
 
-// Callback data of the order card's buttons: "<action>:<orderId>".
+// Callback data of the order card's buttons: "<action>:<ownerId>:<orderId>",
+// where ownerId is the Telegram user the card was made for: only they may
+// press its buttons (in a group everyone sees the card). Cards made before
+// the owner was named carry "<action>:<orderId>".
 const (
 	actionRefresh = "r"
 	actionWatch   = "w"
@@ -23,6 +26,47 @@ const (
 
 // maxCallbackData is Telegram's limit on a button's callback data, in bytes.
 const maxCallbackData = 64
+
+// cardButton is what one of the order card's buttons asks for.
+type cardButton struct {
+	action  string
+	owner   int64 // 0: an old card that does not name its owner
+	orderID string
+}
+
+// data renders b as callback data.
+func (b cardButton) data() string {
+	return b.action + ":" + strconv.FormatInt(b.owner, 10) + ":" + b.orderID
+}
+
+// parseCardButton reads a button's callback data, in either format; ok is
+// false for data the bot never made.
+func parseCardButton(data string) (b cardButton, ok bool) {
+	parts := strings.Split(data, ":")
+	switch len(parts) {
+	case 2:
+		b = cardButton{action: parts[0], orderID: parts[1]}
+	case 3:
+		owner, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil || owner <= 0 {
+			return cardButton{}, false
+		}
+		b = cardButton{action: parts[0], owner: owner, orderID: parts[2]}
+	default:
+		return cardButton{}, false
+	}
+	switch b.action {
+	case actionRefresh, actionWatch, actionStop:
+	default:
+		return cardButton{}, false
+	}
+	return b, smsapi.ValidateOrderID(b.orderID) == nil
+}
+
+// privateChat is where everything meant for one user alone goes (the codes,
+// the notices about their watches): the private chat with them, whose id is
+// their user id. Every account owner has one: /login works only there.
+func privateChat(user int64) int64 { return user }
 
 // cmdOrder shows an order's card: /order <orderId>. An order still waiting for
 // its SMS is watched from then on, and the code is pushed when it arrives.
@@ -35,7 +79,7 @@ func (b *Bot) cmdOrder(ctx context.Context, r request) {
 	if !ok {
 		return
 	}
-	text, kb := b.orderAnswer(ctx, acct, r.chat, orderID, followWaiting)
+	text, kb := b.orderAnswer(ctx, acct, r.private(), orderID, followWaiting)
 	b.replyWith(ctx, r, text, kb)
 }
 
@@ -49,8 +93,10 @@ const (
 )
 
 // orderAnswer fetches an order and renders its card with buttons, starting a
-// watch as f says.
-func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, chatID int64, orderID string, f follow) (string, *inlineKeyboard) {
+// watch as f says. private says whether the card goes to the owner's private
+// chat. A card anywhere else never shows the SMS: the SMS goes to the private
+// chat instead, as do the pushes of a watch started here.
+func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *inlineKeyboard) {
 	order, err := b.api.GetOrder(ctx, credentials(acct), orderID)
 	if err != nil {
 		if errors.Is(err, smsapi.ErrBadCredentials) {
@@ -65,23 +111,31 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, chatID int64,
 		order.ID = orderID
 	}
 	now := b.cfg.Now()
-	card := orderCard(order, now)
 	user := acct.TelegramUserID
-
-	if order.HasSMS() {
+	// The watch's snapshot, capped as the card caps what it shows.
+	w := store.Watch{
+		TelegramUserID: user, OrderID: orderID, ChatID: privateChat(user), State: store.WatchActive,
+		Service: clip(order.Service), PhoneNumber: clip(order.PhoneNumber), Status: clip(order.Status),
+		ExpiresAt: order.ExpiresAt, NextCheckAt: now.Add(b.cfg.PollInterval), LastCheckedAt: now,
+	}
+	var card string
+	switch {
+	case !order.HasSMS():
+		card = orderCard(order, now)
+	case private:
+		card = orderCard(order, now)
 		// The card shows this SMS: the watcher must not push it again.
 		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS); err != nil {
 			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
 		}
+	default:
+		shown := order
+		shown.SMS = ""
+		card = orderCard(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
 	}
 	open := order.State() != smsapi.StateFinal && (order.ExpiresAt.IsZero() || order.ExpiresAt.After(now))
 	watched := false
 	if open && (f == followAlways || f == followWaiting && !order.HasSMS()) {
-		w := store.Watch{
-			TelegramUserID: user, OrderID: orderID, ChatID: chatID, State: store.WatchActive,
-			Service: order.Service, PhoneNumber: order.PhoneNumber, Status: order.Status,
-			ExpiresAt: order.ExpiresAt, NextCheckAt: now.Add(b.cfg.PollInterval), LastCheckedAt: now,
-		}
 		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
@@ -100,29 +154,42 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, chatID int64,
 		watched = true
 	}
 	if watched {
-		if order.HasSMS() {
-			card += "\n\n" + textWatchingMore
-		} else {
-			card += "\n\n" + textWatching
-		}
+		card += "\n\n" + textWatchingFor(order.HasSMS(), private)
 	}
-	return card, cardKeyboard(order, orderID, open, watched)
+	return card, cardKeyboard(order, user, orderID, open, watched)
 }
 
-// cardKeyboard offers the card's actions: refresh always, and watching or
-// stopping while the order can still receive an SMS.
-func cardKeyboard(o smsapi.Order, orderID string, open, watched bool) *inlineKeyboard {
-	if len(actionRefresh)+1+len(orderID) > maxCallbackData {
+// pushPrivately sends the order's SMS to the owner's private chat, unless
+// they have had it already, and returns the card's line saying so.
+func (b *Bot) pushPrivately(ctx context.Context, w store.Watch, o smsapi.Order, now time.Time) string {
+	isNew, err := b.store.PushOnce(ctx, *pushMessage(w, o, now), o.SMS)
+	if err != nil {
+		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
+		return textPushPrivatelyFailed(w.OrderID)
+	}
+	if isNew {
+		b.sender.Wake()
+	}
+	return textSentPrivately
+}
+
+// cardKeyboard offers the card's actions to its owner: refresh always, and
+// watching or stopping while the order can still receive an SMS.
+func cardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *inlineKeyboard {
+	button := func(label, action string) inlineButton {
+		return callbackButton(label, cardButton{action: action, owner: owner, orderID: orderID}.data())
+	}
+	if len(cardButton{action: actionRefresh, owner: owner, orderID: orderID}.data()) > maxCallbackData {
 		return nil
 	}
-	buttons := []inlineButton{callbackButton("🔄 Refresh", actionRefresh+":"+orderID)}
+	buttons := []inlineButton{button("🔄 Refresh", actionRefresh)}
 	switch {
 	case watched:
-		buttons = append(buttons, callbackButton("🔕 Stop watching", actionStop+":"+orderID))
+		buttons = append(buttons, button("🔕 Stop watching", actionStop))
 	case open && o.HasSMS():
-		buttons = append(buttons, callbackButton("🔔 Watch for new SMS", actionWatch+":"+orderID))
+		buttons = append(buttons, button("🔔 Watch for new SMS", actionWatch))
 	case open:
-		buttons = append(buttons, callbackButton("🔔 Send me the code", actionWatch+":"+orderID))
+		buttons = append(buttons, button("🔔 Send me the code", actionWatch))
 	}
 	return keyboard(buttons...)
 }
@@ -184,10 +251,27 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		b.answerCallback(ctx, q.ID, textNotAllowed)
 		return
 	}
-	action, orderID, _ := strings.Cut(q.Data, ":")
+	button, ok := parseCardButton(q.Data)
 	msg := q.Message.Message
-	if msg == nil || smsapi.ValidateOrderID(orderID) != nil {
-		b.answerCallback(ctx, q.ID, "This button has expired. Send /order again.")
+	if msg == nil || !ok {
+		b.answerCallback(ctx, q.ID, textButtonExpired)
+		return
+	}
+	// A group's id is negative, never a user's: this is the presser's own
+	// private chat or not.
+	private := msg.Chat.ID == privateChat(q.From.ID)
+	if button.owner == 0 {
+		// An old card names no owner: it is safe only in the private chat
+		// of the user pressing it.
+		if !private {
+			b.answerCallback(ctx, q.ID, textButtonExpired)
+			return
+		}
+		button.owner = q.From.ID
+	}
+	if button.owner != q.From.ID {
+		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", button.owner)
+		b.answerCallback(ctx, q.ID, textNotYourCard)
 		return
 	}
 	acct, err := b.store.Account(ctx, q.From.ID)
@@ -195,12 +279,17 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		b.answerCallback(ctx, q.ID, "Link your SMSOnline account first: send /login to me in a private chat.")
 		return
 	}
+	orderID := button.orderID
 	var toast string
-	switch action {
+	f := followNone
+	switch button.action {
 	case actionRefresh:
 		toast = "Updated"
 	case actionWatch:
-		toast = "I'll send the code here"
+		toast, f = "I'll send the code here", followAlways
+		if !private {
+			toast = "I'll send the code to you in a private chat"
+		}
 	case actionStop:
 		toast = "Stopped watching"
 		if _, err := b.store.DeleteWatch(ctx, q.From.ID, orderID); err != nil {
@@ -208,22 +297,15 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 			b.answerCallback(ctx, q.ID, "Something went wrong. Please try again.")
 			return
 		}
-	default:
-		b.answerCallback(ctx, q.ID, "This button has expired. Send /order again.")
-		return
 	}
-	f := followNone
-	if action == actionWatch {
-		f = followAlways
-	}
-	text, kb := b.orderAnswer(ctx, acct, msg.Chat.ID, orderID, f)
+	text, kb := b.orderAnswer(ctx, acct, private, orderID, f)
 	b.editMessage(ctx, msg.Chat.ID, msg.ID, text, kb)
 	b.answerCallback(ctx, q.ID, toast)
 }
 
 // answerCallback stops the button's spinner, with a short toast.
 func (b *Bot) answerCallback(ctx context.Context, id, text string) {
-	if _, err := b.tg.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text}); err != nil {
+	if err := b.telegram.AnswerCallbackQuery(ctx, id, text); err != nil {
 		b.log.Warn("can't answer button", "err", b.errText(err))
 	}
 }

@@ -2,15 +2,11 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
-	tgbot "github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
 
 	"github.com/smsbot/smsbot/store"
@@ -27,9 +23,12 @@ type OutboxStore interface {
 	MigrateChat(ctx context.Context, fromChatID, toChatID int64) error
 }
 
-// MessageSender sends one Telegram message; *tgbot.Bot implements it.
+// MessageSender sends one Telegram message. A nil error means Telegram
+// accepted it, whether or not its answer could be read; an *APIError means
+// Telegram refused it; any other error means no answer came. *telegramAPI
+// implements it.
 type MessageSender interface {
-	SendMessage(ctx context.Context, params *tgbot.SendMessageParams) (*models.Message, error)
+	SendMessage(ctx context.Context, m TextMessage) (messageID int, err error)
 }
 
 // SenderConfig tunes the sender. Zero values take the defaults noted.
@@ -44,7 +43,8 @@ type SenderConfig struct {
 }
 
 // Sender drains the outbox to Telegram under Telegram's limits. A message
-// leaves the outbox only once Telegram accepted it, or can never accept it.
+// leaves the outbox only once Telegram accepted it (answered "ok":true or
+// HTTP 200), or can never accept it.
 type Sender struct {
 	cfg    SenderConfig
 	store  OutboxStore
@@ -219,7 +219,7 @@ func (s *Sender) sleep(ctx context.Context, timer *time.Timer, wakeAt time.Time)
 func (s *Sender) deliver(drain context.Context, m store.Message) {
 	defer s.release(m.ID)
 	ctx, cancel := context.WithTimeout(drain, s.cfg.SendTimeout)
-	_, err := s.tg.SendMessage(ctx, sendParams(m))
+	_, err := s.tg.SendMessage(ctx, TextMessage{ChatID: m.ChatID, Text: m.Text, Markup: m.Markup})
 	cancel()
 	if err != nil && drain.Err() != nil {
 		return // shutting down: the row stays and is sent after the restart
@@ -235,21 +235,22 @@ func (s *Sender) deliver(drain context.Context, m store.Message) {
 	s.failed(db, m, err)
 }
 
-// failed decides what follows a refused or failed send.
+// failed decides what follows a send that Telegram refused or never
+// answered: a refusal (an *APIError) is handled by its kind; a send without
+// an answer is retried with backoff until MaxAge.
 func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
 	now := s.cfg.Now()
-	var tooMany *tgbot.TooManyRequestsError
-	var migrate *tgbot.MigrateError
+	refused, isRefusal := errors.AsType[*APIError](err)
 	switch {
-	case errors.As(err, &tooMany):
-		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+	case isRefusal && refused.TooManyRequests():
+		wait := max(refused.RetryAfter, time.Second)
 		s.log.Warn("telegram asks to slow down", "chat", m.ChatID, "retry_after", wait)
 		s.mu.Lock()
 		s.chatNext[m.ChatID] = now.Add(wait)
 		s.mu.Unlock()
 		s.retry(ctx, m, now.Add(wait), m.Attempts) // not a failure of the message
-	case errors.As(err, &migrate):
-		to := int64(migrate.MigrateToChatID)
+	case isRefusal && refused.Migrated():
+		to := refused.MigrateTo
 		s.log.Info("chat moved to a supergroup", "from", m.ChatID, "to", to)
 		if err := s.store.MigrateChat(ctx, m.ChatID, to); err != nil {
 			s.log.Error("can't move chat", "from", m.ChatID, "to", to, "err", err)
@@ -257,7 +258,7 @@ func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
 			return
 		}
 		s.Wake()
-	case errors.Is(err, tgbot.ErrorForbidden), isChatGone(err):
+	case isRefusal && refused.ChatGone():
 		watches, dropped, derr := s.store.DropChat(ctx, m.ChatID)
 		if derr != nil {
 			s.log.Error("can't drop chat", "chat", m.ChatID, "err", derr)
@@ -265,7 +266,7 @@ func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
 		}
 		s.log.Info("chat unreachable: its watches ended", "chat", m.ChatID, "watches", watches, "messages", dropped,
 			"reason", s.cfg.Redact(err.Error()))
-	case errors.Is(err, tgbot.ErrorBadRequest):
+	case isRefusal && refused.BadRequest():
 		// Telegram will never accept this message; retrying cannot help.
 		s.log.Error("telegram rejected a message; dropped", "chat", m.ChatID, "id", m.ID, "err", s.cfg.Redact(err.Error()))
 		if err := s.store.DropMessage(ctx, m.ID); err != nil {
@@ -278,6 +279,11 @@ func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
 			s.log.Error("can't drop message", "id", m.ID, "err", err)
 		}
 	default:
+		// No answer (a transport error, a timeout, an answer that is not the
+		// Bot API's) or a refusal worth another try (5xx). A timeout after the
+		// request was written is "maybe delivered": Telegram may have sent the
+		// message. Sending it again keeps the at-least-once promise; this and
+		// a crash are the only ways a message can arrive twice.
 		next := now.Add(retryDelay(m.Attempts))
 		s.log.Warn("send failed, will retry", "chat", m.ChatID, "id", m.ID, "attempts", m.Attempts+1,
 			"next", next, "err", s.cfg.Redact(err.Error()))
@@ -298,33 +304,4 @@ func retryDelay(attempts int) time.Duration {
 		d *= 2
 	}
 	return jitter(min(d, 5*time.Minute))
-}
-
-// isChatGone reports Telegram's "chat not found" and its kin: the chat will
-// never take a message again.
-func isChatGone(err error) bool {
-	if !errors.Is(err, tgbot.ErrorBadRequest) {
-		return false
-	}
-	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"chat not found", "user is deactivated", "bot was kicked", "chat was deleted"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// sendParams turns an outbox row into a sendMessage call.
-func sendParams(m store.Message) *tgbot.SendMessageParams {
-	p := &tgbot.SendMessageParams{
-		ChatID:             m.ChatID,
-		Text:               m.Text,
-		ParseMode:          models.ParseModeHTML,
-		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
-	}
-	if m.Markup != "" {
-		p.ReplyMarkup = json.RawMessage(m.Markup)
-	}
-	return p
 }

@@ -3,11 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
-
-	tgbot "github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
 )
 
 // maxReplyWait is the longest Telegram's retry_after an interactive answer
@@ -23,53 +19,41 @@ func (b *Bot) reply(ctx context.Context, r request, text string) {
 
 // replyWith answers with an inline keyboard under the text.
 func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *inlineKeyboard) {
-	params := &tgbot.SendMessageParams{
-		ChatID:             r.chat,
-		Text:               text,
-		ParseMode:          models.ParseModeHTML,
-		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
-	}
-	if kb != nil {
-		params.ReplyMarkup = kb
-	}
+	m := TextMessage{ChatID: r.chat, Text: text, Markup: markupJSON(kb)}
 	if !r.private() {
-		params.ReplyParameters = &models.ReplyParameters{MessageID: r.msg.ID, AllowSendingWithoutReply: true}
+		m.ReplyTo = r.msg.ID
 	}
-	if _, err := b.sendMessage(ctx, params); err != nil {
+	if err := b.sendMessage(ctx, m); err != nil {
 		b.log.Warn("can't answer", "chat", r.chat, "err", b.errText(err))
 	}
 }
 
 // sendMessage sends within the bot's pace, and once more after Telegram's
-// retry_after when it asks for a short pause (go-telegram/bot never retries by
-// itself).
-func (b *Bot) sendMessage(ctx context.Context, params *tgbot.SendMessageParams) (*models.Message, error) {
+// retry_after when it asks for a short pause. A nil error means Telegram
+// accepted the message, even when its answer could not be read.
+func (b *Bot) sendMessage(ctx context.Context, m TextMessage) error {
 	if err := b.pace.Wait(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	msg, err := b.tg.SendMessage(ctx, params)
-	var tooMany *tgbot.TooManyRequestsError
-	if errors.As(err, &tooMany) {
-		wait := time.Duration(tooMany.RetryAfter) * time.Second
-		if wait > maxReplyWait {
-			return nil, err
-		}
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-t.C:
-		}
-		return b.tg.SendMessage(ctx, params)
+	_, err := b.telegram.SendMessage(ctx, m)
+	refused, isRefusal := errors.AsType[*APIError](err)
+	if !isRefusal || !refused.TooManyRequests() || refused.RetryAfter > maxReplyWait {
+		return err
 	}
-	return msg, err
+	t := time.NewTimer(refused.RetryAfter)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return err
+	case <-t.C:
+	}
+	_, err = b.telegram.SendMessage(ctx, m)
+	return err
 }
 
 // deleteMessage deletes a message and reports whether it is gone.
 func (b *Bot) deleteMessage(ctx context.Context, chatID int64, messageID int) bool {
-	_, err := b.tg.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: chatID, MessageID: messageID})
-	if err != nil {
+	if err := b.telegram.DeleteMessage(ctx, chatID, messageID); err != nil {
 		b.log.Warn("can't delete message", "chat", chatID, "message", messageID, "err", b.errText(err))
 		return false
 	}
@@ -79,21 +63,14 @@ func (b *Bot) deleteMessage(ctx context.Context, chatID int64, messageID int) bo
 // editMessage replaces a message's text and keyboard (the order card after a
 // button press). "Not modified" is not an error: the card was already current.
 func (b *Bot) editMessage(ctx context.Context, chatID int64, messageID int, text string, kb *inlineKeyboard) {
-	params := &tgbot.EditMessageTextParams{
-		ChatID:             chatID,
-		MessageID:          messageID,
-		Text:               text,
-		ParseMode:          models.ParseModeHTML,
-		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
-	}
-	if kb != nil {
-		params.ReplyMarkup = kb
-	}
 	if err := b.pace.Wait(ctx); err != nil {
 		return
 	}
-	_, err := b.tg.EditMessageText(ctx, params)
-	if err != nil && !strings.Contains(err.Error(), "message is not modified") {
+	err := b.telegram.EditMessageText(ctx, chatID, messageID, text, markupJSON(kb))
+	if refused, isRefusal := errors.AsType[*APIError](err); isRefusal && refused.NotModified() {
+		return
+	}
+	if err != nil {
 		b.log.Warn("can't update message", "chat", chatID, "err", b.errText(err))
 	}
 }

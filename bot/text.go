@@ -27,19 +27,23 @@ const maxFieldUnits = 300
 // maxMessageUnits is Telegram's limit on a message's text, in UTF-16 units.
 const maxMessageUnits = 4096
 
-// field escapes an API-provided value for a message, shortened to maxFieldUnits
-// UTF-16 units.
-func field(s string) string {
+// field escapes an API-provided value for a message, shortened by clip.
+func field(s string) string { return esc(clip(s)) }
+
+// clip trims an API-provided value and shortens it to maxFieldUnits UTF-16
+// units and an ellipsis. It is the one cap on such values, for what the bot
+// shows and for what it stores (a watch's snapshot): a 300 KB service name
+// must not make a 300 KB row. clip(clip(s)) == clip(s), so a stored value is
+// shown unchanged.
+func clip(s string) string {
 	s = strings.TrimSpace(s)
-	r := []rune(s)
 	units := 0
-	for i, c := range r {
+	for i, c := range s {
 		if units += utf16.RuneLen(c); units > maxFieldUnits {
-			s = string(r[:i]) + "…"
-			break
+			return s[:i] + "…"
 		}
 	}
-	return esc(s)
+	return s
 }
 
 // utf16Len is the length of s in UTF-16 code units.
@@ -214,12 +218,36 @@ func humanDuration(d time.Duration) string {
 }
 
 const (
-	textWatching     = "🔔 I'll send the code here the moment it arrives."
-	textWatchingMore = "🔔 I'll send any new SMS for this order here."
-	textWatchFailed  = "⚠️ I couldn't start watching this order. Please send the command again."
-	textStopUsage    = "Send the order id like this: <code>/stop 20046875</code>\nSee the orders I'm watching with /orders."
-	textNoWatches    = "I'm not watching any orders. Send <code>/order &lt;orderId&gt;</code> and I'll send you its code when it arrives."
+	textWatching              = "🔔 I'll send the code here the moment it arrives."
+	textWatchingMore          = "🔔 I'll send any new SMS for this order here."
+	textWatchingPrivately     = "🔔 I'll send the code to you in a private chat the moment it arrives."
+	textWatchingMorePrivately = "🔔 I'll send any new SMS for this order to you in a private chat."
+	textSentPrivately         = "🔒 I've sent the SMS to you in a private chat."
+	textNotYourCard           = "This card belongs to someone else"
+	textButtonExpired         = "This button has expired. Send /order again."
+	textWatchFailed           = "⚠️ I couldn't start watching this order. Please send the command again."
+	textStopUsage             = "Send the order id like this: <code>/stop 20046875</code>\nSee the orders I'm watching with /orders."
+	textNoWatches             = "I'm not watching any orders. Send <code>/order &lt;orderId&gt;</code> and I'll send you its code when it arrives."
 )
+
+// textWatchingFor is the card's line about a watch: codes go to the private
+// chat whether or not the card is there.
+func textWatchingFor(hasSMS, private bool) string {
+	switch {
+	case hasSMS && private:
+		return textWatchingMore
+	case hasSMS:
+		return textWatchingMorePrivately
+	case private:
+		return textWatching
+	}
+	return textWatchingPrivately
+}
+
+// textPushPrivatelyFailed says a group card's SMS could not be sent on.
+func textPushPrivatelyFailed(orderID string) string {
+	return fmt.Sprintf("⚠️ I couldn't send you the SMS. Ask me in a private chat: <code>/order %s</code>", esc(orderID))
+}
 
 // textWatchLimit says the per-user cap on watches is reached.
 func textWatchLimit(max int) string {

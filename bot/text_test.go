@@ -95,6 +95,28 @@ func TestFieldCapsLength(t *testing.T) {
 	}
 }
 
+// TestClipStoresWhatFieldShows: a watch stores clip(s) and a message shows
+// field of the stored value, which must be what field(s) shows.
+func TestClipStoresWhatFieldShows(t *testing.T) {
+	for _, s := range []string{
+		"Discord",
+		"  padded  ",
+		strings.Repeat("x", 300_000),
+		strings.Repeat("x", maxFieldUnits),
+		strings.Repeat("x", maxFieldUnits-1) + "😀", // the emoji would cross the cap
+		strings.Repeat("😀", 1000),
+		"<b>" + strings.Repeat("&", 1000),
+	} {
+		stored := clip(s)
+		if n := utf16Len(stored); n > maxFieldUnits+1 {
+			t.Errorf("clip kept %d UTF-16 units, want at most %d", n, maxFieldUnits+1)
+		}
+		if clip(stored) != stored || field(stored) != field(s) {
+			t.Errorf("clip of %.20q... is not stable: %q", s, stored)
+		}
+	}
+}
+
 func TestHumanDuration(t *testing.T) {
 	tests := map[time.Duration]string{
 		45 * time.Second:                "45 s",

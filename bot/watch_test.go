@@ -302,15 +302,17 @@ func TestCardButtons(t *testing.T) {
 	h.watchOrder("555")
 	card := h.tg.SentTo(aliceChat.ID)[len(h.tg.SentTo(aliceChat.ID))-1]
 	data := buttonData(card.ReplyMarkup)
-	if !contains(data, "r:555") || !contains(data, "s:555") {
+	// The buttons name the card's owner: "<action>:<owner>:<orderId>".
+	refresh, stop, watch := ownedButton("r", alice, "555"), ownedButton("s", alice, "555"), ownedButton("w", alice, "555")
+	if !contains(data, refresh) || !contains(data, stop) {
 		t.Fatalf("card buttons = %v, want refresh and stop", data)
 	}
 
 	// Stop from the card: the watch ends and the card offers watching again.
-	h.tg.PressButton(alice, aliceChat, card.MessageID, "s:555")
+	h.tg.PressButton(alice, aliceChat, card.MessageID, stop)
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) >= 1 })
 	edit := h.tg.Edits()[0]
-	if contains(buttonData(edit.ReplyMarkup), "s:555") || !contains(buttonData(edit.ReplyMarkup), "w:555") {
+	if contains(buttonData(edit.ReplyMarkup), stop) || !contains(buttonData(edit.ReplyMarkup), watch) {
 		t.Errorf("after stop the card offers %v", buttonData(edit.ReplyMarkup))
 	}
 	if _, err := h.store.Watch(context.Background(), alice.ID, "555"); !errors.Is(err, store.ErrNotFound) {
@@ -319,10 +321,15 @@ func TestCardButtons(t *testing.T) {
 
 	// Refresh shows the SMS once it arrived, without watching again.
 	h.sms.DeliverSMS(smsUser, "555", "777888")
-	h.tg.PressButton(alice, aliceChat, card.MessageID, "r:555")
+	h.tg.PressButton(alice, aliceChat, card.MessageID, refresh)
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) >= 2 })
 	assertContains(t, h.tg.Edits()[1].Text, "<code>777888</code>")
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Answered()) == 2 })
+}
+
+// ownedButton is the callback data of a card button made for owner.
+func ownedButton(action string, owner telegramtest.User, orderID string) string {
+	return fmt.Sprintf("%s:%d:%s", action, owner.ID, orderID)
 }
 
 func buttonData(kb *models.InlineKeyboardMarkup) []string {

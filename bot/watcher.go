@@ -528,9 +528,9 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 		TelegramUserID: dw.TelegramUserID,
 		OrderID:        dw.OrderID,
 		LastCheckedAt:  now,
-		Status:         o.Status,
-		Service:        o.Service,
-		PhoneNumber:    o.PhoneNumber,
+		Status:         clip(o.Status), // the snapshot is capped as the card caps what it shows
+		Service:        clip(o.Service),
+		PhoneNumber:    clip(o.PhoneNumber),
 		ExpiresAt:      o.ExpiresAt,
 		NextCheckAt:    w.nextPoll(dw.NextCheckAt, now, w.cfg.PollInterval),
 	}

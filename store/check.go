@@ -478,6 +478,31 @@ func (s *Store) MarkDelivered(ctx context.Context, telegramUserID int64, orderID
 	return n > 0, nil
 }
 
+// PushOnce records that the user has had sms for m's order and, only if
+// that is new, enqueues m, its push, in the same transaction: the SMS is
+// pushed once whoever sees it first, this call or the watcher. isNew says
+// whether m was enqueued.
+func (s *Store) PushOnce(ctx context.Context, m Message, sms string) (isNew bool, err error) {
+	fp := s.sealer.smsFingerprint(m.TelegramUserID, m.OrderID, sms)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := time.Now()
+		res, err := tx.ExecContext(ctx, markDeliveredQuery, fp, millis(now))
+		if err != nil {
+			return err
+		}
+		n, err := rowsAffected(res)
+		if isNew = n > 0; err != nil || !isNew {
+			return err
+		}
+		_, err = enqueue(ctx, tx, &m, now)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("push sms once for %d/%s: %w", m.TelegramUserID, m.OrderID, err)
+	}
+	return isNew, nil
+}
+
 // PruneDelivered forgets delivered-SMS fingerprints recorded before
 // before and returns how many. Orders live about 20 minutes, so keeping a
 // few days is ample; without pruning the set grows forever.

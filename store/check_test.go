@@ -287,6 +287,36 @@ func TestMarkDeliveredSuppressesPush(t *testing.T) {
 	}
 }
 
+func TestPushOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "100"})
+	push := Message{ChatID: 1, TelegramUserID: 1, OrderID: "100", Priority: PriorityPush, Text: "code 123456"}
+	for i, want := range []bool{true, false} {
+		if isNew, err := s.PushOnce(ctx, push, "123456"); err != nil || isNew != want {
+			t.Fatalf("PushOnce #%d = %v, %v; want %v", i+1, isNew, err, want)
+		}
+	}
+	if n, err := s.PendingMessages(ctx); err != nil || n != 1 {
+		t.Fatalf("%d messages pending (%v), want the one push", n, err)
+	}
+	// The watcher seeing the same SMS does not push it again.
+	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "123456")}); err != nil || pushed != 0 {
+		t.Fatalf("watcher push of an SMS pushed by PushOnce: %d, %v", pushed, err)
+	}
+	// Nor does PushOnce push what the watcher pushed.
+	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "654321")}); err != nil || pushed != 1 {
+		t.Fatalf("watcher push of a new SMS: %d, %v", pushed, err)
+	}
+	if isNew, err := s.PushOnce(ctx, push, "654321"); err != nil || isNew {
+		t.Fatalf("PushOnce of an SMS the watcher pushed = %v, %v", isNew, err)
+	}
+	if n, err := s.PendingMessages(ctx); err != nil || n != 2 {
+		t.Fatalf("%d messages pending (%v), want 2", n, err)
+	}
+}
+
 func TestApplyOutcomesBatch(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)

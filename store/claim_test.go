@@ -173,8 +173,8 @@ func TestAddWatches(t *testing.T) {
 	if err != nil || created != 60 {
 		t.Fatalf("AddWatches = %d, %v; want 60 created", created, err)
 	}
-	if w, err := s.Watch(ctx, 1, "old"); err != nil || w.ChatID != 5 {
-		t.Errorf("existing watch = %+v, %v; want it refreshed to chat 5", w, err)
+	if w, err := s.Watch(ctx, 1, "old"); err != nil || w.ChatID != 1 {
+		t.Errorf("existing watch = %+v, %v; want it kept in chat 1", w, err)
 	}
 	// All or nothing: a watch for a user without an account undoes the batch.
 	_, err = s.AddWatches(ctx, []Watch{{TelegramUserID: 1, OrderID: "new"}, {TelegramUserID: 9, OrderID: "x"}})

@@ -34,6 +34,11 @@ func KeyFilePath(dbPath string) string {
 // BOT_ENCRYPTION_KEY variable) must be base64 of exactly KeySize bytes.
 // Otherwise the key file KeyFilePath(dbPath) is read, or created with a
 // random key (mode 0600) when missing; created reports the latter.
+//
+// A key file is created only for a new database: when the database file
+// already holds data (sealed under a key that is now missing), LoadKey
+// fails with ErrKeyMissing and writes nothing, since a new key would not
+// open that data and the file would only mislead whoever restores a backup.
 // Errors never contain the key or envValue.
 func LoadKey(dbPath, envValue string) (key []byte, created bool, err error) {
 	if envValue != "" {
@@ -52,11 +57,25 @@ func LoadKey(dbPath, envValue string) (key []byte, created bool, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, describeKeyFileError(path, err)
 	}
+	if hasData(dbPath) {
+		return nil, false, &describedError{kind: ErrKeyMissing, cause: err, msg: fmt.Sprintf("database %s exists but its key file %s is missing "+
+			"and BOT_ENCRYPTION_KEY is not set, so its stored API keys cannot be opened: restore %s from your backup, "+
+			"or set BOT_ENCRYPTION_KEY to the key the database was written with; nothing was changed", dbPath, path, path)}
+	}
 	key, created, err = createKeyFile(path)
 	if err != nil {
 		return nil, false, describeKeyFileError(path, err)
 	}
 	return key, created, nil
+}
+
+// hasData reports whether a database file with content exists at dbPath.
+// Every database the bot has opened holds its key canary, sealed with the
+// key; an empty file is what a start cut short before the schema leaves.
+// Only the file's size is looked at, so deciding changes nothing on disk.
+func hasData(dbPath string) bool {
+	fi, err := os.Stat(dbPath)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
 }
 
 // describeKeyFileError turns a failure to read or create the key file at

@@ -339,3 +339,84 @@ func TestLoadKeyFileRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadKeyFileMissingBesideDatabase: a key file is generated only for a
+// new database. Beside a database that holds sealed data, a missing key
+// file is refused with ErrKeyMissing, and nothing is written.
+func TestLoadKeyFileMissingBesideDatabase(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dbPath string) // leaves no key file
+		refused bool
+	}{
+		{"no database yet", func(t *testing.T, dbPath string) {}, false},
+		{"empty database file", func(t *testing.T, dbPath string) {
+			if err := os.WriteFile(dbPath, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"database with an account, sealed under BOT_ENCRYPTION_KEY", func(t *testing.T, dbPath string) {
+			s := openAt(t, dbPath, testKey(1))
+			addAccount(t, s, 1)
+			s.Close()
+		}, true},
+		{"database whose key file was lost", func(t *testing.T, dbPath string) {
+			key, _, err := LoadKey(dbPath, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := openAt(t, dbPath, key)
+			addAccount(t, s, 1)
+			s.Close()
+			if err := os.Remove(KeyFilePath(dbPath)); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dbPath := filepath.Join(dir, "bot.db")
+			tt.prepare(t, dbPath)
+			before := listFolder(t, dir)
+
+			key, created, err := LoadKey(dbPath, "")
+			if !tt.refused {
+				if err != nil || !created || len(key) != KeySize {
+					t.Fatalf("LoadKey for a new database = %d bytes, created %v, %v; want a generated key", len(key), created, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrKeyMissing) {
+				t.Fatalf("LoadKey = created %v, %v; want ErrKeyMissing", created, err)
+			}
+			msg := err.Error()
+			for _, want := range []string{KeyFilePath(dbPath), "restore", "BOT_ENCRYPTION_KEY", "nothing was changed"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q lacks %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if after := listFolder(t, dir); after != before {
+				t.Errorf("the folder changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+// listFolder lists the files of dir with their sizes and contents.
+func listFolder(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		b.WriteString(e.Name() + "=" + base64.StdEncoding.EncodeToString(data) + " ")
+	}
+	return b.String()
+}

@@ -6,9 +6,11 @@ import (
 )
 
 // LockFilePath is the file whose advisory lock tells processes using the
-// database at dbPath apart: the bot holds it shared for as long as it runs,
-// RotateKey needs it exclusively. The file is empty and never removed
-// (removing a lock file races with the next process that opens it).
+// database at dbPath apart: the bot holds it exclusively for as long as it
+// runs (OpenExclusive), so that a second bot on the same file refuses to
+// start, and RotateKey needs it exclusively too; any other Store holds it
+// shared. The file is empty and never removed (removing a lock file races
+// with the next process that opens it).
 func LockFilePath(dbPath string) string {
 	return dbPath + ".lock"
 }
@@ -20,24 +22,26 @@ type instanceLock struct {
 	f *os.File
 }
 
-// lockShared opens the lock file of dbPath and takes a shared lock on it
-// without waiting: ErrInUse when a process holds it exclusively.
-func lockShared(dbPath string) (*instanceLock, error) {
+// lockInstance opens the lock file of dbPath and takes a shared or an
+// exclusive lock on it without waiting: ErrInUse when another holder
+// excludes it (any holder, for an exclusive lock).
+func lockInstance(dbPath string, exclusive bool) (*instanceLock, error) {
 	f, err := os.OpenFile(LockFilePath(dbPath), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	l := &instanceLock{f: f}
-	if err := l.lock(false); err != nil {
+	if err := l.lock(exclusive); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return l, nil
 }
 
-// exclusive turns the shared lock into an exclusive one without waiting:
-// ErrInUse when another process (or another Store in this one) holds the
-// lock. On failure the shared lock is taken again.
+// exclusive turns the lock into an exclusive one without waiting (a no-op
+// when it is exclusive already): ErrInUse when another process (or another
+// Store in this one) holds the lock. On failure the shared lock is taken
+// again.
 func (l *instanceLock) exclusive() error {
 	err := l.lock(true)
 	if err == nil {

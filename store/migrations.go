@@ -78,6 +78,16 @@ CREATE TABLE delivered_sms (
 	created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: codes go only to their owner's private chat, whose id is the user's
+	// id. Version 1 moved a watch to the chat of its latest /order, a group
+	// too: such watches move back, with the pushes and notices waiting for
+	// them. A push joined for several users in a group names no owner and
+	// cannot be split: it is dropped (each user can ask with /order).
+	`
+UPDATE watches SET chat_id = telegram_user_id WHERE chat_id != telegram_user_id;
+UPDATE outbox SET chat_id = telegram_user_id WHERE telegram_user_id != 0 AND chat_id != telegram_user_id;
+DELETE FROM outbox WHERE telegram_user_id = 0 AND chat_id < 0;
+`,
 }
 
 const (
@@ -91,7 +101,7 @@ const (
 )
 
 // SchemaVersion is the schema version this code writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 func init() {
 	if len(migrations) != SchemaVersion {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -324,4 +325,52 @@ func TestKeyFileReplacement(t *testing.T) {
 	if len(entries) != 2 {
 		t.Errorf("folder holds %d entries, want the key file and the old one (no temp files)", len(entries))
 	}
+}
+
+// TestOpenExclusiveIsAlone: the bot's store (OpenExclusive) shuts out every
+// other opener while it is open, each with ErrInUse naming the lock file,
+// cannot start beside another open store, and can still rotate its key.
+func TestOpenExclusiveIsAlone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bot.db")
+	bot, err := OpenExclusive(ctx, path, testKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addAccounts(t, bot, 1)
+
+	for name, open := range map[string]func(context.Context, string, []byte) (*Store, error){"Open": Open, "OpenExclusive": OpenExclusive} {
+		s, err := open(ctx, path, testKey(1))
+		if !errors.Is(err, ErrInUse) {
+			if err == nil {
+				s.Close()
+			}
+			t.Fatalf("%s beside the bot = %v, want ErrInUse", name, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, LockFilePath(path)) || !strings.Contains(msg, "another smsbot") {
+			t.Errorf("%s: error %q does not name the lock file and its likely holder", name, msg)
+		}
+	}
+	assertAccountsOpen(t, bot, 1)
+
+	if _, _, err := bot.RotateKey(ctx, testKey(2)); err != nil {
+		t.Fatalf("RotateKey on the exclusive store: %v", err)
+	}
+	bot.Close()
+
+	// Once it closed, the lock is free; a shared store in turn keeps a bot out.
+	tool := openAt(t, path, testKey(2))
+	if s, err := OpenExclusive(ctx, path, testKey(2)); !errors.Is(err, ErrInUse) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("OpenExclusive beside an open store = %v, want ErrInUse", err)
+	}
+	tool.Close()
+	bot, err = OpenExclusive(ctx, path, testKey(2))
+	if err != nil {
+		t.Fatalf("OpenExclusive once alone: %v", err)
+	}
+	assertAccountsOpen(t, bot, 1)
+	bot.Close()
 }

@@ -41,9 +41,13 @@ var (
 	// sqlite3 shell with an open transaction. Waiting and retrying may help.
 	ErrLocked = errors.New("store: the database is locked by another process")
 	// ErrInUse means the database's lock file (LockFilePath) is held in a way
-	// that excludes this use: Open while RotateKey runs in another process, or
-	// RotateKey while another process (the bot) has the database open.
+	// that excludes this use: OpenExclusive while another process (a running
+	// bot) has the database open, Open while a bot or RotateKey holds it
+	// exclusively, or RotateKey while another Store has it open.
 	ErrInUse = errors.New("store: the database is in use by another process")
+	// ErrKeyMissing means LoadKey found no key file beside a database that
+	// already holds data sealed with a key: a new key would not open it.
+	ErrKeyMissing = errors.New("store: the key file of an existing database is missing")
 )
 
 // Store is the bot's database. It is safe for concurrent use.
@@ -51,27 +55,40 @@ type Store struct {
 	write  *sql.DB // one connection: every write transaction queues here
 	read   *sql.DB // several read-only connections; WAL lets them run beside a writer
 	sealer *sealer
-	lock   *instanceLock // shared while open; exclusive after RotateKey
+	lock   *instanceLock // held until Close: shared, or exclusive (OpenExclusive, RotateKey)
 }
 
 // Open opens (creating if needed) the database at path, migrates its schema
 // and checks that key is the key its data was sealed with (ErrWrongKey if
 // not). It holds a shared lock on LockFilePath(path) until Close, and fails
-// with ErrInUse while RotateKey runs elsewhere on the same file.
+// with ErrInUse while a bot (OpenExclusive) or RotateKey holds that lock
+// elsewhere.
 //
 // Errors are one line for an operator: they name the path, say what is
 // wrong (folder not writable, disk full, locked by another process, ...)
 // and what to do; errors.Is still finds ErrWrongKey, ErrLocked, ErrInUse,
 // ErrSchemaTooNew and the underlying cause.
 func Open(ctx context.Context, path string, key []byte) (*Store, error) {
-	s, err := open(ctx, path, key)
+	s, err := open(ctx, path, key, false)
 	if err != nil {
 		return nil, describeOpenError(path, err)
 	}
 	return s, nil
 }
 
-func open(ctx context.Context, path string, key []byte) (*Store, error) {
+// OpenExclusive is Open for the bot: it holds LockFilePath(path)
+// exclusively until Close, so it fails at once with ErrInUse while any
+// other process has the database open (a second bot, `smsbot rotate-key`),
+// and while it is open no other process can open the database.
+func OpenExclusive(ctx context.Context, path string, key []byte) (*Store, error) {
+	s, err := open(ctx, path, key, true)
+	if err != nil {
+		return nil, describeOpenError(path, err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, path string, key []byte, exclusive bool) (*Store, error) {
 	sl, err := newSealer(key)
 	if err != nil {
 		return nil, err
@@ -86,7 +103,7 @@ func open(ctx context.Context, path string, key []byte) (*Store, error) {
 			return nil, &folderError{dir: dir, err: err}
 		}
 	}
-	lock, err := lockShared(path)
+	lock, err := lockInstance(path, exclusive)
 	if err != nil {
 		return nil, err
 	}
@@ -270,8 +287,10 @@ func describeOpenError(path string, err error) error {
 	case errors.Is(err, ErrSchemaTooNew):
 		return &describedError{cause: err, msg: fmt.Sprintf("database %s: %v; run the newer smsbot, or restore a backup made by this version", path, err)}
 	case errors.Is(err, ErrInUse):
-		return &describedError{cause: err, msg: fmt.Sprintf("database %s is being re-keyed by `smsbot rotate-key` (it holds %s); "+
-			"start the bot when that has finished", path, LockFilePath(path))}
+		// flock cannot say who holds the lock; these two are the usual holders.
+		return &describedError{cause: err, msg: fmt.Sprintf("database %s is in use by another process, which holds its lock file %s "+
+			"(another smsbot running on the same DATABASE_PATH, or `smsbot rotate-key`): only one bot can run on a database; "+
+			"stop the other one, or wait for rotate-key to finish", path, LockFilePath(path))}
 	case isLocked(err):
 		return &describedError{kind: ErrLocked, cause: err, msg: fmt.Sprintf("database %s is locked by another process "+
 			"(another smsbot, a backup, an sqlite3 shell?); stop that process or wait for it to finish", path)}

@@ -23,8 +23,12 @@ const (
 type Watch struct {
 	TelegramUserID int64
 	OrderID        string
-	ChatID         int64 // where pushes go
-	State          WatchState
+	// ChatID is where pushes go: the owner's private chat, whose id is the
+	// user's id, even when the watch started in a group (a code seen by a
+	// group can take over the account it was meant for). It is set when the
+	// watch is created and moves only with MigrateChat.
+	ChatID int64
+	State  WatchState
 
 	// Last known snapshot of the order, for listings.
 	Service     string
@@ -65,9 +69,8 @@ func (ws *watchScan) watch() Watch {
 
 const (
 	// An empty snapshot field keeps what is known; the earlier check time
-	// wins so that re-adding a watch never delays it.
+	// wins so that re-adding a watch never delays it. The chat stays.
 	refreshWatchQuery = `UPDATE watches SET
-		chat_id = ?,
 		service = COALESCE(NULLIF(?, ''), service),
 		phone_number = COALESCE(NULLIF(?, ''), phone_number),
 		status = COALESCE(NULLIF(?, ''), status),
@@ -91,8 +94,8 @@ const (
 
 // AddWatch starts watching w.OrderID for w.TelegramUserID, whose account
 // must exist (ErrNotFound otherwise). If the pair is already watched, its
-// chat and snapshot are refreshed, its next check moves earlier if
-// w.NextCheckAt is earlier, its state is kept, and created is false.
+// snapshot is refreshed, its next check moves earlier if w.NextCheckAt is
+// earlier, its chat and state are kept, and created is false.
 // Otherwise a user who already has maxPerUser watches gets ErrWatchLimit
 // (maxPerUser <= 0: no cap) and the new watch starts active.
 func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int) (created bool, err error) {
@@ -133,7 +136,7 @@ func (s *Store) AddWatches(ctx context.Context, ws []Watch) (created int, err er
 // addWatchTx is AddWatch inside tx.
 func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int) (created bool, err error) {
 	next := millis(w.NextCheckAt)
-	res, err := tx.ExecContext(ctx, refreshWatchQuery, w.ChatID, w.Service, w.PhoneNumber, w.Status,
+	res, err := tx.ExecContext(ctx, refreshWatchQuery, w.Service, w.PhoneNumber, w.Status,
 		millis(w.ExpiresAt), next, w.TelegramUserID, w.OrderID)
 	if err != nil {
 		return false, err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -28,10 +29,12 @@ func TestAddWatchDedupes(t *testing.T) {
 		wantChat  int64
 		wantState WatchState
 	}{
+		// The chat never follows a later AddWatch: a watch's codes stay in
+		// the chat it was created for (the owner's private chat).
 		{"later check keeps the earlier", Watch{TelegramUserID: 1, OrderID: "100", ChatID: 12, NextCheckAt: t0.Add(time.Hour)},
-			t0.Add(time.Minute), 12, WatchPaused},
+			t0.Add(time.Minute), 11, WatchPaused},
 		{"earlier check moves it", Watch{TelegramUserID: 1, OrderID: "100", ChatID: 13, Status: "waiting", NextCheckAt: t0},
-			t0, 13, WatchPaused},
+			t0, 11, WatchPaused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,5 +129,55 @@ func TestWatchesOldestFirstAndDelete(t *testing.T) {
 	}
 	if _, err := s.Watch(ctx, 1, "100"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Watch after delete = %v", err)
+	}
+}
+
+// TestMigrationMovesWatchesToPrivateChat opens a version 1 file whose
+// watches followed a group /order: the codes must go to each owner's
+// private chat from then on, pending ones too.
+func TestMigrationMovesWatchesToPrivateChat(t *testing.T) {
+	ctx := context.Background()
+	const group = -1009876
+	s, path := openTest(t)
+	addAccount(t, s, 1)
+	addAccount(t, s, 2)
+	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "100", ChatID: group})
+	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "101", ChatID: 1})
+	addWatch(t, s, Watch{TelegramUserID: 2, OrderID: "200", ChatID: group})
+	enqueueAll(t, s,
+		Message{ChatID: group, TelegramUserID: 1, OrderID: "100", Priority: PriorityPush, Text: "code of 1"},
+		Message{ChatID: group, TelegramUserID: 2, OrderID: "200", Priority: PriorityNotice, Text: "200 expired"},
+		Message{ChatID: group, Priority: PriorityPush, Text: "codes of 1 and 2, joined"},
+		Message{ChatID: 2, TelegramUserID: 2, Priority: PriorityPush, Text: "code of 2"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawDB(t, path).Exec(`UPDATE schema_version SET version = 1`); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openAt(t, path, testKey(1))
+	if v := schemaVersion(t, path); v != SchemaVersion {
+		t.Fatalf("schema version = %d, want %d", v, SchemaVersion)
+	}
+	for _, id := range []struct {
+		user  int64
+		order string
+	}{{1, "100"}, {1, "101"}, {2, "200"}} {
+		if w, err := s.Watch(ctx, id.user, id.order); err != nil || w.ChatID != id.user {
+			t.Errorf("watch %d/%s = %+v, %v; want it in chat %d", id.user, id.order, w, err, id.user)
+		}
+	}
+	msgs, err := s.DueMessages(ctx, time.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chats := map[string]int64{}
+	for _, m := range msgs {
+		chats[m.Text] = m.ChatID
+	}
+	want := map[string]int64{"code of 1": 1, "200 expired": 2, "code of 2": 2}
+	if !maps.Equal(chats, want) {
+		t.Errorf("pending messages by chat = %v, want %v (nothing left for the group)", chats, want)
 	}
 }

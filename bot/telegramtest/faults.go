@@ -1,6 +1,7 @@
 package telegramtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,7 +9,8 @@ import (
 )
 
 // Fault makes matching calls fail, or slows them down, before the method
-// runs. The first matching fault, in injection order, applies.
+// runs, or spoils the answer of a call that succeeded. The first matching
+// fault, in injection order, applies.
 type Fault struct {
 	// Method limits the fault to one method (case-insensitive); "" matches
 	// any, getUpdates included.
@@ -17,7 +19,8 @@ type Fault struct {
 	ChatID int64
 	// Code is the error_code and HTTP status to answer: 429, 403, 400, 500...
 	// 0 with a Delay only delays the call, which then runs normally; 0 with
-	// MigrateToChatID answers 400.
+	// MigrateToChatID answers 400; 0 with a Garble runs the call and spoils
+	// its answer.
 	Code int
 	// Description is the error description; empty picks Telegram's usual
 	// text for Code.
@@ -31,6 +34,88 @@ type Fault struct {
 	Times int
 	// Delay is how long to wait before answering.
 	Delay time.Duration
+	// Garble, with Code 0, lets the call run (a sendMessage is delivered and
+	// shows in Sent) and then spoils its "ok":true answer so that a client
+	// decoding the result into go-telegram/bot's models fails, as a newer Bot
+	// API, a JSON-rewriting proxy or a self-hosted Bot API server can. An
+	// answer that is an error is left alone.
+	Garble Garble
+}
+
+// Garble is a way to spoil an accepted call's answer; see Fault.Garble.
+type Garble int
+
+const (
+	// NoGarble answers as Telegram does.
+	NoGarble Garble = iota
+	// GarbleStringForObject puts a string where an object belongs: a returned
+	// message's link_preview_options is "disabled".
+	GarbleStringForObject
+	// GarbleUnknownType nests an object of a type no client knows yet: a
+	// returned message's forward_origin has type "future_origin".
+	GarbleUnknownType
+	// GarbleExtraFields adds fields the Bot API does not have, among them
+	// "Date" with a date string. encoding/json matches keys case-insensitively,
+	// so a client decoding into a struct reads it as the message's date.
+	GarbleExtraFields
+	// GarbleTruncated answers HTTP 200 with the full Content-Length and then
+	// closes the connection after half the body.
+	GarbleTruncated
+)
+
+// Garbles returns every way to spoil an answer, for tests that try them all.
+func Garbles() []Garble {
+	return []Garble{GarbleStringForObject, GarbleUnknownType, GarbleExtraFields, GarbleTruncated}
+}
+
+func (g Garble) String() string {
+	switch g {
+	case NoGarble:
+		return "none"
+	case GarbleStringForObject:
+		return "string for object"
+	case GarbleUnknownType:
+		return "unknown nested type"
+	case GarbleExtraFields:
+		return "extra fields"
+	case GarbleTruncated:
+		return "truncated body"
+	}
+	return fmt.Sprintf("Garble(%d)", int(g))
+}
+
+// garbleResult spoils an accepted call's JSON result as g says. A bare
+// result such as deleteMessage's true becomes a string, an object of an
+// unknown type, or an object with fields nobody knows.
+func garbleResult(result []byte, g Garble) []byte {
+	var msg map[string]any
+	if err := json.Unmarshal(result, &msg); err != nil || msg == nil {
+		switch g {
+		case GarbleStringForObject:
+			out, _ := json.Marshal(string(result))
+			return out
+		case GarbleUnknownType:
+			return []byte(`{"type":"future_result"}`)
+		case GarbleExtraFields:
+			return []byte(`{"ok":true,"future_field":{"a":1}}`)
+		}
+		return result
+	}
+	switch g {
+	case GarbleStringForObject:
+		msg["link_preview_options"] = "disabled"
+	case GarbleUnknownType:
+		msg["forward_origin"] = map[string]any{"type": "future_origin", "date": 1700000000, "future": map[string]any{"id": 1}}
+	case GarbleExtraFields:
+		msg["Date"] = time.Unix(1700000000, 0).UTC().Format(time.RFC3339)
+		msg["future_field"] = map[string]any{"kind": "new", "items": []int{1, 2, 3}}
+		msg["via_proxy"] = true
+	}
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return result
+	}
+	return out
 }
 
 // InjectFault adds a fault.
@@ -73,8 +158,8 @@ func (s *Server) UnblockChat(chatID int64) {
 
 // applyFault applies the first fault matching rq, if any: it waits out the
 // fault's delay and returns the error to answer. hit is false when the call
-// should run normally.
-func (s *Server) applyFault(rq *request) (rep reply, hit bool) {
+// should run normally; garble then says how to spoil its answer.
+func (s *Server) applyFault(rq *request) (rep reply, hit bool, garble Garble) {
 	chatID, _ := chatIDParam(rq.params)
 	s.mu.Lock()
 	var f *Fault
@@ -96,20 +181,20 @@ func (s *Server) applyFault(rq *request) (rep reply, hit bool) {
 	}
 	s.mu.Unlock()
 	if f == nil {
-		return reply{}, false
+		return reply{}, false, NoGarble
 	}
 	if !s.pause(rq, f.Delay) {
-		return reply{gone: true}, true
+		return reply{gone: true}, true, NoGarble
 	}
 	if f.Code == 0 {
-		return reply{}, false
+		return reply{}, false, f.Garble
 	}
 	return reply{
 		status:     f.Code,
 		desc:       f.Description,
 		retryAfter: f.RetryAfter,
 		migrateTo:  f.MigrateToChatID,
-	}, true
+	}, true, NoGarble
 }
 
 // defaultDescription is Telegram's usual description for a fault's code.

@@ -286,6 +286,65 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestGarbledAnswers checks that a garbling fault delivers the message and
+// still breaks go-telegram/bot's decoding of the answer, for every variant
+// and for results that are a message (sendMessage, editMessageText) or a bare
+// true (deleteMessage, answerCallbackQuery).
+func TestGarbledAnswers(t *testing.T) {
+	for _, g := range Garbles() {
+		t.Run(g.String(), func(t *testing.T) {
+			s := New(t)
+			b := newBot(t, s)
+			ctx := context.Background()
+			chat := PrivateChat(alice)
+			card, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: chat.ID, Text: "card", ReplyMarkup: keyboard1("Refresh", "r")})
+			if err != nil {
+				t.Fatalf("SendMessage before the fault: %v", err)
+			}
+			for _, m := range []string{"sendMessage", "editMessageText", "deleteMessage", "answerCallbackQuery"} {
+				s.InjectFault(Fault{Method: m, Garble: g})
+			}
+
+			if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: chat.ID, Text: "code 1234"}); err == nil {
+				t.Error("go-telegram/bot decoded a garbled sendMessage answer")
+			}
+			if sent := s.SentTo(chat.ID); len(sent) != 2 || sent[1].Plain != "code 1234" {
+				t.Errorf("a garbled send was not delivered: %+v", sent)
+			}
+			if _, err := b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: chat.ID, MessageID: card.ID, Text: "card 2"}); err == nil {
+				t.Error("go-telegram/bot decoded a garbled editMessageText answer")
+			}
+			if edits := s.Edits(); len(edits) != 1 || edits[0].Plain != "card 2" {
+				t.Errorf("a garbled edit was not applied: %+v", edits)
+			}
+			id := s.PressButton(alice, chat, card.ID, "r")
+			if _, err := b.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: id}); err == nil {
+				t.Error("go-telegram/bot decoded a garbled answerCallbackQuery answer")
+			}
+			if got := s.Answered(); len(got) != 1 || got[0] != id {
+				t.Errorf("a garbled callback answer was not recorded: %v", got)
+			}
+			if _, err := b.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: chat.ID, MessageID: card.ID}); err == nil {
+				t.Error("go-telegram/bot decoded a garbled deleteMessage answer")
+			}
+			if del := s.Deleted(); len(del) != 1 || !del[0].OK {
+				t.Errorf("a garbled delete was not done: %+v", del)
+			}
+			for _, c := range s.Calls()[1:] {
+				if c.Method != "getUpdates" && c.Status != http.StatusOK {
+					t.Errorf("%s answered %d, want 200", c.Method, c.Status)
+				}
+			}
+
+			// An error is not garbled: the refusal still reads as one.
+			_, err = b.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: chat.ID, MessageID: card.ID})
+			if !errors.Is(err, bot.ErrorBadRequest) {
+				t.Errorf("deleting a deleted message under a garble fault: %v, want bad request", err)
+			}
+		})
+	}
+}
+
 func TestEditMessageText(t *testing.T) {
 	s := New(t)
 	b := newBot(t, s)

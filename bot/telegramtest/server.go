@@ -283,7 +283,8 @@ type reply struct {
 	desc       string
 	retryAfter int
 	migrateTo  int64
-	gone       bool // the client went away; write nothing
+	garble     Garble // spoil an accepted answer (faults.go)
+	gone       bool   // the client went away; write nothing
 }
 
 func ok(result any) reply { return reply{status: http.StatusOK, result: result} }
@@ -361,10 +362,15 @@ func (s *Server) serve(md method, rq *request) reply {
 	if !s.pause(rq, s.latency) {
 		return reply{gone: true}
 	}
-	if rep, hit := s.applyFault(rq); hit {
+	rep, hit, garble := s.applyFault(rq)
+	if hit {
 		return rep
 	}
-	return md.handle(s, rq)
+	rep = md.handle(s, rq)
+	if rep.status == http.StatusOK {
+		rep.garble = garble
+	}
+	return rep
 }
 
 // pause waits for d unless the client goes away or the test ends first; it
@@ -491,8 +497,19 @@ func writeReply(w http.ResponseWriter, rep reply) {
 		if err != nil {
 			rep = fail(http.StatusInternalServerError, "Internal Server Error: "+err.Error())
 		} else {
+			if rep.garble != NoGarble && rep.garble != GarbleTruncated {
+				result = garbleResult(result, rep.garble)
+			}
 			body = append(append([]byte(`{"ok":true,"result":`), result...), '}')
 		}
+	}
+	if rep.status == http.StatusOK && rep.garble == GarbleTruncated {
+		// Declaring the whole length and sending half makes the server close
+		// the connection: the client reads an unexpected EOF after a 200.
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body[:len(body)/2])
+		return
 	}
 	if rep.status != http.StatusOK {
 		type parameters struct {

@@ -91,6 +91,15 @@ func (s *Server) PendingUpdates() int {
 	return len(s.queue)
 }
 
+// LastUpdateID returns the id of the latest update queued by SendText or
+// PressButton, 0 before the first. A test can wait for a bot to have handled
+// everything sent so far by comparing it with the offset the bot stored.
+func (s *Server) LastUpdateID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastUpdateID
+}
+
 // enqueueLocked gives u the next update id, queues it and wakes a waiting
 // getUpdates. s.mu must be held; u must not be changed afterwards.
 func (s *Server) enqueueLocked(u *models.Update) {
