@@ -128,13 +128,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer st.Close()
 
-	api, err := smsapi.New(cfg.SMSOnlineAPIURL, smsapi.WithUserAgent("smsbot"))
+	api, err := smsapi.New(cfg.SMSOnlineAPIURL, smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS))
 	if err != nil {
 		return startError{fmt.Errorf("SMSONLINE_API_URL: %w", err)}
-	}
-	maxRPS := cfg.SMSOnlineMaxRPS
-	if maxRPS == 0 {
-		maxRPS = -1 // bot.Config: negative means no cap
 	}
 	b, err := bot.New(ctx, bot.Config{
 		Token:             cfg.TelegramBotToken,
@@ -142,7 +138,6 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		AllowedUsers:      cfg.AllowedUsers,
 		Logger:            logger,
 		PollInterval:      cfg.PollInterval,
-		SMSOnlineMaxRPS:   maxRPS,
 		TelegramMaxRPS:    cfg.TelegramMaxRPS,
 		MaxWatchesPerUser: cfg.MaxWatches,
 	}, api, st)

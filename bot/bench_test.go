@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
@@ -41,7 +43,7 @@ type benchScenario struct {
 	accounts   int           // linked accounts, one Telegram user and private chat each
 	watches    int           // watched orders, spread evenly over the accounts
 	poll       time.Duration // POLL_INTERVAL
-	maxRPS     float64       // SMSONLINE_MAX_RPS as bot.Config takes it: < 0 = no cap
+	maxRPS     float64       // SMSONLINE_MAX_RPS: 0 = no cap
 	apiLatency time.Duration // added by the fake SMSOnline to every answer
 }
 
@@ -142,17 +144,16 @@ func benchUser(i int) (telegramUser int64, smsUser string) {
 // start runs the bot with the defaults but for the scenario's settings.
 func (r *benchRig) start() {
 	r.b.Helper()
-	api, err := smsapi.New(r.sms.URL)
+	api, err := smsapi.New(r.sms.URL, smsapi.WithMaxRPS(r.sc.maxRPS))
 	if err != nil {
 		r.b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	bt, err := New(ctx, Config{
-		Token:           r.tg.Token,
-		APIURL:          r.tg.URL,
-		PollInterval:    r.sc.poll,
-		SMSOnlineMaxRPS: r.sc.maxRPS,
-		ShutdownGrace:   2 * time.Second,
+		Token:         r.tg.Token,
+		APIURL:        r.tg.URL,
+		PollInterval:  r.sc.poll,
+		ShutdownGrace: 2 * time.Second,
 	}, api, r.st)
 	if err != nil {
 		r.b.Fatal(err)
@@ -301,7 +302,7 @@ func (w *worst) report(b *testing.B) {
 // alone makes an SMS wait T/2 on average and up to T, so p50 is reported
 // over T/2 and p99 over T.
 func BenchmarkLatency(b *testing.B) {
-	sc := benchScenario{accounts: 100, watches: 500, poll: 2 * time.Second, maxRPS: -1, apiLatency: 30 * time.Millisecond}
+	sc := benchScenario{accounts: 100, watches: 500, poll: 2 * time.Second, apiLatency: 30 * time.Millisecond}
 	var res worst
 	for b.Loop() {
 		b.StopTimer()
@@ -334,7 +335,7 @@ func BenchmarkLatency(b *testing.B) {
 // interval (N/T checks per second); CPU, allocations and heap are those of the
 // whole process, fakes included.
 func BenchmarkScale(b *testing.B) {
-	sc := benchScenario{accounts: 2000, watches: 20000, poll: 5 * time.Second, maxRPS: -1}
+	sc := benchScenario{accounts: 2000, watches: 20000, poll: 5 * time.Second}
 	const (
 		warmup  = 10 * time.Second // two rounds
 		measure = 20 * time.Second // four rounds
@@ -378,7 +379,7 @@ func BenchmarkScale(b *testing.B) {
 // Telegram takes about 30 messages a second, so the last one cannot arrive
 // before 1000/30 s; none may be refused with 429.
 func BenchmarkBurst(b *testing.B) {
-	sc := benchScenario{accounts: 1000, watches: 1000, poll: 2 * time.Second, maxRPS: -1}
+	sc := benchScenario{accounts: 1000, watches: 1000, poll: 2 * time.Second}
 	limit := time.Duration(float64(sc.watches) / 30 * float64(time.Second))
 	var res worst
 	for b.Loop() {
@@ -445,6 +446,69 @@ func BenchmarkCapped(b *testing.B) {
 		res.add("dup", float64(d.dup()), false)
 	}
 	res.report(b)
+}
+
+// BenchmarkCommandsUnderLoad: BenchmarkCapped's saturated cap (SMSONLINE_MAX_RPS
+// 20, a demand of 200 requests/s from 600 watches) while one user sends
+// /balance every two to four seconds. A command takes the next free slot
+// ahead of the watcher: its wait, from the update reaching Telegram to its
+// request reaching SMSOnline, is at most about one slot (1/cap s). The
+// watcher keeps what is left, fairly: maxgap/fair stays as in BenchmarkCapped
+// less the commands' share.
+func BenchmarkCommandsUnderLoad(b *testing.B) {
+	sc := benchScenario{accounts: 600, watches: 600, poll: 3 * time.Second, maxRPS: 20}
+	const run = 70 * time.Second
+	slot := time.Duration(float64(time.Second) / sc.maxRPS)
+	fair := time.Duration(float64(sc.watches) / sc.maxRPS * float64(time.Second))
+	var res worst
+	for b.Loop() {
+		b.StopTimer()
+		r := newBenchRig(b, sc)
+		b.StartTimer()
+		r.start()
+		user, smsUser := benchUser(0)
+		from := telegramtest.User{ID: user, FirstName: "Load"}
+		chat := models.Chat{ID: user, Type: models.ChatTypePrivate}
+		var sent []time.Time
+		for end := time.Now().Add(run); time.Now().Before(end); {
+			time.Sleep(2*time.Second + mrand.N(2*time.Second))
+			sent = append(sent, time.Now())
+			r.tg.SendText(from, chat, "/balance")
+		}
+		time.Sleep(2 * time.Second) // the last command's request
+		r.halt()
+
+		waits := commandWaits(r.sms.Log(), smsUser, sent)
+		if len(waits) < len(sent) {
+			b.Errorf("%d of %d commands reached SMSOnline", len(waits), len(sent))
+		}
+		maxRPS, maxGap := requestStats(r.sms.Log(), r.watches)
+		res.add("p50wait/slot", quantile(waits, 0.5).Seconds()/slot.Seconds(), false)
+		res.add("maxwait/slot", quantile(waits, 1).Seconds()/slot.Seconds(), false)
+		res.add("maxrps/cap", float64(maxRPS)/sc.maxRPS, false)
+		res.add("maxgap/fair", maxGap.Seconds()/fair.Seconds(), false)
+	}
+	res.report(b)
+}
+
+// commandWaits returns, sorted, how long after each of sent the next balance
+// request of smsUser reached SMSOnline.
+func commandWaits(log []smsapitest.Request, smsUser string, sent []time.Time) []time.Duration {
+	var at []time.Time
+	for _, rq := range log {
+		if rq.Kind == "balance" && rq.UserID == smsUser {
+			at = append(at, rq.At)
+		}
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	var out []time.Duration
+	for _, t := range sent {
+		if i, _ := slices.BinarySearchFunc(at, t, time.Time.Compare); i < len(at) {
+			out = append(out, at[i].Sub(t))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // requestStats returns the most requests that arrived within any one second

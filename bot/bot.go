@@ -53,7 +53,6 @@ type Config struct {
 	Logger       *slog.Logger
 
 	PollInterval      time.Duration // between checks of a waiting order; default 3s
-	SMSOnlineMaxRPS   float64       // cap on SMSOnline requests per second; default 20, <0 = no cap
 	TelegramMaxRPS    float64       // messages per second to Telegram, whole bot; default 28
 	ChatInterval      time.Duration // least time between two pushes to one chat; default 1.1s
 	MaxWatchesPerUser int           // active watches per user; default 50
@@ -94,9 +93,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 3 * time.Second
-	}
-	if c.SMSOnlineMaxRPS == 0 {
-		c.SMSOnlineMaxRPS = 20
 	}
 	if c.TelegramMaxRPS <= 0 {
 		// Telegram allows about 30 messages a second; keep a margin for
@@ -206,9 +202,6 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
 	}, st, b.telegram, b.pace)
-	if cfg.SMSOnlineMaxRPS > 0 {
-		b.api = newCappedAPI(api, cfg.SMSOnlineMaxRPS)
-	}
 	b.watcher = NewWatcher(WatcherConfig{
 		PollInterval: cfg.PollInterval,
 		Workers:      cfg.WatcherWorkers,

@@ -170,11 +170,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 	jobs := make(chan checkJob, w.cfg.Workers)
 	results := make(chan []checkResult, w.cfg.Workers)
 
+	// Checks are background work: under the request cap they take the
+	// slots users' commands leave.
+	checkCtx := smsapi.Background(ctx)
 	var workers sync.WaitGroup
 	for range w.cfg.Workers {
 		workers.Go(func() {
 			for job := range jobs {
-				results <- w.checkJob(ctx, job)
+				results <- w.checkJob(checkCtx, job)
 				idle <- struct{}{}
 				select {
 				case w.freed <- struct{}{}:

@@ -1,6 +1,8 @@
 // Package smsapi is an HTTP client of the SMSOnline v3 API: it looks up orders,
 // the balance and the inventory of an account, and turns every answer into
-// typed results or a typed *Error. It knows nothing about Telegram or SQL.
+// typed results or a typed *Error. WithMaxRPS keeps all requests under a
+// rate, serving interactive ones ahead of Background ones. It knows nothing
+// about Telegram or SQL.
 //
 // The API key travels in the query string, so every error this package returns
 // is scrubbed of it: see Error.
@@ -36,6 +38,7 @@ type Client struct {
 	hc        *http.Client
 	userAgent string
 	now       func() time.Time // for Retry-After HTTP-dates; swapped in tests
+	limit     *requestCap      // nil: no cap; see WithMaxRPS
 }
 
 // Option configures a Client in New.
@@ -153,6 +156,11 @@ func (c *Client) newRequest(ctx context.Context, cred Credentials, segments ...s
 // The response body is read through a size limit and always drained and
 // closed so the connection is reused.
 func (c *Client) do(ctx context.Context, op string, cred Credentials, req *http.Request) (json.RawMessage, error) {
+	if c.limit != nil {
+		if err := c.limit.wait(ctx); err != nil {
+			return nil, transportError(ctx, op, cred.APIKey, 0, err)
+		}
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, transportError(ctx, op, cred.APIKey, 0, err)
