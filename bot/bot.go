@@ -16,6 +16,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -315,7 +316,7 @@ func (b *Bot) prepare(ctx context.Context) {
 	if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
 		b.log.Warn("can't delete webhook", "err", b.errText(err))
 	}
-	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: commandMenu}); err != nil {
+	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: message.Commands}); err != nil {
 		b.log.Warn("can't set command menu", "err", b.errText(err))
 	}
 }

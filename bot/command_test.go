@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/smsbot/smsbot/bot/message"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -72,7 +74,7 @@ func TestExtractCode(t *testing.T) {
 		{"583920 is your code", "583920"},
 	}
 	for _, tt := range tests {
-		if got := extractCode(tt.sms); got != tt.want {
+		if got := message.ExtractCode(tt.sms); got != tt.want {
 			t.Errorf("extractCode(%q) = %q, want %q", tt.sms, got, tt.want)
 		}
 	}

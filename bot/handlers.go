@@ -3,25 +3,14 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
-
-// commandMenu is what Telegram shows in the "/" menu.
-var commandMenu = []models.BotCommand{
-	{Command: "order", Description: "Show an order and send its code: /order <orderId>"},
-	{Command: "orders", Description: "Orders I'm watching"},
-	{Command: "stop", Description: "Stop watching an order: /stop <orderId>"},
-	{Command: "balance", Description: "Your SMSOnline balance"},
-	{Command: "login", Description: "Link your SMSOnline account (private chat)"},
-	{Command: "logout", Description: "Unlink your account"},
-	{Command: "help", Description: "How this bot works"},
-}
 
 // request is one incoming command with the facts every handler needs.
 type request struct {
@@ -67,16 +56,16 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 		return
 	}
 	if !b.isAllowed(r.user) {
-		b.reply(ctx, r, textNotAllowed)
+		b.reply(ctx, r, message.NotAllowed)
 		return
 	}
 	if !isCommand {
-		b.reply(ctx, r, textUnknown)
+		b.reply(ctx, r, message.Unknown)
 		return
 	}
 	switch cmd.Name {
 	case "start", "help":
-		b.reply(ctx, r, textHelp)
+		b.reply(ctx, r, message.Help)
 	case "order":
 		b.cmdOrder(ctx, r)
 	case "orders":
@@ -89,7 +78,7 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 		b.cmdLogout(ctx, r)
 	default:
 		if r.private() {
-			b.reply(ctx, r, textUnknown)
+			b.reply(ctx, r, message.Unknown)
 		}
 	}
 }
@@ -113,16 +102,16 @@ func (b *Bot) cmdLogin(ctx context.Context, r request) {
 		return
 	}
 	if !b.isAllowed(r.user) {
-		b.reply(ctx, r, textNotAllowed)
+		b.reply(ctx, r, message.NotAllowed)
 		return
 	}
 	if !r.private() {
-		b.reply(ctx, r, textLoginInGroup)
+		b.reply(ctx, r, message.LoginInGroup)
 		return
 	}
 	answer := b.login(ctx, r)
 	if !deleted {
-		answer += "\n\n" + textLoginNotDeleted
+		answer += "\n\n" + message.LoginNotDeleted
 	}
 	b.reply(ctx, r, answer)
 }
@@ -132,35 +121,35 @@ func (b *Bot) cmdLogin(ctx context.Context, r request) {
 func (b *Bot) login(ctx context.Context, r request) string {
 	switch len(r.cmd.Args) {
 	case 0:
-		return textLoginUsage
+		return message.LoginUsage
 	case 2:
 	default:
-		return textLoginBadInput
+		return message.LoginBadInput
 	}
 	cred := smsapi.Credentials{UserID: r.cmd.Args[0], APIKey: r.cmd.Args[1]}
 	if cred.Validate() != nil {
-		return textLoginBadInput
+		return message.LoginBadInput
 	}
 	bal, err := b.api.Balance(ctx, cred)
 	if errors.Is(err, smsapi.ErrBadCredentials) {
 		b.log.Info("login refused by smsonline", "user", r.user)
-		return textLoginRefused
+		return message.LoginRefused
 	}
 	if err != nil {
 		b.log.Warn("can't check credentials", "user", r.user, "err", err)
-		return "I couldn't check your key, so nothing was saved.\n" + b.apiErrorText(err, "")
+		return message.CheckKeyFailed(err)
 	}
 	now := b.cfg.Now()
 	acct := store.Account{TelegramUserID: r.user, SMSUserID: cred.UserID, APIKey: cred.APIKey, CreatedAt: now, UpdatedAt: now}
 	resumed, err := b.store.SaveAccount(ctx, acct, now)
 	if err != nil {
 		b.log.Error("can't save account", "user", r.user, "err", err)
-		return textInternal
+		return message.Internal
 	}
 	b.log.Info("account linked", "user", r.user, "resumed_watches", resumed)
-	answer := textLoginOK(bal, cred.UserID)
+	answer := message.LoginOK(bal, cred.UserID)
 	if resumed > 0 {
-		answer += fmt.Sprintf("\n\n▶️ Watching your %d paused %s again.", resumed, plural(resumed, "order", "orders"))
+		answer += message.Resumed(resumed)
 	}
 	return answer
 }
@@ -170,25 +159,21 @@ func (b *Bot) cmdLogout(ctx context.Context, r request) {
 	watches, err := b.store.Watches(ctx, r.user)
 	if err != nil {
 		b.log.Error("can't list watches", "user", r.user, "err", err)
-		b.reply(ctx, r, textInternal)
+		b.reply(ctx, r, message.Internal)
 		return
 	}
 	existed, err := b.store.DeleteAccount(ctx, r.user)
 	if err != nil {
 		b.log.Error("can't delete account", "user", r.user, "err", err)
-		b.reply(ctx, r, textInternal)
+		b.reply(ctx, r, message.Internal)
 		return
 	}
 	if !existed {
-		b.reply(ctx, r, textNotLoggedIn)
+		b.reply(ctx, r, message.NotLoggedIn)
 		return
 	}
 	b.log.Info("account unlinked", "user", r.user, "watches_ended", len(watches))
-	answer := textLoggedOut
-	if n := len(watches); n > 0 {
-		answer += fmt.Sprintf(" I stopped watching your %d %s.", n, plural(n, "order", "orders"))
-	}
-	b.reply(ctx, r, answer)
+	b.reply(ctx, r, message.LoggedOutEnded(len(watches)))
 }
 
 // cmdBalance shows the linked account's balance.
@@ -202,7 +187,7 @@ func (b *Bot) cmdBalance(ctx context.Context, r request) {
 		b.reply(ctx, r, b.apiErrorText(err, ""))
 		return
 	}
-	b.reply(ctx, r, textBalance(bal, acct.SMSUserID))
+	b.reply(ctx, r, message.Balance(bal, acct.SMSUserID))
 }
 
 // account loads the caller's linked account. When there is none, or it cannot
@@ -213,46 +198,27 @@ func (b *Bot) account(ctx context.Context, r request) (store.Account, bool) {
 	case err == nil:
 		return acct, true
 	case errors.Is(err, store.ErrNotFound):
-		b.reply(ctx, r, textNeedLogin)
+		b.reply(ctx, r, message.NeedLogin)
 	case errors.Is(err, store.ErrWrongKey):
 		b.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", r.user)
-		b.reply(ctx, r, textKeyUnreadable)
+		b.reply(ctx, r, message.KeyUnreadable)
 	default:
 		b.log.Error("can't load account", "user", r.user, "err", err)
-		b.reply(ctx, r, textInternal)
+		b.reply(ctx, r, message.Internal)
 	}
 	return store.Account{}, false
 }
 
-// apiErrorText turns an SMSOnline failure into the user's answer.
+// apiErrorText turns an SMSOnline failure into the user's answer, and logs
+// a failure of no known kind.
 func (b *Bot) apiErrorText(err error, orderID string) string {
-	switch {
-	case errors.Is(err, smsapi.ErrOrderNotFound):
-		return textOrderNotFound(orderID)
-	case errors.Is(err, smsapi.ErrBadCredentials):
-		return textKeyRefused
-	case errors.Is(err, smsapi.ErrRateLimited):
-		return textRateLimited(smsapi.RetryAfter(err))
-	case errors.Is(err, smsapi.ErrTransient):
-		return textAPIDown
-	case errors.Is(err, smsapi.ErrMalformed):
-		return textAPIGarbled
-	case errors.Is(err, smsapi.ErrRejected):
-		return textAPIRejected
-	case errors.Is(err, smsapi.ErrInvalidInput):
-		return textBadOrderID
+	text, known := message.APIError(err, orderID)
+	if !known {
+		b.log.Error("smsonline call failed", "err", err)
 	}
-	b.log.Error("smsonline call failed", "err", err)
-	return textInternal
+	return text
 }
 
 func credentials(a store.Account) smsapi.Credentials {
 	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

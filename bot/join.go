@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/store"
 )
 
@@ -23,7 +24,7 @@ func joinPushes(pushes []store.Message) []store.Message {
 	var (
 		out  []store.Message
 		cur  store.Message
-		rows [][]inlineButton
+		rows [][]message.Button
 		n    int
 	)
 	done := func() {
@@ -31,7 +32,7 @@ func joinPushes(pushes []store.Message) []store.Message {
 			return
 		}
 		if n > 1 {
-			cur.Markup = markupJSON(&inlineKeyboard{InlineKeyboard: rows})
+			cur.Markup = message.MarkupJSON(&message.Keyboard{InlineKeyboard: rows})
 			if len(rows) == 0 {
 				cur.Markup = ""
 			}
@@ -64,18 +65,18 @@ func joinPushes(pushes []store.Message) []store.Message {
 
 // labelledRows returns the keyboard rows of a push with each copy button
 // naming the push's order; nil when it has none or they do not parse.
-func labelledRows(m store.Message) [][]inlineButton {
+func labelledRows(m store.Message) [][]message.Button {
 	if m.Markup == "" {
 		return nil
 	}
-	var kb inlineKeyboard
+	var kb message.Keyboard
 	if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
 		return nil
 	}
 	for _, row := range kb.InlineKeyboard {
 		for i := range row {
 			if row[i].CopyText != nil && m.OrderID != "" {
-				row[i].Text = "📋 Copy code · order " + m.OrderID
+				row[i].Text = message.ButtonCopyCodeFor(m.OrderID)
 			}
 		}
 	}

@@ -3,13 +3,13 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -71,7 +71,7 @@ func privateChat(user int64) int64 { return user }
 // cmdOrder shows an order's card: /order <orderId>. An order still waiting for
 // its SMS is watched from then on, and the code is pushed when it arrives.
 func (b *Bot) cmdOrder(ctx context.Context, r request) {
-	orderID, ok := b.orderArg(ctx, r, textOrderUsage)
+	orderID, ok := b.orderArg(ctx, r, message.OrderUsage)
 	if !ok {
 		return
 	}
@@ -96,7 +96,7 @@ const (
 // watch as f says. private says whether the card goes to the owner's private
 // chat. A card anywhere else never shows the SMS: the SMS goes to the private
 // chat instead, as do the pushes of a watch started here.
-func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *inlineKeyboard) {
+func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
 	order, err := b.api.GetOrder(ctx, credentials(acct), orderID)
 	if err != nil {
 		if errors.Is(err, smsapi.ErrBadCredentials) {
@@ -115,15 +115,15 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 	// The watch's snapshot, capped as the card caps what it shows.
 	w := store.Watch{
 		TelegramUserID: user, OrderID: orderID, ChatID: privateChat(user), State: store.WatchActive,
-		Service: clip(order.Service), PhoneNumber: clip(order.PhoneNumber), Status: clip(order.Status),
+		Service: message.Clip(order.Service), PhoneNumber: message.Clip(order.PhoneNumber), Status: message.Clip(order.Status),
 		ExpiresAt: order.ExpiresAt, NextCheckAt: now.Add(b.cfg.PollInterval), LastCheckedAt: now,
 	}
 	var card string
 	switch {
 	case !order.HasSMS():
-		card = orderCard(order, now)
+		card = message.Card(order, now)
 	case private:
-		card = orderCard(order, now)
+		card = message.Card(order, now)
 		// The card shows this SMS: the watcher must not push it again.
 		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS); err != nil {
 			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
@@ -131,7 +131,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 	default:
 		shown := order
 		shown.SMS = ""
-		card = orderCard(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
+		card = message.Card(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
 	}
 	open := order.State() != smsapi.StateFinal && (order.ExpiresAt.IsZero() || order.ExpiresAt.After(now))
 	watched := false
@@ -139,10 +139,10 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
-			card += "\n\n" + textWatchLimit(b.cfg.MaxWatchesPerUser)
+			card += "\n\n" + message.WatchLimit(b.cfg.MaxWatchesPerUser)
 		case err != nil:
 			b.log.Error("can't add watch", "user", user, "order", orderID, "err", err)
-			card += "\n\n" + textWatchFailed
+			card += "\n\n" + message.WatchFailed
 		default:
 			watched = true
 			if created {
@@ -154,7 +154,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 		watched = true
 	}
 	if watched {
-		card += "\n\n" + textWatchingFor(order.HasSMS(), private)
+		card += "\n\n" + message.WatchingFor(order.HasSMS(), private)
 	}
 	return card, cardKeyboard(order, user, orderID, open, watched)
 }
@@ -162,36 +162,36 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 // pushPrivately sends the order's SMS to the owner's private chat, unless
 // they have had it already, and returns the card's line saying so.
 func (b *Bot) pushPrivately(ctx context.Context, w store.Watch, o smsapi.Order, now time.Time) string {
-	isNew, err := b.store.PushOnce(ctx, *pushMessage(w, o, now), o.SMS)
+	isNew, err := b.store.PushOnce(ctx, *message.Push(w, o, now), o.SMS)
 	if err != nil {
 		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
-		return textPushPrivatelyFailed(w.OrderID)
+		return message.PushPrivatelyFailed(w.OrderID)
 	}
 	if isNew {
 		b.sender.Wake()
 	}
-	return textSentPrivately
+	return message.SentPrivately
 }
 
 // cardKeyboard offers the card's actions to its owner: refresh always, and
 // watching or stopping while the order can still receive an SMS.
-func cardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *inlineKeyboard {
-	button := func(label, action string) inlineButton {
-		return callbackButton(label, cardButton{action: action, owner: owner, orderID: orderID}.data())
+func cardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *message.Keyboard {
+	button := func(label, action string) message.Button {
+		return message.CallbackButton(label, cardButton{action: action, owner: owner, orderID: orderID}.data())
 	}
 	if len(cardButton{action: actionRefresh, owner: owner, orderID: orderID}.data()) > maxCallbackData {
 		return nil
 	}
-	buttons := []inlineButton{button("🔄 Refresh", actionRefresh)}
+	buttons := []message.Button{button(message.ButtonRefresh, actionRefresh)}
 	switch {
 	case watched:
-		buttons = append(buttons, button("🔕 Stop watching", actionStop))
+		buttons = append(buttons, button(message.ButtonStop, actionStop))
 	case open && o.HasSMS():
-		buttons = append(buttons, button("🔔 Watch for new SMS", actionWatch))
+		buttons = append(buttons, button(message.ButtonWatchNew, actionWatch))
 	case open:
-		buttons = append(buttons, button("🔔 Send me the code", actionWatch))
+		buttons = append(buttons, button(message.ButtonSendCode, actionWatch))
 	}
-	return keyboard(buttons...)
+	return message.Row(buttons...)
 }
 
 // cmdOrders lists the user's watches.
@@ -199,15 +199,15 @@ func (b *Bot) cmdOrders(ctx context.Context, r request) {
 	watches, err := b.store.Watches(ctx, r.user)
 	if err != nil {
 		b.log.Error("can't list watches", "user", r.user, "err", err)
-		b.reply(ctx, r, textInternal)
+		b.reply(ctx, r, message.Internal)
 		return
 	}
-	b.reply(ctx, r, watchList(watches, b.cfg.Now()))
+	b.reply(ctx, r, message.WatchList(watches, b.cfg.Now()))
 }
 
 // cmdStop ends a watch: /stop <orderId>.
 func (b *Bot) cmdStop(ctx context.Context, r request) {
-	if orderID, ok := b.orderArg(ctx, r, textStopUsage); ok {
+	if orderID, ok := b.orderArg(ctx, r, message.StopUsage); ok {
 		b.reply(ctx, r, b.stopWatch(ctx, r.user, orderID))
 	}
 }
@@ -221,7 +221,7 @@ func (b *Bot) orderArg(ctx context.Context, r request, usage string) (string, bo
 	}
 	orderID := r.cmd.Args[0]
 	if smsapi.ValidateOrderID(orderID) != nil {
-		b.reply(ctx, r, textBadOrderID)
+		b.reply(ctx, r, message.BadOrderID)
 		return "", false
 	}
 	return orderID, true
@@ -233,28 +233,28 @@ func (b *Bot) stopWatch(ctx context.Context, user int64, orderID string) string 
 	switch {
 	case err != nil:
 		b.log.Error("can't stop watch", "user", user, "order", orderID, "err", err)
-		return textInternal
+		return message.Internal
 	case !existed:
-		return fmt.Sprintf("I'm not watching order <code>%s</code>.", esc(orderID))
+		return message.NotWatching(orderID)
 	}
 	b.log.Info("stopped watching order", "user", user, "order", orderID)
-	return fmt.Sprintf("🔕 Stopped watching order <code>%s</code>.", esc(orderID))
+	return message.StoppedWatching(orderID)
 }
 
 // onCallback handles the order card's buttons.
 func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	if ok, _, wait := b.limiter.allow(q.From.ID, b.cfg.Now()); !ok {
-		b.answerCallback(ctx, q.ID, fmt.Sprintf("Too many taps: please wait %s.", humanDuration(max(wait, time.Second))))
+		b.answerCallback(ctx, q.ID, message.ToastTooManyTaps(wait))
 		return
 	}
 	if !b.isAllowed(q.From.ID) {
-		b.answerCallback(ctx, q.ID, textNotAllowed)
+		b.answerCallback(ctx, q.ID, message.NotAllowed)
 		return
 	}
 	button, ok := parseCardButton(q.Data)
 	msg := q.Message.Message
 	if msg == nil || !ok {
-		b.answerCallback(ctx, q.ID, textButtonExpired)
+		b.answerCallback(ctx, q.ID, message.ButtonExpired)
 		return
 	}
 	// A group's id is negative, never a user's: this is the presser's own
@@ -264,19 +264,19 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		// An old card names no owner: it is safe only in the private chat
 		// of the user pressing it.
 		if !private {
-			b.answerCallback(ctx, q.ID, textButtonExpired)
+			b.answerCallback(ctx, q.ID, message.ButtonExpired)
 			return
 		}
 		button.owner = q.From.ID
 	}
 	if button.owner != q.From.ID {
 		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", button.owner)
-		b.answerCallback(ctx, q.ID, textNotYourCard)
+		b.answerCallback(ctx, q.ID, message.NotYourCard)
 		return
 	}
 	acct, err := b.store.Account(ctx, q.From.ID)
 	if err != nil {
-		b.answerCallback(ctx, q.ID, "Link your SMSOnline account first: send /login to me in a private chat.")
+		b.answerCallback(ctx, q.ID, message.ToastLinkFirst)
 		return
 	}
 	orderID := button.orderID
@@ -284,17 +284,17 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	f := followNone
 	switch button.action {
 	case actionRefresh:
-		toast = "Updated"
+		toast = message.ToastUpdated
 	case actionWatch:
-		toast, f = "I'll send the code here", followAlways
+		toast, f = message.ToastWatching, followAlways
 		if !private {
-			toast = "I'll send the code to you in a private chat"
+			toast = message.ToastWatchingPrivate
 		}
 	case actionStop:
-		toast = "Stopped watching"
+		toast = message.ToastStopped
 		if _, err := b.store.DeleteWatch(ctx, q.From.ID, orderID); err != nil {
 			b.log.Error("can't stop watch", "user", q.From.ID, "order", orderID, "err", err)
-			b.answerCallback(ctx, q.ID, "Something went wrong. Please try again.")
+			b.answerCallback(ctx, q.ID, message.ToastSomethingWrong)
 			return
 		}
 	}

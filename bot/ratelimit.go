@@ -2,9 +2,10 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
+
+	"github.com/smsbot/smsbot/bot/message"
 
 	"golang.org/x/time/rate"
 )
@@ -74,13 +75,8 @@ func (b *Bot) throttle(ctx context.Context, r request) bool {
 	if !ok {
 		b.log.Info("user throttled", "user", r.user, "wait", wait)
 		if warn {
-			b.reply(ctx, r, textSlowDown(wait))
+			b.reply(ctx, r, message.SlowDown(wait))
 		}
 	}
 	return ok
-}
-
-// textSlowDown asks a flooding user to wait.
-func textSlowDown(wait time.Duration) string {
-	return fmt.Sprintf("⏳ That's a lot of requests at once. Please wait %s and try again.", humanDuration(max(wait, time.Second)))
 }

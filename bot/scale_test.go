@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -206,7 +207,7 @@ func TestNextPoll(t *testing.T) {
 func TestJoinPushes(t *testing.T) {
 	push := func(order, code string) store.Message {
 		w := store.Watch{TelegramUserID: 7, OrderID: order, ChatID: 7, Service: "Discord"}
-		return *pushMessage(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
+		return *message.Push(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
 	}
 	got := joinPushes([]store.Message{push("111", "123456"), push("222", "654321")})
 	if len(got) != 1 {
@@ -217,7 +218,7 @@ func TestJoinPushes(t *testing.T) {
 	if m.ChatID != 7 || m.Priority != store.PriorityPush || m.OrderID != "" || m.TelegramUserID != 7 {
 		t.Errorf("joined message %+v", m)
 	}
-	var kb inlineKeyboard
+	var kb message.Keyboard
 	if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/smsbot/smsbot/bot/message"
 )
 
 // maxReplyWait is the longest Telegram's retry_after an interactive answer
@@ -18,8 +20,8 @@ func (b *Bot) reply(ctx context.Context, r request, text string) {
 }
 
 // replyWith answers with an inline keyboard under the text.
-func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *inlineKeyboard) {
-	m := TextMessage{ChatID: r.chat, Text: text, Markup: markupJSON(kb)}
+func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *message.Keyboard) {
+	m := TextMessage{ChatID: r.chat, Text: text, Markup: message.MarkupJSON(kb)}
 	if !r.private() {
 		m.ReplyTo = r.msg.ID
 	}
@@ -62,11 +64,11 @@ func (b *Bot) deleteMessage(ctx context.Context, chatID int64, messageID int) bo
 
 // editMessage replaces a message's text and keyboard (the order card after a
 // button press). "Not modified" is not an error: the card was already current.
-func (b *Bot) editMessage(ctx context.Context, chatID int64, messageID int, text string, kb *inlineKeyboard) {
+func (b *Bot) editMessage(ctx context.Context, chatID int64, messageID int, text string, kb *message.Keyboard) {
 	if err := b.pace.Wait(ctx); err != nil {
 		return
 	}
-	err := b.telegram.EditMessageText(ctx, chatID, messageID, text, markupJSON(kb))
+	err := b.telegram.EditMessageText(ctx, chatID, messageID, text, message.MarkupJSON(kb))
 	if refused, isRefusal := errors.AsType[*APIError](err); isRefusal && refused.NotModified() {
 		return
 	}

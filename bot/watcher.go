@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -511,7 +512,7 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 		w.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", dw.TelegramUserID)
 		return checkResult{
 			outcome: store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID},
-			pause:   noticeMessage(dw.Watch, textKeyUnreadable),
+			pause:   message.Notice(dw.Watch, message.KeyUnreadable),
 		}
 	}
 	order, err := w.api.GetOrder(ctx, credentials(dw.Account), dw.OrderID)
@@ -531,9 +532,9 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 		TelegramUserID: dw.TelegramUserID,
 		OrderID:        dw.OrderID,
 		LastCheckedAt:  now,
-		Status:         clip(o.Status), // the snapshot is capped as the card caps what it shows
-		Service:        clip(o.Service),
-		PhoneNumber:    clip(o.PhoneNumber),
+		Status:         message.Clip(o.Status), // the snapshot is capped as the card caps what it shows
+		Service:        message.Clip(o.Service),
+		PhoneNumber:    message.Clip(o.PhoneNumber),
 		ExpiresAt:      o.ExpiresAt,
 		NextCheckAt:    w.nextPoll(dw.NextCheckAt, now, w.cfg.PollInterval),
 	}
@@ -543,7 +544,7 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 	}
 	if o.HasSMS() {
 		out.SMS = o.SMS
-		out.Push = pushMessage(dw.Watch, o, now)
+		out.Push = message.Push(dw.Watch, o, now)
 		out.NextCheckAt = w.nextPoll(dw.NextCheckAt, now, smsInterval(w.cfg.PollInterval))
 	}
 	over := !expires.IsZero() && now.After(expires.Add(w.cfg.ExpiryGrace))
@@ -551,12 +552,12 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 	case o.State() == smsapi.StateFinal:
 		out.End = true
 		if !o.HasSMS() {
-			out.Notice = noticeMessage(dw.Watch, textOrderEnded(dw.OrderID, o.Service, o.Status))
+			out.Notice = message.Notice(dw.Watch, message.OrderEnded(dw.OrderID, o.Service, o.Status))
 		}
 	case over:
 		out.End = true
 		if !o.HasSMS() {
-			out.Notice = noticeMessage(dw.Watch, textOrderExpired(dw.OrderID, o.Service))
+			out.Notice = message.Notice(dw.Watch, message.OrderExpired(dw.OrderID, o.Service))
 		}
 	case !expires.IsZero() && out.NextCheckAt.After(expires.Add(w.cfg.ExpiryGrace)):
 		// One last look just after the grace period, not a full interval later.
@@ -592,17 +593,17 @@ func (w *Watcher) failed(dw store.DueWatch, err error, now time.Time) checkResul
 	out := store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID, Failures: dw.Failures + 1}
 	switch {
 	case errors.Is(err, smsapi.ErrBadCredentials):
-		return checkResult{outcome: out, pause: noticeMessage(dw.Watch, textWatchesPaused)}
+		return checkResult{outcome: out, pause: message.Notice(dw.Watch, message.WatchesPaused)}
 	case errors.Is(err, smsapi.ErrOrderNotFound), errors.Is(err, smsapi.ErrInvalidInput):
 		out.End = true
-		out.Notice = noticeMessage(dw.Watch, textWatchedOrderGone(dw.OrderID))
+		out.Notice = message.Notice(dw.Watch, message.WatchedOrderGone(dw.OrderID))
 		return checkResult{outcome: out}
 	}
 	w.log.Warn("order check failed, will retry", "user", dw.TelegramUserID, "order", dw.OrderID,
 		"failures", out.Failures, "err", err)
 	if !dw.ExpiresAt.IsZero() && now.After(dw.ExpiresAt.Add(giveUpAfterExpiry)) {
 		out.End = true
-		out.Notice = noticeMessage(dw.Watch, textWatchGaveUp(dw.OrderID))
+		out.Notice = message.Notice(dw.Watch, message.WatchGaveUp(dw.OrderID))
 		return checkResult{outcome: out}
 	}
 	wait := backoff(w.cfg.PollInterval, out.Failures)

@@ -1,4 +1,4 @@
-package bot
+package message
 
 import (
 	"strings"
@@ -9,10 +9,10 @@ import (
 )
 
 func TestEscapeNeutralisesMarkup(t *testing.T) {
-	got := esc(`<b>&"x"</b>`)
+	got := Escape(`<b>&"x"</b>`)
 	want := "&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;"
 	if got != want {
-		t.Fatalf("esc = %q, want %q", got, want)
+		t.Fatalf("Escape = %q, want %q", got, want)
 	}
 }
 
@@ -73,7 +73,7 @@ func TestOrderCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := base
 			tt.edit(&o)
-			card := orderCard(o, now)
+			card := Card(o, now)
 			for _, w := range tt.want {
 				if !strings.Contains(card, w) {
 					t.Errorf("card lacks %q:\n%s", w, card)
@@ -89,30 +89,30 @@ func TestOrderCard(t *testing.T) {
 }
 
 func TestFieldCapsLength(t *testing.T) {
-	got := field(strings.Repeat("é", 5000))
-	if n := len([]rune(got)); n != maxFieldUnits+1 {
-		t.Fatalf("field kept %d runes, want %d", n, maxFieldUnits+1)
+	got := Field(strings.Repeat("é", 5000))
+	if n := len([]rune(got)); n != MaxFieldUnits+1 {
+		t.Fatalf("Field kept %d runes, want %d", n, MaxFieldUnits+1)
 	}
 }
 
-// TestClipStoresWhatFieldShows: a watch stores clip(s) and a message shows
-// field of the stored value, which must be what field(s) shows.
+// TestClipStoresWhatFieldShows: a watch stores Clip(s) and a message shows
+// Field of the stored value, which must be what Field(s) shows.
 func TestClipStoresWhatFieldShows(t *testing.T) {
 	for _, s := range []string{
 		"Discord",
 		"  padded  ",
 		strings.Repeat("x", 300_000),
-		strings.Repeat("x", maxFieldUnits),
-		strings.Repeat("x", maxFieldUnits-1) + "😀", // the emoji would cross the cap
+		strings.Repeat("x", MaxFieldUnits),
+		strings.Repeat("x", MaxFieldUnits-1) + "😀", // the emoji would cross the cap
 		strings.Repeat("😀", 1000),
 		"<b>" + strings.Repeat("&", 1000),
 	} {
-		stored := clip(s)
-		if n := utf16Len(stored); n > maxFieldUnits+1 {
-			t.Errorf("clip kept %d UTF-16 units, want at most %d", n, maxFieldUnits+1)
+		stored := Clip(s)
+		if n := UTF16Len(stored); n > MaxFieldUnits+1 {
+			t.Errorf("Clip kept %d UTF-16 units, want at most %d", n, MaxFieldUnits+1)
 		}
-		if clip(stored) != stored || field(stored) != field(s) {
-			t.Errorf("clip of %.20q... is not stable: %q", s, stored)
+		if Clip(stored) != stored || Field(stored) != Field(s) {
+			t.Errorf("Clip of %.20q... is not stable: %q", s, stored)
 		}
 	}
 }
@@ -125,8 +125,17 @@ func TestHumanDuration(t *testing.T) {
 		time.Hour + 5*time.Minute:       "1 h 5 min",
 	}
 	for d, want := range tests {
-		if got := humanDuration(d); got != want {
-			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func assertContains(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("message lacks %q:\n%s", w, text)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package message
 
 import (
 	"regexp"
@@ -14,9 +14,9 @@ var codePattern = regexp.MustCompile(`\d{3}[- ]\d{3}|\d{4,8}`)
 // "Order 20046875: your code is 5839" yields 5839, not the order number.
 var codeKeyword = regexp.MustCompile(`(?i)\b(?:code|pin|otp|passcode|password)\b|код`)
 
-// extractCode returns the verification code inside an SMS text, or "" when the
+// ExtractCode returns the verification code inside an SMS text, or "" when the
 // text holds none. A text that is only a code is returned as it is.
-func extractCode(sms string) string {
+func ExtractCode(sms string) string {
 	sms = strings.TrimSpace(sms)
 	afterKeyword := -1
 	if loc := codeKeyword.FindStringIndex(sms); loc != nil {
