@@ -92,7 +92,7 @@ func isASCIIDigits(s string, minLen, maxLen int) bool {
 }
 
 // The message fuzz targets feed any strings as the API-provided fields of a
-// message. rep repeats every such Field up to 512 times (see repeat), so that
+// message. rep repeats every such field up to 512 times (see repeat), so that
 // the fuzzer reaches the long values a broken API could send; fuzzNow and an
 // offset in seconds make the times.
 
@@ -105,7 +105,7 @@ var fuzzNow = time.Date(2025, 5, 17, 5, 50, 0, 0, time.UTC)
 const maxValidIDLen = 64
 
 // repeat returns s repeated by rep (1 to 512 times), capped at 8 KiB: well
-// past the 300 units a Field keeps, and small enough to keep the fuzzer fast.
+// past the 300 units a field keeps, and small enough to keep the fuzzer fast.
 func repeat(s string, rep uint16) string {
 	const capBytes = 8 << 10
 	n := int(rep%512) + 1
@@ -159,7 +159,7 @@ func FuzzOrderCard(f *testing.F) {
 
 // FuzzPushMessage renders the push of an SMS from any watch and order
 // strings: the text must be HTML Telegram accepts and fit in one message, and
-// the markup must be a Row whose copy button copies the code.
+// the markup must be a keyboard whose copy button copies the code.
 func FuzzPushMessage(f *testing.F) {
 	f.Add("20046875", "Discord", "1234567890", "", "", "Your Discord code is 583920", uint16(0), int64(600), int64(0))
 	f.Add("20046875", "", "", "<b>Discord", "+1 <555>", "a<b &amp 123-456 </i>", uint16(0), int64(0), int64(-5))
