@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/deliver"
+	"github.com/smsbot/smsbot/bot/watch"
+
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
@@ -29,8 +32,8 @@ type OrderAPI interface {
 
 // Store is what the bot keeps in its database; *store.Store implements it.
 type Store interface {
-	WatchStore
-	OutboxStore
+	watch.Store
+	deliver.Store
 	SaveAccount(ctx context.Context, a store.Account, now time.Time) (resumed int, err error)
 	Account(ctx context.Context, telegramUserID int64) (store.Account, error)
 	DeleteAccount(ctx context.Context, telegramUserID int64) (existed bool, err error)
@@ -116,8 +119,8 @@ func (c *Config) setDefaults() {
 type Bot struct {
 	cfg      Config
 	log      *slog.Logger
-	tg       *tgbot.Bot   // long polling and set-up calls
-	telegram *telegramAPI // every call whose effect a user sees
+	tg       *tgbot.Bot      // long polling and set-up calls
+	telegram *deliver.Client // every call whose effect a user sees
 	api      OrderAPI
 	store    Store
 	allowed  map[int64]bool
@@ -126,8 +129,8 @@ type Bot struct {
 	pace    *rate.Limiter // every message the bot sends spends from this budget
 	limiter *userLimiter  // each user's budget of commands
 	queue   *userQueue    // runs handlers in order per user
-	watcher *Watcher
-	sender  *Sender
+	watcher *watch.Watcher
+	sender  *deliver.Sender
 
 	username   string          // the bot's @username, known after getMe
 	handlerCtx context.Context // outlives the polling context by ShutdownGrace
@@ -195,15 +198,15 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 		return nil, fmt.Errorf("create telegram client: %w", err)
 	}
 	b.tg = tg
-	b.telegram = newTelegramAPI(cfg.APIURL, cfg.Token, httpClient)
-	b.sender = NewSender(SenderConfig{
+	b.telegram = deliver.NewClient(cfg.APIURL, cfg.Token, httpClient)
+	b.sender = deliver.New(deliver.Config{
 		ChatInterval: cfg.ChatInterval,
 		SendTimeout:  cfg.SendTimeout,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
 	}, st, b.telegram, b.pace)
-	b.watcher = NewWatcher(WatcherConfig{
+	b.watcher = watch.New(watch.Config{
 		PollInterval: cfg.PollInterval,
 		Workers:      cfg.WatcherWorkers,
 		ExpiryGrace:  cfg.ExpiryGrace,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/smsbot/smsbot/bot/watch"
+
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
@@ -182,7 +184,7 @@ func (b *Bot) cmdBalance(ctx context.Context, r request) {
 	if !ok {
 		return
 	}
-	bal, err := b.api.Balance(ctx, credentials(acct))
+	bal, err := b.api.Balance(ctx, watch.Credentials(acct))
 	if err != nil {
 		b.reply(ctx, r, b.apiErrorText(err, ""))
 		return
@@ -217,8 +219,4 @@ func (b *Bot) apiErrorText(err error, orderID string) string {
 		b.log.Error("smsonline call failed", "err", err)
 	}
 	return text
-}
-
-func credentials(a store.Account) smsapi.Credentials {
-	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
 }

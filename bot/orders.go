@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/watch"
+
 	"github.com/go-telegram/bot/models"
 
 	"github.com/smsbot/smsbot/bot/message"
@@ -97,7 +99,7 @@ const (
 // chat. A card anywhere else never shows the SMS: the SMS goes to the private
 // chat instead, as do the pushes of a watch started here.
 func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
-	order, err := b.api.GetOrder(ctx, credentials(acct), orderID)
+	order, err := b.api.GetOrder(ctx, watch.Credentials(acct), orderID)
 	if err != nil {
 		if errors.Is(err, smsapi.ErrBadCredentials) {
 			// The user learns it here; the watches wait for the next /login.

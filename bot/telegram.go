@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/deliver"
+
 	"github.com/smsbot/smsbot/bot/message"
 )
 
@@ -21,7 +23,7 @@ func (b *Bot) reply(ctx context.Context, r request, text string) {
 
 // replyWith answers with an inline keyboard under the text.
 func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *message.Keyboard) {
-	m := TextMessage{ChatID: r.chat, Text: text, Markup: message.MarkupJSON(kb)}
+	m := deliver.TextMessage{ChatID: r.chat, Text: text, Markup: message.MarkupJSON(kb)}
 	if !r.private() {
 		m.ReplyTo = r.msg.ID
 	}
@@ -33,12 +35,12 @@ func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *message
 // sendMessage sends within the bot's pace, and once more after Telegram's
 // retry_after when it asks for a short pause. A nil error means Telegram
 // accepted the message, even when its answer could not be read.
-func (b *Bot) sendMessage(ctx context.Context, m TextMessage) error {
+func (b *Bot) sendMessage(ctx context.Context, m deliver.TextMessage) error {
 	if err := b.pace.Wait(ctx); err != nil {
 		return err
 	}
 	_, err := b.telegram.SendMessage(ctx, m)
-	refused, isRefusal := errors.AsType[*APIError](err)
+	refused, isRefusal := errors.AsType[*deliver.APIError](err)
 	if !isRefusal || !refused.TooManyRequests() || refused.RetryAfter > maxReplyWait {
 		return err
 	}
@@ -69,7 +71,7 @@ func (b *Bot) editMessage(ctx context.Context, chatID int64, messageID int, text
 		return
 	}
 	err := b.telegram.EditMessageText(ctx, chatID, messageID, text, message.MarkupJSON(kb))
-	if refused, isRefusal := errors.AsType[*APIError](err); isRefusal && refused.NotModified() {
+	if refused, isRefusal := errors.AsType[*deliver.APIError](err); isRefusal && refused.NotModified() {
 		return
 	}
 	if err != nil {

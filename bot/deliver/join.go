@@ -1,4 +1,4 @@
-package bot
+package deliver
 
 import (
 	"encoding/json"
@@ -15,12 +15,12 @@ const (
 	maxJoinedBytes = 4096
 )
 
-// joinPushes combines pushes that are due to one chat at the same moment into
+// JoinPushes combines pushes that are due to one chat at the same moment into
 // as few messages as Telegram takes. Telegram accepts about one message per
 // second per chat, so two codes that arrive together (one account's orders
 // are checked together) would otherwise reach the user a second apart. In a
 // joined message each copy button names its order.
-func joinPushes(pushes []store.Message) []store.Message {
+func JoinPushes(pushes []store.Message) []store.Message {
 	var (
 		out  []store.Message
 		cur  store.Message

@@ -1,4 +1,4 @@
-package bot
+package deliver
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/jitter"
+
 	"golang.org/x/time/rate"
 
 	"github.com/smsbot/smsbot/store"
 )
 
-// OutboxStore is what the sender needs from the database.
-type OutboxStore interface {
+// Store is what the sender needs from the database.
+type Store interface {
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]store.Message, error)
 	NextMessageDue(ctx context.Context) (time.Time, bool, error)
 	MarkSent(ctx context.Context, id int64) error
@@ -23,16 +25,16 @@ type OutboxStore interface {
 	MigrateChat(ctx context.Context, fromChatID, toChatID int64) error
 }
 
-// MessageSender sends one Telegram message. A nil error means Telegram
+// Messenger sends one Telegram message. A nil error means Telegram
 // accepted it, whether or not its answer could be read; an *APIError means
-// Telegram refused it; any other error means no answer came. *telegramAPI
+// Telegram refused it; any other error means no answer came. *Client
 // implements it.
-type MessageSender interface {
+type Messenger interface {
 	SendMessage(ctx context.Context, m TextMessage) (messageID int, err error)
 }
 
-// SenderConfig tunes the sender. Zero values take the defaults noted.
-type SenderConfig struct {
+// Config tunes the sender. Zero values take the defaults noted.
+type Config struct {
 	ChatInterval time.Duration // least time between two messages to one chat; default 1.1s
 	Workers      int           // sends in flight at once; default 8
 	MaxAge       time.Duration // a message failing this long is given up; default 24h
@@ -46,9 +48,9 @@ type SenderConfig struct {
 // leaves the outbox only once Telegram accepted it (answered "ok":true or
 // HTTP 200), or can never accept it.
 type Sender struct {
-	cfg    SenderConfig
-	store  OutboxStore
-	tg     MessageSender
+	cfg    Config
+	store  Store
+	tg     Messenger
 	pace   *rate.Limiter // shared with interactive answers: one budget per bot
 	log    *slog.Logger
 	wake   chan struct{}
@@ -59,9 +61,9 @@ type Sender struct {
 	chatNext map[int64]time.Time // earliest next send per chat
 }
 
-// NewSender builds a sender that spends the given pace (messages per second
+// New builds a sender that spends the given pace (messages per second
 // for the whole bot).
-func NewSender(cfg SenderConfig, st OutboxStore, tg MessageSender, pace *rate.Limiter) *Sender {
+func New(cfg Config, st Store, tg Messenger, pace *rate.Limiter) *Sender {
 	if cfg.ChatInterval <= 0 {
 		cfg.ChatInterval = 1100 * time.Millisecond
 	}
@@ -303,5 +305,5 @@ func retryDelay(attempts int) time.Duration {
 	for i := 0; i < attempts && d < 5*time.Minute; i++ {
 		d *= 2
 	}
-	return jitter(min(d, 5*time.Minute))
+	return jitter.Spread(min(d, 5*time.Minute))
 }

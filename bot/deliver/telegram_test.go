@@ -1,4 +1,4 @@
-package bot
+package deliver
 
 import (
 	"context"
@@ -94,7 +94,7 @@ func TestTelegramAPIErrorsHideToken(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now: connection refused
-	api := newTelegramAPI("http://"+addr, telegramtest.DefaultToken, &http.Client{Timeout: 2 * time.Second})
+	api := NewClient("http://"+addr, telegramtest.DefaultToken, &http.Client{Timeout: 2 * time.Second})
 	_, err = api.SendMessage(context.Background(), TextMessage{ChatID: 1, Text: "hi"})
 	if err == nil {
 		t.Fatal("a send to a closed port succeeded")

@@ -1,4 +1,4 @@
-package bot
+package deliver
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// telegramAPI calls the Bot API methods whose effect a user sees:
+// Client calls the Bot API methods whose effect a user sees:
 // sendMessage, editMessageText, deleteMessage and answerCallbackQuery.
 // go-telegram/bot decodes every result into its models and fails the call when
 // one field has a shape they do not expect, although Telegram did what was
@@ -21,15 +21,15 @@ import (
 // success is what Telegram said: an answer with "ok":true, or any HTTP 200
 // (Telegram answers 200 only with "ok":true), however little of it could be
 // read. Long polling, getMe and the set-up calls stay with go-telegram/bot.
-type telegramAPI struct {
+type Client struct {
 	base   string       // <api url>/bot<token>/
 	shown  string       // base with the token redacted, for errors
 	client *http.Client // the bot's keep-alive client
 }
 
-func newTelegramAPI(apiURL, token string, client *http.Client) *telegramAPI {
+func NewClient(apiURL, token string, client *http.Client) *Client {
 	apiURL = strings.TrimRight(apiURL, "/")
-	return &telegramAPI{base: apiURL + "/bot" + token + "/", shown: apiURL + "/bot<bot-token>/", client: client}
+	return &Client{base: apiURL + "/bot" + token + "/", shown: apiURL + "/bot<bot-token>/", client: client}
 }
 
 // maxAnswerBody bounds how much of an answer is read; a message is far smaller.
@@ -96,7 +96,7 @@ func (e *APIError) describes(phrases ...string) bool {
 
 // SendMessage sends m and returns the new message's id, 0 when Telegram
 // accepted the message but its answer could not be read.
-func (a *telegramAPI) SendMessage(ctx context.Context, m TextMessage) (messageID int, err error) {
+func (a *Client) SendMessage(ctx context.Context, m TextMessage) (messageID int, err error) {
 	params := struct {
 		ChatID             int64              `json:"chat_id"`
 		Text               string             `json:"text"`
@@ -121,7 +121,7 @@ func (a *telegramAPI) SendMessage(ctx context.Context, m TextMessage) (messageID
 
 // EditMessageText replaces a message's HTML text and its inline keyboard
 // (markup as JSON; "" removes the keyboard).
-func (a *telegramAPI) EditMessageText(ctx context.Context, chatID int64, messageID int, text, markup string) error {
+func (a *Client) EditMessageText(ctx context.Context, chatID int64, messageID int, text, markup string) error {
 	params := struct {
 		ChatID             int64              `json:"chat_id"`
 		MessageID          int                `json:"message_id"`
@@ -139,7 +139,7 @@ func (a *telegramAPI) EditMessageText(ctx context.Context, chatID int64, message
 }
 
 // DeleteMessage deletes a message from a chat.
-func (a *telegramAPI) DeleteMessage(ctx context.Context, chatID int64, messageID int) error {
+func (a *Client) DeleteMessage(ctx context.Context, chatID int64, messageID int) error {
 	params := struct {
 		ChatID    int64 `json:"chat_id"`
 		MessageID int   `json:"message_id"`
@@ -149,7 +149,7 @@ func (a *telegramAPI) DeleteMessage(ctx context.Context, chatID int64, messageID
 }
 
 // AnswerCallbackQuery stops a button's spinner and shows text as a toast.
-func (a *telegramAPI) AnswerCallbackQuery(ctx context.Context, queryID, text string) error {
+func (a *Client) AnswerCallbackQuery(ctx context.Context, queryID, text string) error {
 	params := struct {
 		CallbackQueryID string `json:"callback_query_id"`
 		Text            string `json:"text,omitempty"`
@@ -178,7 +178,7 @@ func rawMarkup(markup string) json.RawMessage {
 // is nil when Telegram accepted the call but the result could not be read.
 // The error is an *APIError when Telegram refused the call; any other error
 // means no answer came and the call may or may not have taken effect.
-func (a *telegramAPI) call(ctx context.Context, method string, params any) (json.RawMessage, error) {
+func (a *Client) call(ctx context.Context, method string, params any) (json.RawMessage, error) {
 	body, err := json.Marshal(params)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", method, err)
@@ -200,7 +200,7 @@ func (a *telegramAPI) call(ctx context.Context, method string, params any) (json
 }
 
 // redact replaces the URL in a transport error, which carries the token.
-func (a *telegramAPI) redact(err error, method string) error {
+func (a *Client) redact(err error, method string) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		ue.URL = a.shown + method

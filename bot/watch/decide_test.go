@@ -1,4 +1,4 @@
-package bot
+package watch
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 var checkNow = time.Date(2025, 5, 17, 5, 50, 0, 0, time.UTC)
 
 func testWatcher() *Watcher {
-	return NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, nil, nil)
+	return New(Config{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, nil, nil)
 }
 
 func dueWatch(expires time.Time, failures int) store.DueWatch {

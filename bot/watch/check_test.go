@@ -1,8 +1,7 @@
-package bot
+package watch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -95,7 +93,7 @@ func TestCheckJobUsesInventory(t *testing.T) {
 
 	t.Run("one request answers the account", func(t *testing.T) {
 		api := newAPI()
-		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		w := New(Config{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
 		got := outcomes(w.checkJob(context.Background(), job))
 		if calls := api.callList(); calls != "inventory" {
 			t.Errorf("calls: %s; want one inventory", calls)
@@ -115,7 +113,7 @@ func TestCheckJobUsesInventory(t *testing.T) {
 	t.Run("orders the inventory lacks are asked for when due", func(t *testing.T) {
 		api := newAPI()
 		api.listed = map[string]bool{"a": true}
-		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		w := New(Config{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
 		got := outcomes(w.checkJob(context.Background(), job))
 		if calls := api.callList(); calls != "inventory, order b" {
 			t.Errorf("calls: %s; want the inventory, then order b", calls)
@@ -129,7 +127,7 @@ func TestCheckJobUsesInventory(t *testing.T) {
 	})
 	t.Run("a listing claiming an SMS without its text is not trusted", func(t *testing.T) {
 		api := newAPI()
-		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		w := New(Config{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
 		listing := &fakeAPI{orders: map[string]smsapi.Order{"a": waitingOrder("a"), "b": {ID: "b", Status: "completed"}, "c": waitingOrder("c")}}
 		w.lister = listing
 		got := outcomes(w.checkJob(context.Background(), job))
@@ -152,7 +150,7 @@ func TestCheckJobUsesInventory(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			api := newAPI()
 			api.invErr = tt.err
-			w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+			w := New(Config{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
 			got := outcomes(w.checkJob(context.Background(), job))
 			if calls := api.callList(); calls != tt.calls {
 				t.Errorf("calls: %s; want %s", calls, tt.calls)
@@ -168,7 +166,7 @@ func TestCheckJobUsesInventory(t *testing.T) {
 	t.Run("after an unusable inventory the account is asked order by order", func(t *testing.T) {
 		api := newAPI()
 		api.invErr = &smsapi.Error{Kind: smsapi.ErrRejected}
-		w := NewWatcher(WatcherConfig{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
+		w := New(Config{PollInterval: 3 * time.Second, Now: func() time.Time { return checkNow }}, nil, api, nil)
 		w.checkJob(context.Background(), job)
 		api.calls = nil
 		w.checkJob(context.Background(), job)
@@ -201,49 +199,5 @@ func TestNextPoll(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestJoinPushes(t *testing.T) {
-	push := func(order, code string) store.Message {
-		w := store.Watch{TelegramUserID: 7, OrderID: order, ChatID: 7, Service: "Discord"}
-		return *message.Push(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
-	}
-	got := joinPushes([]store.Message{push("111", "123456"), push("222", "654321")})
-	if len(got) != 1 {
-		t.Fatalf("%d messages, want 1", len(got))
-	}
-	m := got[0]
-	assertContains(t, m.Text, "New SMS for order 111", "<code>123456</code>", "New SMS for order 222", "<code>654321</code>")
-	if m.ChatID != 7 || m.Priority != store.PriorityPush || m.OrderID != "" || m.TelegramUserID != 7 {
-		t.Errorf("joined message %+v", m)
-	}
-	var kb message.Keyboard
-	if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
-		t.Fatal(err)
-	}
-	var buttons []string
-	for _, row := range kb.InlineKeyboard {
-		for _, b := range row {
-			buttons = append(buttons, b.Text+"="+b.CopyText.Text)
-		}
-	}
-	if want := "📋 Copy code · order 111=123456, 📋 Copy code · order 222=654321"; strings.Join(buttons, ", ") != want {
-		t.Errorf("buttons %q, want %q", strings.Join(buttons, ", "), want)
-	}
-
-	// Too long together: split, and a lone push keeps its own keyboard.
-	long := push("333", "111111")
-	long.Text += strings.Repeat("x", maxJoinedBytes-len(long.Text)-10)
-	got = joinPushes([]store.Message{push("111", "123456"), long})
-	if len(got) != 2 || got[1].Markup != long.Markup || len(got[0].Text) > maxJoinedBytes {
-		t.Errorf("split into %d messages: %+v", len(got), got)
-	}
-	var many []store.Message
-	for i := range maxJoinedPushes + 1 {
-		many = append(many, push(fmt.Sprint(i), fmt.Sprintf("%06d", i)))
-	}
-	if got := joinPushes(many); len(got) != 2 {
-		t.Errorf("%d pushes joined into %d messages, want 2", len(many), len(got))
 	}
 }
