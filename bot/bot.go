@@ -30,24 +30,6 @@ type OrderAPI interface {
 	Balance(ctx context.Context, cred smsapi.Credentials) (smsapi.Balance, error)
 }
 
-// Store is what the bot keeps in its database; *store.Store implements it.
-type Store interface {
-	watch.Store
-	deliver.Store
-	SaveAccount(ctx context.Context, a store.Account, now time.Time) (resumed int, err error)
-	Account(ctx context.Context, telegramUserID int64) (store.Account, error)
-	DeleteAccount(ctx context.Context, telegramUserID int64) (existed bool, err error)
-	UpdateOffset(ctx context.Context) (int64, error)
-	SaveUpdateOffset(ctx context.Context, id int64) error
-	AddWatch(ctx context.Context, w store.Watch, maxPerUser int) (created bool, err error)
-	Watch(ctx context.Context, telegramUserID int64, orderID string) (store.Watch, error)
-	Watches(ctx context.Context, telegramUserID int64) ([]store.Watch, error)
-	DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error)
-	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string) (isNew bool, err error)
-	PushOnce(ctx context.Context, m store.Message, sms string) (isNew bool, err error)
-	PruneDelivered(ctx context.Context, before time.Time) (int, error)
-}
-
 // Config holds the bot's settings. Zero values of the tuning fields take the
 // defaults noted on each.
 type Config struct {
@@ -57,6 +39,7 @@ type Config struct {
 	Logger       *slog.Logger
 
 	PollInterval      time.Duration // between checks of a waiting order; default 3s
+	OnChecked         func(n int)   // called with how many orders each written batch of checks looked at; nil for none
 	TelegramMaxRPS    float64       // messages per second to Telegram, whole bot; default 28
 	ChatInterval      time.Duration // least time between two pushes to one chat; default 1.1s
 	MaxWatchesPerUser int           // active watches per user; default 50
@@ -96,7 +79,7 @@ func (c *Config) setDefaults() {
 		c.Now = time.Now
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 3 * time.Second
+		c.PollInterval = watch.DefaultPollInterval
 	}
 	if c.TelegramMaxRPS <= 0 {
 		// Telegram allows about 30 messages a second; keep a margin for
@@ -122,7 +105,7 @@ type Bot struct {
 	tg       *tgbot.Bot      // long polling and set-up calls
 	telegram *deliver.Client // every call whose effect a user sees
 	api      OrderAPI
-	store    Store
+	store    *store.Store
 	allowed  map[int64]bool
 	redact   *strings.Replacer
 
@@ -140,7 +123,7 @@ type Bot struct {
 var ErrUnauthorized = errors.New("telegram refused the bot token (check TELEGRAM_BOT_TOKEN)")
 
 // New builds a bot. It makes no network call; Run does.
-func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) {
+func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New("empty bot token")
 	}
@@ -210,6 +193,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st Store) (*Bot, error) 
 		PollInterval: cfg.PollInterval,
 		Workers:      cfg.WatcherWorkers,
 		ExpiryGrace:  cfg.ExpiryGrace,
+		OnChecked:    cfg.OnChecked,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 	}, st, b.api, b.sender.Wake)

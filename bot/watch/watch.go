@@ -45,9 +45,14 @@ type Config struct {
 	Workers      int           // checks (requests) in flight at once; default 32
 	Batch        int           // most due watches claimed per database round; default 256
 	ExpiryGrace  time.Duration // how long after expiry an order is still checked; default 1m
+	OnChecked    func(n int)   // called with how many orders each written batch looked at; nil for none
 	Now          func() time.Time
 	Logger       *slog.Logger
 }
+
+// DefaultPollInterval is the time between two checks of a waiting order
+// when Config leaves it zero.
+const DefaultPollInterval = 3 * time.Second
 
 const (
 	// claimLease keeps a claimed watch from being taken again while it is
@@ -106,7 +111,7 @@ type Watcher struct {
 // messages were written; it must not block.
 func New(cfg Config, st Store, api Checker, onPush func()) *Watcher {
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 3 * time.Second
+		cfg.PollInterval = DefaultPollInterval
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 32

@@ -41,6 +41,18 @@ func (w *Watcher) write(ctx context.Context, results <-chan []checkResult) {
 	}
 }
 
+// checked counts the outcomes of a successful look at an order (not the
+// released claims).
+func checked(outcomes []store.CheckOutcome) int {
+	n := 0
+	for i := range outcomes {
+		if !outcomes[i].LastCheckedAt.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
 // flush writes one batch of outcomes and the pauses it calls for.
 func (w *Watcher) flush(ctx context.Context, batch []checkResult) {
 	outcomes := make([]store.CheckOutcome, 0, len(batch))
@@ -69,6 +81,8 @@ func (w *Watcher) flush(ctx context.Context, batch []checkResult) {
 		if err != nil {
 			// The claims lapse after claimLease and the checks run again: nothing is lost.
 			w.log.Error("can't record checks", "count", len(outcomes), "err", err)
+		} else if w.cfg.OnChecked != nil {
+			w.cfg.OnChecked(checked(outcomes))
 		}
 		notify = pushed > 0 || hasNotice(outcomes)
 	}
