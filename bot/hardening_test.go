@@ -96,7 +96,7 @@ func TestFailingSMSOnline(t *testing.T) {
 
 			h.sms.DeliverSMS(smsUser, "556", "Code 482913")
 			assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
-			settle()
+			h.afterChecks(smsUser, "556", 2)
 			if n := len(h.pushes(aliceChat.ID)); n != 1 {
 				t.Errorf("%d pushes, want 1", n)
 			}
@@ -128,7 +128,7 @@ func TestFailingTelegram(t *testing.T) {
 		h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", Code: 502, Description: "Bad Gateway", Times: 2})
 		h.sms.DeliverSMS(smsUser, "555", "Code 482913")
 		assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
-		settle()
+		h.afterChecks(smsUser, "555", 2)
 		if n := len(h.pushes(aliceChat.ID)); n != 1 {
 			t.Errorf("%d pushes, want 1", n)
 		}
@@ -146,6 +146,7 @@ func TestFailingTelegram(t *testing.T) {
 	t.Run("chat not found ends the chat's watches", func(t *testing.T) {
 		h := newHarness(t, withFastWatcher())
 		h.watchOrder("555")
+		h.startClock()
 		h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: aliceChat.ID, Code: 400, Description: "Bad Request: chat not found"})
 		h.sms.DeliverSMS(smsUser, "555", "Code 482913")
 		h.tg.WaitFor(t, 10*time.Second, func() bool {
@@ -154,7 +155,7 @@ func TestFailingTelegram(t *testing.T) {
 			return err == nil && err2 == nil && len(ws) == 0 && n == 0
 		})
 		calls := len(h.tg.CallsTo("sendMessage"))
-		settle()
+		h.afterRounds()
 		if more := len(h.tg.CallsTo("sendMessage")) - calls; more != 0 {
 			t.Errorf("kept sending to a chat that is gone (%d more calls)", more)
 		}
@@ -169,7 +170,7 @@ func TestFailingTelegram(t *testing.T) {
 			n, err := h.store.PendingMessages(context.Background())
 			return err == nil && n == 0
 		})
-		settle()
+		h.afterChecks(smsUser, "555", 2)
 		tries := 0
 		for _, c := range h.tg.CallsTo("sendMessage") {
 			if strings.Contains(c.Params["text"], "New SMS") {
@@ -214,7 +215,7 @@ func TestFloodIsThrottled(t *testing.T) {
 		h.tg.SendText(alice, aliceChat, "/order 555")
 	}
 	h.waitMessage(aliceChat.ID, "a lot of requests at once")
-	settle()
+	h.waitHandled()
 	if n := h.sms.RequestCount("order") - before; n != 9 {
 		t.Errorf("a flood of 30 /order made %d SMSOnline calls, want 9 (the burst)", n)
 	}

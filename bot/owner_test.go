@@ -54,7 +54,7 @@ func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
 
 		h.sms.DeliverSMS(smsUser, "555", "Your code is 482913")
 		assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
-		settle()
+		h.afterChecks(smsUser, "555", 2)
 		assertNothingContains(t, h.tg, group.ID, "482913")
 		if n := len(h.pushes(aliceChat.ID)); n != 1 {
 			t.Errorf("%d pushes to the private chat, want 1", n)
@@ -70,7 +70,7 @@ func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
 
 		h.sms.DeliverSMS(smsUser, "555", "Your code is 482913")
 		assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
-		settle()
+		h.afterChecks(smsUser, "555", 2)
 		assertNothingContains(t, h.tg, group.ID, "482913")
 		if n := len(h.tg.SentTo(group.ID)); n != 1 {
 			t.Errorf("the group got %d messages, want only the card", n)
@@ -91,7 +91,8 @@ func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
 		h.tg.PressButton(alice, group, card.MessageID, ownedButton("r", alice, "555"))
 		// The card is current already, so the edit is "not modified": wait for the toast.
 		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) == 1 })
-		settle()
+		h.waitHandled()
+		h.afterChecks(smsUser, "555", 0) // and an empty outbox
 		assertNothingContains(t, h.tg, group.ID, "482913")
 		if n := len(h.pushes(aliceChat.ID)); n != 1 {
 			t.Errorf("%d pushes to the private chat, want 1", n)
@@ -192,7 +193,7 @@ func TestLoginFloodInGroupIsThrottled(t *testing.T) {
 				t.Errorf("deletion %+v, want one in the group", d)
 			}
 		}
-		settle()
+		h.waitHandled()
 	}
 
 	t.Run("a served user", func(t *testing.T) {

@@ -65,8 +65,49 @@ func (h *harness) waitMessage(chatID int64, want string) telegramtest.SentMessag
 	return found
 }
 
-// settle lets the watcher run several more rounds.
-func settle() { time.Sleep(600 * time.Millisecond) }
+// checks counts the requests that looked at orderID of SMSOnline user
+// smsUserID at the fake: lookups of the order and inventories of its account.
+func (h *harness) checks(smsUserID, orderID string) int {
+	n := 0
+	for _, rq := range h.sms.Log() {
+		if rq.UserID == smsUserID && (rq.Kind == "order" && rq.OrderID == orderID || rq.Kind == "inventory") {
+			n++
+		}
+	}
+	return n
+}
+
+// afterChecks waits until orderID of smsUserID was checked n more times and
+// the outbox is empty: whatever those checks would push (a duplicate, a
+// second notice) has been sent by then.
+func (h *harness) afterChecks(smsUserID, orderID string, n int) {
+	h.t.Helper()
+	want := h.checks(smsUserID, orderID) + n
+	h.tg.WaitFor(h.t, 15*time.Second, func() bool {
+		if h.checks(smsUserID, orderID) < want {
+			return false
+		}
+		due, err := h.store.DueMessages(context.Background(), time.Now().Add(time.Hour), 1)
+		return err == nil && len(due) == 0
+	})
+}
+
+// clockOrder is bob's watched order that never gets an SMS: its checks
+// show the watcher and the sender keep running after alice's watches ended.
+const clockOrder = "7777"
+
+// startClock has bob watch clockOrder.
+func (h *harness) startClock() {
+	h.t.Helper()
+	h.loginBob()
+	h.sms.AddOrder(bobSMSUser, smsapitest.NewOrder(clockOrder))
+	card := h.say(bob, telegramtest.PrivateChat(bob), "/order "+clockOrder)
+	assertContains(h.t, card.Text, "I'll send the code here")
+}
+
+// afterRounds waits for three more checks of bob's clock order (see
+// startClock) and an empty outbox.
+func (h *harness) afterRounds() { h.t.Helper(); h.afterChecks(bobSMSUser, clockOrder, 3) }
 
 func copyButtonText(m telegramtest.SentMessage) string {
 	if m.ReplyMarkup == nil {
@@ -94,7 +135,7 @@ func TestWatchPushesEachSMSOnce(t *testing.T) {
 		t.Errorf("copy button copies %q, want 583920", got)
 	}
 
-	settle()
+	h.afterChecks(smsUser, "20046875", 2)
 	if n := len(h.pushes(aliceChat.ID)); n != 1 {
 		t.Fatalf("the same SMS was pushed %d times", n)
 	}
@@ -102,7 +143,7 @@ func TestWatchPushesEachSMSOnce(t *testing.T) {
 	h.sms.DeliverSMS(smsUser, "20046875", "Your Discord code is 111222")
 	second := h.waitPushes(aliceChat.ID, 2)[1]
 	assertContains(t, second.Text, "<code>111222</code>")
-	settle()
+	h.afterChecks(smsUser, "20046875", 2)
 	if n := len(h.pushes(aliceChat.ID)); n != 2 {
 		t.Fatalf("got %d pushes for two SMS", n)
 	}
@@ -129,7 +170,8 @@ func TestWatchEnds(t *testing.T) {
 			h.watchOrder("555")
 			tt.script(h, "555")
 			h.waitMessage(aliceChat.ID, tt.want)
-			settle()
+			h.startClock()
+			h.afterRounds()
 			if n := countContaining(h.tg.SentTo(aliceChat.ID), tt.want); n != 1 {
 				t.Errorf("the user was told %d times", n)
 			}
@@ -155,7 +197,8 @@ func TestRevokedKeyPausesUntilLogin(t *testing.T) {
 	h.watchOrder("555")
 	h.sms.RevokeKey(smsUser)
 	h.waitMessage(aliceChat.ID, "paused watching your orders")
-	settle()
+	h.startClock()
+	h.afterRounds()
 	if n := countContaining(h.tg.SentTo(aliceChat.ID), "paused watching"); n != 1 {
 		t.Errorf("told %d times about the refused key", n)
 	}
@@ -163,9 +206,9 @@ func TestRevokedKeyPausesUntilLogin(t *testing.T) {
 	if err != nil || w.State != store.WatchPaused {
 		t.Fatalf("watch = %+v, %v; want paused", w, err)
 	}
-	before := h.sms.RequestCount("order")
-	settle()
-	if n := h.sms.RequestCount("order") - before; n != 0 {
+	before := h.checks(smsUser, "555")
+	h.afterRounds()
+	if n := h.checks(smsUser, "555") - before; n != 0 {
 		t.Errorf("a paused watch was still checked %d times", n)
 	}
 
@@ -192,7 +235,7 @@ func TestFailingSMSOnlineStillPushesOnce(t *testing.T) {
 			h.sms.InjectFault(tt.fault)
 			h.sms.DeliverSMS(smsUser, "555", "Code 918273")
 			assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>918273</code>")
-			settle()
+			h.afterChecks(smsUser, "555", 2)
 			if n := len(h.pushes(aliceChat.ID)); n != 1 {
 				t.Errorf("%d pushes, want 1", n)
 			}
@@ -233,7 +276,7 @@ func TestTelegram429ThenAccepted(t *testing.T) {
 	h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: aliceChat.ID, Code: 429, RetryAfter: 1, Times: 1})
 	h.sms.DeliverSMS(smsUser, "555", "Code 918273")
 	push := h.waitPushes(aliceChat.ID, 1)[0]
-	settle()
+	h.afterChecks(smsUser, "555", 2)
 	if n := len(h.pushes(aliceChat.ID)); n != 1 {
 		t.Errorf("%d pushes, want 1", n)
 	}
@@ -379,7 +422,8 @@ func TestRestartResumesWatchesAndOutbox(t *testing.T) {
 	pushes := h.waitPushes(aliceChat.ID, 2)
 	got := pushes[0].Text + pushes[1].Text
 	assertContains(t, got, "<code>246810</code>", "<code>135790</code>")
-	settle()
+	h.afterChecks(smsUser, "555", 2)
+	h.afterChecks(smsUser, "556", 2)
 	if n := len(h.pushes(aliceChat.ID)); n != 2 {
 		t.Errorf("%d pushes after restart, want 2", n)
 	}
