@@ -433,7 +433,8 @@ func TestPacingUnderTelegramLimits(t *testing.T) {
 	h := newStoppedHarness(t)
 	h.tg = telegramtest.New(t, telegramtest.WithLimits(telegramtest.DefaultLimits()))
 
-	// 100 pushes due at once to 100 chats, plus three for one chat.
+	// 100 pushes due at once to 100 chats, plus three notices for one chat
+	// (pushes for one chat would be joined).
 	st, err := store.Open(context.Background(), h.dbPath, h.key)
 	if err != nil {
 		t.Fatal(err)
@@ -443,7 +444,7 @@ func TestPacingUnderTelegramLimits(t *testing.T) {
 		enqueue(t, st, chat, fmt.Sprintf("🔔 <b>New SMS for order %d</b>", i))
 	}
 	for i := range 3 {
-		enqueue(t, st, 42, fmt.Sprintf("🔔 <b>New SMS for order x%d</b>", i))
+		enqueueAs(t, st, 42, store.PriorityNotice, fmt.Sprintf("⌛ Order <code>x%d</code> expired", i))
 	}
 	st.Close()
 
@@ -473,8 +474,38 @@ func TestPacingUnderTelegramLimits(t *testing.T) {
 
 func enqueue(t *testing.T, st *store.Store, chatID int64, text string) {
 	t.Helper()
+	enqueueAs(t, st, chatID, store.PriorityPush, text)
+}
+
+func enqueueAs(t *testing.T, st *store.Store, chatID int64, priority int, text string) {
+	t.Helper()
 	if _, err := st.Enqueue(context.Background(), store.Message{ChatID: chatID, TelegramUserID: chatID, OrderID: "1",
-		Priority: store.PriorityPush, Text: text}); err != nil {
+		Priority: priority, Text: text}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQueuedPushesForOneChatGoAsOne: pushes that queued up for one chat
+// (found in different rounds, or held back by Telegram) leave as one
+// message, so the second code does not wait a second behind the first.
+func TestQueuedPushesForOneChatGoAsOne(t *testing.T) {
+	h := newStoppedHarness(t)
+	st, err := store.Open(context.Background(), h.dbPath, h.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		enqueue(t, st, 42, fmt.Sprintf("🔔 <b>New SMS for order x%d</b>", i))
+	}
+	enqueueAs(t, st, 42, store.PriorityNotice, "⌛ Order <code>x9</code> expired")
+	st.Close()
+
+	h.start()
+	sent := h.tg.WaitSent(t, 2, 10*time.Second)
+	assertContains(t, sent[0].Text, "order x0", "order x1", "order x2")
+	assertContains(t, sent[1].Text, "x9")
+	h.afterChecks("", "", 0) // an empty outbox
+	if n := len(h.tg.Sent()); n != 2 {
+		t.Errorf("%d messages, want the joined pushes and the notice", n)
 	}
 }

@@ -78,7 +78,7 @@ func TestPauseTellsOnceAndSaveAccountResumes(t *testing.T) {
 	if _, err := s.ClaimDueWatches(ctx, t0, time.Minute, 10); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApplyOutcomes(ctx, []CheckOutcome{{TelegramUserID: 1, OrderID: "100", NextCheckAt: t0.Add(time.Hour), Failures: 3}}); err != nil {
+	if _, err := s.ApplyOutcomes(ctx, []CheckOutcome{{TelegramUserID: 1, OrderID: "100", NextCheckAt: t0.Add(time.Hour), Failures: 3}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	notice := &Message{ChatID: 1, TelegramUserID: 1, Priority: PriorityNotice, Text: "your API key was rejected"}

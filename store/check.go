@@ -288,28 +288,15 @@ func (s *Store) NextWatchDueAfter(ctx context.Context, t time.Time) (time.Time, 
 	return time.UnixMilli(due).UTC(), true, nil
 }
 
-// ApplyOutcomes writes a batch of check results in one transaction. An
-// outcome whose watch is gone or no longer active is skipped entirely. It
-// returns how many pushes were enqueued (an SMS already delivered is not
-// pushed again and not counted).
-func (s *Store) ApplyOutcomes(ctx context.Context, outcomes []CheckOutcome) (pushed int, err error) {
-	return s.ApplyOutcomesJoined(ctx, outcomes, nil)
-}
-
-// JoinFunc combines pushes for one chat into fewer messages. It gets the
-// pushes one ApplyOutcomesJoined enqueues for one chat, at least two, in
-// outcome order, and returns the messages to enqueue instead.
-type JoinFunc func(pushes []Message) []Message
-
-// ApplyOutcomesJoined is ApplyOutcomes that lets join combine the pushes
-// the batch enqueues for one chat (after dropping those already delivered),
-// so that codes arriving together reach the chat in one message instead of
-// one per second. A nil join enqueues every push on its own.
-func (s *Store) ApplyOutcomesJoined(ctx context.Context, outcomes []CheckOutcome, join JoinFunc) (pushed int, err error) {
+// ApplyOutcomes writes a batch of check results in one transaction, stamped
+// with now. An outcome whose watch is gone or no longer active is skipped
+// entirely. Each fresh push becomes its own outbox row (the sender joins a
+// chat's due pushes when it sends them). It returns how many pushes were
+// enqueued (an SMS already delivered is not pushed again and not counted).
+func (s *Store) ApplyOutcomes(ctx context.Context, outcomes []CheckOutcome, now time.Time) (pushed int, err error) {
 	if len(outcomes) == 0 {
 		return 0, nil
 	}
-	now := time.Now()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		st, err := prepareOutcomeStmts(ctx, tx)
 		if err != nil {
@@ -317,7 +304,6 @@ func (s *Store) ApplyOutcomesJoined(ctx context.Context, outcomes []CheckOutcome
 		}
 		defer st.close()
 		pushed = 0
-		var held []Message // fresh pushes for join to combine
 		for i := range outcomes {
 			fresh, err := s.applyOutcome(ctx, st, &outcomes[i], now)
 			if err != nil {
@@ -327,13 +313,11 @@ func (s *Store) ApplyOutcomesJoined(ctx context.Context, outcomes []CheckOutcome
 				continue
 			}
 			pushed++
-			if join != nil {
-				held = append(held, *fresh)
-			} else if err := enqueueStmt(ctx, st.enqueue, fresh, now); err != nil {
+			if err := enqueueStmt(ctx, st.enqueue, fresh, now); err != nil {
 				return err
 			}
 		}
-		return enqueueJoined(ctx, st.enqueue, held, join, now)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("apply check outcomes: %w", err)
@@ -419,31 +403,6 @@ func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutc
 		}
 	}
 	return push, nil
-}
-
-// enqueueJoined enqueues pushes, letting join combine those for one chat;
-// chats keep the order of their first push.
-func enqueueJoined(ctx context.Context, stmt *sql.Stmt, pushes []Message, join JoinFunc, now time.Time) error {
-	var chats []int64
-	byChat := make(map[int64][]Message)
-	for _, m := range pushes {
-		if _, ok := byChat[m.ChatID]; !ok {
-			chats = append(chats, m.ChatID)
-		}
-		byChat[m.ChatID] = append(byChat[m.ChatID], m)
-	}
-	for _, chat := range chats {
-		msgs := byChat[chat]
-		if len(msgs) > 1 && join != nil {
-			msgs = join(msgs)
-		}
-		for i := range msgs {
-			if err := enqueueStmt(ctx, stmt, &msgs[i], now); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func enqueueStmt(ctx context.Context, stmt *sql.Stmt, m *Message, now time.Time) error {

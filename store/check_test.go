@@ -94,7 +94,7 @@ func TestNextWatchDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("both claimed", t0.Add(6*time.Minute))
-	if _, err := s.ApplyOutcomes(ctx, []CheckOutcome{{TelegramUserID: 1, OrderID: "b", NextCheckAt: t0.Add(2 * time.Minute)}}); err != nil {
+	if _, err := s.ApplyOutcomes(ctx, []CheckOutcome{{TelegramUserID: 1, OrderID: "b", NextCheckAt: t0.Add(2 * time.Minute)}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	want("b checked", t0.Add(2*time.Minute))
@@ -137,7 +137,7 @@ func TestApplyOutcomesPushesEachSMSOnce(t *testing.T) {
 	}
 	total := 0
 	for _, st := range steps {
-		pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{st.outcome})
+		pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{st.outcome}, time.Now())
 		if err != nil || pushed != st.wantPushed {
 			t.Errorf("%s: pushed %d, %v; want %d", st.name, pushed, err, st.wantPushed)
 		}
@@ -178,7 +178,7 @@ func TestApplyOutcomesUpdatesWatch(t *testing.T) {
 		TelegramUserID: 1, OrderID: "100",
 		NextCheckAt: t0.Add(8 * time.Second), Failures: 2, LastCheckedAt: t0.Add(time.Second),
 		Status: "waiting", // other snapshot fields empty: keep
-	}})
+	}}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestApplyOutcomesEnd(t *testing.T) {
 	completed.End = true
 	expired := CheckOutcome{TelegramUserID: 1, OrderID: "101", End: true, Status: "expired",
 		Notice: &Message{ChatID: 1, Priority: PriorityNotice, Text: "order 101 expired"}}
-	pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{completed, expired})
+	pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{completed, expired}, time.Now())
 	if err != nil || pushed != 1 {
 		t.Fatalf("ApplyOutcomes = %d, %v", pushed, err)
 	}
@@ -250,7 +250,7 @@ func TestApplyOutcomesLosesToStop(t *testing.T) {
 				o := pushOutcome(1, "100", "123456")
 				o.End = end
 				o.Notice = &Message{ChatID: 1, Priority: PriorityNotice, Text: "done"}
-				pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{o})
+				pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{o}, time.Now())
 				if err != nil || pushed != 0 {
 					t.Fatalf("ApplyOutcomes = %d, %v; want 0", pushed, err)
 				}
@@ -279,7 +279,7 @@ func TestMarkDeliveredSuppressesPush(t *testing.T) {
 			t.Fatalf("MarkDelivered #%d = %v, %v; want %v", i+1, isNew, err, want)
 		}
 	}
-	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "123456")}); err != nil || pushed != 0 {
+	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "123456")}, time.Now()); err != nil || pushed != 0 {
 		t.Fatalf("push of an SMS the order card showed: %d, %v", pushed, err)
 	}
 	if n, err := s.PruneDelivered(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
@@ -302,11 +302,11 @@ func TestPushOnce(t *testing.T) {
 		t.Fatalf("%d messages pending (%v), want the one push", n, err)
 	}
 	// The watcher seeing the same SMS does not push it again.
-	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "123456")}); err != nil || pushed != 0 {
+	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "123456")}, time.Now()); err != nil || pushed != 0 {
 		t.Fatalf("watcher push of an SMS pushed by PushOnce: %d, %v", pushed, err)
 	}
 	// Nor does PushOnce push what the watcher pushed.
-	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "654321")}); err != nil || pushed != 1 {
+	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "654321")}, time.Now()); err != nil || pushed != 1 {
 		t.Fatalf("watcher push of a new SMS: %d, %v", pushed, err)
 	}
 	if isNew, err := s.PushOnce(ctx, push, "654321"); err != nil || isNew {
@@ -344,7 +344,7 @@ func TestApplyOutcomesBatch(t *testing.T) {
 		}
 		outcomes = append(outcomes, o)
 	}
-	pushed, err := s.ApplyOutcomes(ctx, outcomes)
+	pushed, err := s.ApplyOutcomes(ctx, outcomes, time.Now())
 	if err != nil || pushed != wantPushed {
 		t.Fatalf("ApplyOutcomes = %d, %v; want %d", pushed, err, wantPushed)
 	}
@@ -404,7 +404,7 @@ func TestConcurrentUse(t *testing.T) {
 			for _, d := range due {
 				outs = append(outs, pushOutcome(d.TelegramUserID, d.OrderID, "x"))
 			}
-			if _, err := s.ApplyOutcomes(ctx, outs); err != nil {
+			if _, err := s.ApplyOutcomes(ctx, outs, time.Now()); err != nil {
 				done <- err
 				return
 			}
@@ -476,7 +476,7 @@ func benchmarkApplyOutcomes(b *testing.B, pushEvery int) {
 			outcomes[i] = o
 		}
 		round++
-		if _, err := s.ApplyOutcomes(ctx, outcomes); err != nil {
+		if _, err := s.ApplyOutcomes(ctx, outcomes, time.Now()); err != nil {
 			b.Fatal(err)
 		}
 		// The sender drains the outbox as fast as Telegram allows; without
@@ -529,7 +529,7 @@ func BenchmarkClaimDueWatches(b *testing.B) {
 			next = next.Add(time.Millisecond)
 			outcomes = append(outcomes, CheckOutcome{TelegramUserID: d.TelegramUserID, OrderID: d.OrderID, NextCheckAt: next})
 		}
-		if _, err := s.ApplyOutcomes(ctx, outcomes); err != nil {
+		if _, err := s.ApplyOutcomes(ctx, outcomes, time.Now()); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -115,7 +114,7 @@ func TestNextWatchDueAfter(t *testing.T) {
 	}
 }
 
-func TestApplyOutcomesJoined(t *testing.T) {
+func TestApplyOutcomesPushesEachFreshSMS(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	addAccount(t, s, 1)
@@ -127,26 +126,13 @@ func TestApplyOutcomesJoined(t *testing.T) {
 	if _, err := s.MarkDelivered(ctx, 1, "c", "333"); err != nil { // the card showed it
 		t.Fatal(err)
 	}
-
-	var calls [][]string
-	join := func(pushes []Message) []Message {
-		var texts []string
-		for _, m := range pushes {
-			texts = append(texts, m.Text)
-		}
-		calls = append(calls, texts)
-		return []Message{{ChatID: pushes[0].ChatID, Priority: PriorityPush, Text: strings.Join(texts, " + ")}}
-	}
-	pushed, err := s.ApplyOutcomesJoined(ctx, []CheckOutcome{
+	pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{
 		pushOutcome(1, "a", "111"), pushOutcome(2, "d", "444"), pushOutcome(1, "b", "222"), pushOutcome(1, "c", "333"),
-	}, join)
+	}, time.Now())
 	if err != nil || pushed != 3 {
-		t.Fatalf("ApplyOutcomesJoined = %d, %v; want 3 pushes", pushed, err)
+		t.Fatalf("ApplyOutcomes = %d, %v; want 3 pushes", pushed, err)
 	}
-	// Only chat 1 had two fresh pushes; the SMS already shown stays out.
-	if want := [][]string{{"code: 111", "code: 222"}}; fmt.Sprint(calls) != fmt.Sprint(want) {
-		t.Errorf("join called with %v, want %v", calls, want)
-	}
+	// One row per fresh push, in outcome order; the SMS already shown stays out.
 	msgs, err := s.DueMessages(ctx, t0, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +141,7 @@ func TestApplyOutcomesJoined(t *testing.T) {
 	for _, m := range msgs {
 		got = append(got, fmt.Sprintf("%d:%s", m.ChatID, m.Text))
 	}
-	if want := []string{"1:code: 111 + code: 222", "2:code: 444"}; !slices.Equal(got, want) {
+	if want := []string{"1:code: 111", "2:code: 444", "1:code: 222"}; !slices.Equal(got, want) {
 		t.Errorf("outbox %v, want %v", got, want)
 	}
 }

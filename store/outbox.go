@@ -119,11 +119,20 @@ func (s *Store) NextMessageDue(ctx context.Context) (time.Time, bool, error) {
 	return time.UnixMilli(next.Int64).UTC(), true, nil
 }
 
-// MarkSent removes a message that Telegram accepted. A message that is
-// already gone (dropped meanwhile) is not an error.
-func (s *Store) MarkSent(ctx context.Context, id int64) error {
-	if _, err := s.write.ExecContext(ctx, deleteMessageQuery, id); err != nil {
-		return fmt.Errorf("mark message %d sent: %w", id, err)
+// MarkSent removes messages that Telegram accepted (one, or the rows of
+// one joined message), all or none. A message that is already gone (dropped
+// meanwhile) is not an error.
+func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, deleteMessageQuery, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark messages %v sent: %w", ids, err)
 	}
 	return nil
 }

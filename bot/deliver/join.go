@@ -15,52 +15,40 @@ const (
 	maxJoinedBytes = 4096
 )
 
-// JoinPushes combines pushes that are due to one chat at the same moment into
-// as few messages as Telegram takes. Telegram accepts about one message per
-// second per chat, so two codes that arrive together (one account's orders
-// are checked together) would otherwise reach the user a second apart. In a
+// joinFirst combines the first of pushes, all due to one chat, with as many
+// of the following ones as one Telegram message holds, and returns that
+// message and how many pushes went into it. Telegram accepts about one
+// message per second per chat, so codes that queued up together (one
+// account's orders are checked together; a chat that was rate limited
+// collects several) would otherwise reach the user a second apart. In a
 // joined message each copy button names its order.
-func JoinPushes(pushes []store.Message) []store.Message {
-	var (
-		out  []store.Message
-		cur  store.Message
-		rows [][]message.Button
-		n    int
-	)
-	done := func() {
-		if n == 0 {
-			return
-		}
-		if n > 1 {
-			cur.Markup = message.MarkupJSON(&message.Keyboard{InlineKeyboard: rows})
-			if len(rows) == 0 {
-				cur.Markup = ""
-			}
-		}
-		out = append(out, cur)
-		n, rows = 0, nil
+func joinFirst(pushes []store.Message) (joined store.Message, n int) {
+	joined, n = pushes[0], 1
+	if len(pushes) == 1 {
+		return joined, 1
 	}
-	for _, m := range pushes {
-		if n > 0 && (n == maxJoinedPushes || len(cur.Text)+2+len(m.Text) > maxJoinedBytes) {
-			done()
+	rows := labelledRows(pushes[0])
+	for _, m := range pushes[1:] {
+		if n == maxJoinedPushes || len(joined.Text)+2+len(m.Text) > maxJoinedBytes {
+			break
 		}
-		if n == 0 {
-			cur, n = m, 1
-			rows = labelledRows(m)
-			continue
-		}
-		cur.Text += "\n\n" + m.Text
+		joined.Text += "\n\n" + m.Text
 		rows = append(rows, labelledRows(m)...)
-		if cur.OrderID != m.OrderID {
-			cur.OrderID = ""
+		if joined.OrderID != m.OrderID {
+			joined.OrderID = ""
 		}
-		if cur.TelegramUserID != m.TelegramUserID {
-			cur.TelegramUserID = 0
+		if joined.TelegramUserID != m.TelegramUserID {
+			joined.TelegramUserID = 0
 		}
 		n++
 	}
-	done()
-	return out
+	if n > 1 {
+		joined.Markup = ""
+		if len(rows) > 0 {
+			joined.Markup = message.MarkupJSON(&message.Keyboard{InlineKeyboard: rows})
+		}
+	}
+	return joined, n
 }
 
 // labelledRows returns the keyboard rows of a push with each copy button

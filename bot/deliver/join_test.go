@@ -12,16 +12,15 @@ import (
 	"github.com/smsbot/smsbot/store"
 )
 
-func TestJoinPushes(t *testing.T) {
+func TestJoinFirst(t *testing.T) {
 	push := func(order, code string) store.Message {
 		w := store.Watch{TelegramUserID: 7, OrderID: order, ChatID: 7, Service: "Discord"}
 		return *message.Push(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
 	}
-	got := JoinPushes([]store.Message{push("111", "123456"), push("222", "654321")})
-	if len(got) != 1 {
-		t.Fatalf("%d messages, want 1", len(got))
+	m, n := joinFirst([]store.Message{push("111", "123456"), push("222", "654321")})
+	if n != 2 {
+		t.Fatalf("joined %d pushes, want 2", n)
 	}
-	m := got[0]
 	assertContains(t, m.Text, "New SMS for order 111", "<code>123456</code>", "New SMS for order 222", "<code>654321</code>")
 	if m.ChatID != 7 || m.Priority != store.PriorityPush || m.OrderID != "" || m.TelegramUserID != 7 {
 		t.Errorf("joined message %+v", m)
@@ -43,16 +42,18 @@ func TestJoinPushes(t *testing.T) {
 	// Too long together: split, and a lone push keeps its own keyboard.
 	long := push("333", "111111")
 	long.Text += strings.Repeat("x", maxJoinedBytes-len(long.Text)-10)
-	got = JoinPushes([]store.Message{push("111", "123456"), long})
-	if len(got) != 2 || got[1].Markup != long.Markup || len(got[0].Text) > maxJoinedBytes {
-		t.Errorf("split into %d messages: %+v", len(got), got)
+	if m, n := joinFirst([]store.Message{push("111", "123456"), long}); n != 1 || len(m.Text) > maxJoinedBytes {
+		t.Errorf("joined %d pushes into %d bytes, want the first alone", n, len(m.Text))
+	}
+	if m, n := joinFirst([]store.Message{long}); n != 1 || m.Markup != long.Markup {
+		t.Errorf("a lone push changed: %+v", m)
 	}
 	var many []store.Message
 	for i := range maxJoinedPushes + 1 {
 		many = append(many, push(fmt.Sprint(i), fmt.Sprintf("%06d", i)))
 	}
-	if got := JoinPushes(many); len(got) != 2 {
-		t.Errorf("%d pushes joined into %d messages, want 2", len(many), len(got))
+	if _, n := joinFirst(many); n != maxJoinedPushes {
+		t.Errorf("%d pushes: the first message joins %d, want %d", len(many), n, maxJoinedPushes)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 type Store interface {
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]store.Message, error)
 	NextMessageDue(ctx context.Context) (time.Time, bool, error)
-	MarkSent(ctx context.Context, id int64) error
+	MarkSent(ctx context.Context, ids ...int64) error
 	RetryMessage(ctx context.Context, id int64, next time.Time, attempts int) error
 	DropMessage(ctx context.Context, id int64) error
 	DropChat(ctx context.Context, chatID int64) (watchesEnded, messagesDropped int, err error)
@@ -104,12 +104,12 @@ func (s *Sender) Wake() {
 // Run sends until ctx is cancelled. Sends already in flight then finish under
 // drain, which the caller cancels when its grace period is over.
 func (s *Sender) Run(ctx, drain context.Context) {
-	jobs := make(chan store.Message)
+	jobs := make(chan batch)
 	var workers sync.WaitGroup
 	for range s.cfg.Workers {
 		workers.Go(func() {
-			for m := range jobs {
-				s.deliver(drain, m)
+			for b := range jobs {
+				s.deliver(drain, b)
 			}
 		})
 	}
@@ -118,9 +118,25 @@ func (s *Sender) Run(ctx, drain context.Context) {
 	workers.Wait()
 }
 
-// dispatch hands due messages to the workers: pushes first, at most one message
-// per chat per ChatInterval, and no faster than the bot-wide pace.
-func (s *Sender) dispatch(ctx context.Context, jobs chan<- store.Message) {
+// batch is one Telegram message and the outbox rows it delivers: one row,
+// or a chat's due pushes joined.
+type batch struct {
+	msg  store.Message
+	rows []store.Message
+}
+
+func (b batch) ids() []int64 {
+	ids := make([]int64, len(b.rows))
+	for i, m := range b.rows {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// dispatch hands due messages to the workers: pushes first, a chat's due
+// pushes joined into one message, at most one message per chat per
+// ChatInterval, and no faster than the bot-wide pace.
+func (s *Sender) dispatch(ctx context.Context, jobs chan<- batch) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
@@ -131,25 +147,26 @@ func (s *Sender) dispatch(ctx context.Context, jobs chan<- store.Message) {
 		}
 		sent := 0
 		var wakeAt time.Time // earliest end of a chat's pause among skipped messages
-		for _, m := range due {
+		for k, m := range due {
 			if until, ok := s.reserve(m, now); !ok {
 				if !until.IsZero() && (wakeAt.IsZero() || until.Before(wakeAt)) {
 					wakeAt = until
 				}
 				continue
 			}
+			b := s.join(m, due[k+1:])
 			if err := s.pace.Wait(ctx); err != nil {
-				s.release(m.ID)
+				s.release(b)
 				return
 			}
 			s.mu.Lock()
 			s.chatNext[m.ChatID] = s.cfg.Now().Add(s.cfg.ChatInterval)
 			s.mu.Unlock()
 			select {
-			case jobs <- m:
+			case jobs <- b:
 				sent++
 			case <-ctx.Done():
-				s.release(m.ID)
+				s.release(b)
 				return
 			}
 		}
@@ -185,10 +202,34 @@ func (s *Sender) reserve(m store.Message, now time.Time) (time.Time, bool) {
 	return time.Time{}, true
 }
 
-func (s *Sender) release(id int64) {
+// join makes the batch for m, which reserve let through: a push takes along
+// the later due pushes to its chat (rest is the rest of the round's due
+// rows) that are not in flight, as many as one message holds.
+func (s *Sender) join(m store.Message, rest []store.Message) batch {
+	if m.Priority != store.PriorityPush {
+		return batch{msg: m, rows: []store.Message{m}}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.inflight, id)
+	pushes := []store.Message{m}
+	for _, o := range rest {
+		if o.ChatID == m.ChatID && o.Priority == store.PriorityPush && !s.inflight[o.ID] {
+			pushes = append(pushes, o)
+		}
+	}
+	joined, n := joinFirst(pushes)
+	for _, o := range pushes[1:n] {
+		s.inflight[o.ID] = true
+	}
+	return batch{msg: joined, rows: pushes[:n]}
+}
+
+func (s *Sender) release(b batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range b.rows {
+		delete(s.inflight, m.ID)
+	}
 }
 
 // sleep waits for the next due message, a chat's pause to end, or a wake-up.
@@ -217,9 +258,10 @@ func (s *Sender) sleep(ctx context.Context, timer *time.Timer, wakeAt time.Time)
 	}
 }
 
-// deliver sends one message and records what became of it.
-func (s *Sender) deliver(drain context.Context, m store.Message) {
-	defer s.release(m.ID)
+// deliver sends one message and records what became of its rows.
+func (s *Sender) deliver(drain context.Context, b batch) {
+	defer s.release(b)
+	m := b.msg
 	ctx, cancel := context.WithTimeout(drain, s.cfg.SendTimeout)
 	_, err := s.tg.SendMessage(ctx, TextMessage{ChatID: m.ChatID, Text: m.Text, Markup: m.Markup})
 	cancel()
@@ -229,19 +271,20 @@ func (s *Sender) deliver(drain context.Context, m store.Message) {
 	// Bookkeeping must happen even during shutdown, or a sent push is sent again.
 	db := context.WithoutCancel(drain)
 	if err == nil {
-		if err := s.store.MarkSent(db, m.ID); err != nil {
-			s.log.Error("can't mark message sent", "id", m.ID, "err", err)
+		if err := s.store.MarkSent(db, b.ids()...); err != nil {
+			s.log.Error("can't mark message sent", "ids", b.ids(), "err", err)
 		}
 		return
 	}
-	s.failed(db, m, err)
+	s.failed(db, b, err)
 }
 
 // failed decides what follows a send that Telegram refused or never
 // answered: a refusal (an *APIError) is handled by its kind; a send without
 // an answer is retried with backoff until MaxAge.
-func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
+func (s *Sender) failed(ctx context.Context, b batch, err error) {
 	now := s.cfg.Now()
+	m := b.msg
 	refused, isRefusal := errors.AsType[*APIError](err)
 	switch {
 	case isRefusal && refused.TooManyRequests():
@@ -250,13 +293,13 @@ func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
 		s.mu.Lock()
 		s.chatNext[m.ChatID] = now.Add(wait)
 		s.mu.Unlock()
-		s.retry(ctx, m, now.Add(wait), m.Attempts) // not a failure of the message
+		s.retry(ctx, b, now.Add(wait), false) // not a failure of the message
 	case isRefusal && refused.Migrated():
 		to := refused.MigrateTo
 		s.log.Info("chat moved to a supergroup", "from", m.ChatID, "to", to)
 		if err := s.store.MigrateChat(ctx, m.ChatID, to); err != nil {
 			s.log.Error("can't move chat", "from", m.ChatID, "to", to, "err", err)
-			s.retry(ctx, m, now.Add(retryDelay(m.Attempts)), m.Attempts+1)
+			s.retry(ctx, b, now.Add(retryDelay(m.Attempts)), true)
 			return
 		}
 		s.Wake()
@@ -270,32 +313,56 @@ func (s *Sender) failed(ctx context.Context, m store.Message, err error) {
 			"reason", s.cfg.Redact(err.Error()))
 	case isRefusal && refused.BadRequest():
 		// Telegram will never accept this message; retrying cannot help.
-		s.log.Error("telegram rejected a message; dropped", "chat", m.ChatID, "id", m.ID, "err", s.cfg.Redact(err.Error()))
-		if err := s.store.DropMessage(ctx, m.ID); err != nil {
-			s.log.Error("can't drop message", "id", m.ID, "err", err)
-		}
-	case now.Sub(m.CreatedAt) > s.cfg.MaxAge:
-		s.log.Error("message undeliverable for too long; dropped", "chat", m.ChatID, "id", m.ID,
-			"attempts", m.Attempts+1, "err", s.cfg.Redact(err.Error()))
-		if err := s.store.DropMessage(ctx, m.ID); err != nil {
-			s.log.Error("can't drop message", "id", m.ID, "err", err)
-		}
+		s.log.Error("telegram rejected a message; dropped", "chat", m.ChatID, "ids", b.ids(), "err", s.cfg.Redact(err.Error()))
+		s.drop(ctx, b.rows)
 	default:
 		// No answer (a transport error, a timeout, an answer that is not the
 		// Bot API's) or a refusal worth another try (5xx). A timeout after the
 		// request was written is "maybe delivered": Telegram may have sent the
 		// message. Sending it again keeps the at-least-once promise; this and
 		// a crash are the only ways a message can arrive twice.
-		next := now.Add(retryDelay(m.Attempts))
-		s.log.Warn("send failed, will retry", "chat", m.ChatID, "id", m.ID, "attempts", m.Attempts+1,
-			"next", next, "err", s.cfg.Redact(err.Error()))
-		s.retry(ctx, m, next, m.Attempts+1)
+		var live, old []store.Message
+		for _, r := range b.rows {
+			if now.Sub(r.CreatedAt) > s.cfg.MaxAge {
+				old = append(old, r)
+			} else {
+				live = append(live, r)
+			}
+		}
+		if len(old) > 0 {
+			s.log.Error("message undeliverable for too long; dropped", "chat", m.ChatID, "ids", batch{rows: old}.ids(),
+				"attempts", m.Attempts+1, "err", s.cfg.Redact(err.Error()))
+			s.drop(ctx, old)
+		}
+		if len(live) > 0 {
+			next := now.Add(retryDelay(m.Attempts))
+			s.log.Warn("send failed, will retry", "chat", m.ChatID, "ids", batch{rows: live}.ids(), "attempts", m.Attempts+1,
+				"next", next, "err", s.cfg.Redact(err.Error()))
+			s.retry(ctx, batch{rows: live}, next, true)
+		}
 	}
 }
 
-func (s *Sender) retry(ctx context.Context, m store.Message, next time.Time, attempts int) {
-	if err := s.store.RetryMessage(ctx, m.ID, next, attempts); err != nil {
-		s.log.Error("can't reschedule message", "id", m.ID, "err", err)
+// retry schedules b's rows for another attempt at next, counting it as a
+// failed attempt when failure is set.
+func (s *Sender) retry(ctx context.Context, b batch, next time.Time, failure bool) {
+	for _, r := range b.rows {
+		attempts := r.Attempts
+		if failure {
+			attempts++
+		}
+		if err := s.store.RetryMessage(ctx, r.ID, next, attempts); err != nil {
+			s.log.Error("can't reschedule message", "id", r.ID, "err", err)
+		}
+	}
+}
+
+// drop removes rows Telegram will never accept.
+func (s *Sender) drop(ctx context.Context, rows []store.Message) {
+	for _, r := range rows {
+		if err := s.store.DropMessage(ctx, r.ID); err != nil {
+			s.log.Error("can't drop message", "id", r.ID, "err", err)
+		}
 	}
 }
 

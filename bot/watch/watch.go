@@ -21,7 +21,7 @@ import (
 type Store interface {
 	ClaimDueWatchesAhead(ctx context.Context, now time.Time, ahead, lease time.Duration, limit int) ([]store.DueWatch, error)
 	NextWatchDueAfter(ctx context.Context, t time.Time) (time.Time, bool, error)
-	ApplyOutcomesJoined(ctx context.Context, outcomes []store.CheckOutcome, join store.JoinFunc) (pushed int, err error)
+	ApplyOutcomes(ctx context.Context, outcomes []store.CheckOutcome, now time.Time) (pushed int, err error)
 	PauseWatches(ctx context.Context, telegramUserID int64, notice *store.Message) (paused int, err error)
 	ReleaseClaims(ctx context.Context) error
 }

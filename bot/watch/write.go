@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/smsbot/smsbot/bot/deliver"
-
 	"github.com/smsbot/smsbot/store"
 )
 
@@ -70,13 +68,13 @@ func (w *Watcher) flush(ctx context.Context, batch []checkResult) {
 	}
 	notify := false
 	if len(outcomes) > 0 {
-		pushed, err := w.store.ApplyOutcomesJoined(ctx, outcomes, deliver.JoinPushes)
+		pushed, err := w.store.ApplyOutcomes(ctx, outcomes, w.cfg.Now())
 		for tries := 1; errors.Is(err, store.ErrLocked) && tries < lockedWriteTries; tries++ {
 			// Another process holds the database (a backup, a shell). Each try
 			// waits out the busy timeout; without retrying, these checks would
 			// stall until their claims lapse.
 			w.log.Warn("database locked, retrying the write", "count", len(outcomes), "try", tries+1)
-			pushed, err = w.store.ApplyOutcomesJoined(ctx, outcomes, deliver.JoinPushes)
+			pushed, err = w.store.ApplyOutcomes(ctx, outcomes, w.cfg.Now())
 		}
 		if err != nil {
 			// The claims lapse after claimLease and the checks run again: nothing is lost.
