@@ -51,7 +51,7 @@ func TestPushAcceptedWithUnreadableAnswer(t *testing.T) {
 			assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
 			// Once the outbox is empty nothing can send the push again.
 			h.tg.WaitFor(t, 10*time.Second, func() bool {
-				n, err := h.store.PendingMessages(context.Background())
+				n, err := h.pending()
 				return err == nil && n == 0
 			})
 			if n := len(h.pushes(aliceChat.ID)); n != 1 {

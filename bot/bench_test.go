@@ -111,7 +111,7 @@ func newBenchRig(b *testing.B, sc benchScenario, smsOpts ...smsapitest.Option) *
 			NextCheckAt: start.Add(mrand.N(sc.poll)),
 		})
 	}
-	if _, err := st.AddWatches(ctx, ws); err != nil {
+	if _, err := st.AddWatches(ctx, ws, time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	return r

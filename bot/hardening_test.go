@@ -151,7 +151,7 @@ func TestFailingTelegram(t *testing.T) {
 		h.sms.DeliverSMS(smsUser, "555", "Code 482913")
 		h.tg.WaitFor(t, 10*time.Second, func() bool {
 			ws, err := h.store.Watches(context.Background(), alice.ID)
-			n, err2 := h.store.PendingMessages(context.Background())
+			n, err2 := h.pending()
 			return err == nil && err2 == nil && len(ws) == 0 && n == 0
 		})
 		calls := len(h.tg.CallsTo("sendMessage"))
@@ -167,7 +167,7 @@ func TestFailingTelegram(t *testing.T) {
 		h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: aliceChat.ID, Code: 400, Description: "Bad Request: can't parse entities", Times: 1})
 		h.sms.DeliverSMS(smsUser, "555", "Code 482913")
 		h.tg.WaitFor(t, 10*time.Second, func() bool {
-			n, err := h.store.PendingMessages(context.Background())
+			n, err := h.pending()
 			return err == nil && n == 0
 		})
 		h.afterChecks(smsUser, "555", 2)

@@ -103,7 +103,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 	if err != nil {
 		if errors.Is(err, smsapi.ErrBadCredentials) {
 			// The user learns it here; the watches wait for the next /login.
-			if _, perr := b.store.PauseWatches(ctx, acct.TelegramUserID, nil); perr != nil {
+			if _, perr := b.store.PauseWatches(ctx, acct.TelegramUserID, nil, b.cfg.Now()); perr != nil {
 				b.log.Error("can't pause watches", "user", acct.TelegramUserID, "err", perr)
 			}
 		}
@@ -127,7 +127,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 	case private:
 		card = message.Card(order, now)
 		// The card shows this SMS: the watcher must not push it again.
-		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS); err != nil {
+		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS, now); err != nil {
 			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
 		}
 	default:
@@ -138,7 +138,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 	open := order.State() != smsapi.StateFinal && (order.ExpiresAt.IsZero() || order.ExpiresAt.After(now))
 	watched := false
 	if open && (f == followAlways || f == followWaiting && !order.HasSMS()) {
-		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser)
+		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
 			card += "\n\n" + message.WatchLimit(b.cfg.MaxWatchesPerUser)
@@ -164,7 +164,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 // pushPrivately sends the order's SMS to the owner's private chat, unless
 // they have had it already, and returns the card's line saying so.
 func (b *Bot) pushPrivately(ctx context.Context, w store.Watch, o smsapi.Order, now time.Time) string {
-	isNew, err := b.store.PushOnce(ctx, *message.Push(w, o, now), o.SMS)
+	isNew, err := b.store.PushOnce(ctx, *message.Push(w, o, now), o.SMS, now)
 	if err != nil {
 		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
 		return message.PushPrivatelyFailed(w.OrderID)

@@ -92,6 +92,12 @@ func (h *harness) afterChecks(smsUserID, orderID string, n int) {
 	})
 }
 
+// pending counts the messages waiting in the outbox.
+func (h *harness) pending() (int, error) {
+	due, err := h.store.DueMessages(context.Background(), time.Now().Add(24*time.Hour), 1<<20)
+	return len(due), err
+}
+
 // clockOrder is bob's watched order that never gets an SMS: its checks
 // show the watcher and the sender keep running after alice's watches ended.
 const clockOrder = "7777"
@@ -307,7 +313,7 @@ func TestTelegramBlockedEndsWatches(t *testing.T) {
 		return err == nil && len(ws) == 0
 	})
 	h.tg.WaitFor(t, 10*time.Second, func() bool {
-		n, err := h.store.PendingMessages(context.Background())
+		n, err := h.pending()
 		return err == nil && n == 0
 	})
 }
@@ -411,7 +417,7 @@ func TestRestartResumesWatchesAndOutbox(t *testing.T) {
 	})
 	h.sms.DeliverSMS(smsUser, "556", "Code 246810")
 	h.tg.WaitFor(t, 10*time.Second, func() bool {
-		n, _ := h.store.PendingMessages(context.Background())
+		n, _ := h.pending()
 		return n == 1
 	})
 	h.stop()
@@ -480,7 +486,7 @@ func enqueue(t *testing.T, st *store.Store, chatID int64, text string) {
 func enqueueAs(t *testing.T, st *store.Store, chatID int64, priority int, text string) {
 	t.Helper()
 	if _, err := st.Enqueue(context.Background(), store.Message{ChatID: chatID, TelegramUserID: chatID, OrderID: "1",
-		Priority: priority, Text: text}); err != nil {
+		Priority: priority, Text: text}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,7 +42,7 @@ func TestDeleteAccountCascadesWatches(t *testing.T) {
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "100"})
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "101"})
 	addWatch(t, s, Watch{TelegramUserID: 2, OrderID: "200"})
-	if _, err := s.Enqueue(ctx, Message{ChatID: 1, TelegramUserID: 1, Text: "bye"}); err != nil {
+	if _, err := s.Enqueue(ctx, Message{ChatID: 1, TelegramUserID: 1, Text: "bye"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -84,7 +84,7 @@ func TestPauseTellsOnceAndSaveAccountResumes(t *testing.T) {
 	notice := &Message{ChatID: 1, TelegramUserID: 1, Priority: PriorityNotice, Text: "your API key was rejected"}
 
 	for i, want := range []int{2, 0} {
-		paused, err := s.PauseWatches(ctx, 1, notice)
+		paused, err := s.PauseWatches(ctx, 1, notice, time.Now())
 		if err != nil || paused != want {
 			t.Fatalf("PauseWatches #%d = %d, %v; want %d", i+1, paused, err, want)
 		}

@@ -65,22 +65,6 @@ const (
 	ORDER BY w.next_check_at, w.rowid`
 	claimWatchQuery    = `UPDATE watches SET claimed_until = ? WHERE rowid = ?`
 	releaseClaimsQuery = `UPDATE watches SET claimed_until = 0 WHERE claimed_until > 0`
-	// The earliest max(next_check_at, claimed_until) over active watches,
-	// in two index-friendly halves, each stopping at its first match:
-	// unclaimed rows in next_check_at order, and claimed rows in
-	// claimed_until order through the partial index (not MIN over them all,
-	// which would read every claimed row: hundreds while the watcher is busy).
-	nextWatchDueQuery = `SELECT MIN(due) FROM (
-		SELECT due FROM (
-			SELECT next_check_at AS due FROM watches
-			WHERE state = 'active' AND claimed_until <= next_check_at
-			ORDER BY next_check_at LIMIT 1)
-		UNION ALL
-		SELECT due FROM (
-			SELECT claimed_until AS due FROM watches INDEXED BY watches_claimed
-			WHERE claimed_until > 0 AND state = 'active' AND claimed_until > next_check_at
-			ORDER BY claimed_until LIMIT 1)
-	)`
 
 	// The first active watch due after a time, claimed or not: one index seek.
 	nextWatchDueAfterQuery = `SELECT next_check_at FROM watches
@@ -105,16 +89,11 @@ const (
 	pruneDeliveredQuery = `DELETE FROM delivered_sms WHERE created_at < ?`
 )
 
-// ClaimDueWatches takes up to limit active watches that are due at now and
-// not claimed by a check still running, oldest next_check_at first, and
+// ClaimDueWatchesAhead takes up to limit active watches that are due at now
+// and not claimed by a check still running, oldest next_check_at first, and
 // claims them until now+lease so that they are not taken twice. Each comes
-// with its account, API key opened.
-func (s *Store) ClaimDueWatches(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DueWatch, error) {
-	return s.ClaimDueWatchesAhead(ctx, now, 0, lease, limit)
-}
-
-// ClaimDueWatchesAhead is ClaimDueWatches that also claims, for every user
-// with a due watch, all that user's other unclaimed active watches due by
+// with its account, API key opened. It also claims, for every user with a
+// due watch, all that user's other unclaimed active watches due by
 // now+ahead, so that one request for the account's inventory can answer
 // them together. A user's watches come together, in next-check order; limit
 // counts the due watches the users are picked by, not the ones that come
@@ -256,23 +235,8 @@ func (s *Store) ReleaseClaims(ctx context.Context) error {
 	return nil
 }
 
-// NextWatchDue returns the earliest moment an active watch becomes
-// claimable (the later of its next check and its claim); false when no
-// watch is active. The time may be in the past (the Unix epoch for a watch
-// added with a zero NextCheckAt): then a watch is due now.
-func (s *Store) NextWatchDue(ctx context.Context) (time.Time, bool, error) {
-	var due sql.NullInt64
-	if err := s.read.QueryRowContext(ctx, nextWatchDueQuery).Scan(&due); err != nil {
-		return time.Time{}, false, fmt.Errorf("load next watch time: %w", err)
-	}
-	if !due.Valid {
-		return time.Time{}, false, nil
-	}
-	return time.UnixMilli(due.Int64).UTC(), true, nil
-}
-
 // NextWatchDueAfter returns the earliest next check after t of an active
-// watch; false when there is none. Unlike NextWatchDue it ignores claims,
+// watch; false when there is none. It ignores claims,
 // which makes it one index seek: a caller that has just claimed everything
 // due by t learns when to look again (a claim that lapses is only found by
 // looking again within the poll interval).
@@ -424,9 +388,9 @@ func deliver(ctx context.Context, stmt *sql.Stmt, fingerprint []byte, now time.T
 // MarkDelivered records that the user has seen sms for the order (the
 // order card showed it), so the watcher never pushes it again. isNew is
 // false when it was already recorded.
-func (s *Store) MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string) (isNew bool, err error) {
+func (s *Store) MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error) {
 	fp := s.sealer.smsFingerprint(telegramUserID, orderID, sms)
-	res, err := s.write.ExecContext(ctx, markDeliveredQuery, fp, millis(time.Now()))
+	res, err := s.write.ExecContext(ctx, markDeliveredQuery, fp, millis(now))
 	if err != nil {
 		return false, fmt.Errorf("mark sms delivered for %d/%s: %w", telegramUserID, orderID, err)
 	}
@@ -441,10 +405,9 @@ func (s *Store) MarkDelivered(ctx context.Context, telegramUserID int64, orderID
 // that is new, enqueues m, its push, in the same transaction: the SMS is
 // pushed once whoever sees it first, this call or the watcher. isNew says
 // whether m was enqueued.
-func (s *Store) PushOnce(ctx context.Context, m Message, sms string) (isNew bool, err error) {
+func (s *Store) PushOnce(ctx context.Context, m Message, sms string, now time.Time) (isNew bool, err error) {
 	fp := s.sealer.smsFingerprint(m.TelegramUserID, m.OrderID, sms)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		now := time.Now()
 		res, err := tx.ExecContext(ctx, markDeliveredQuery, fp, millis(now))
 		if err != nil {
 			return err

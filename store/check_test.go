@@ -28,7 +28,7 @@ func TestClaimDueWatches(t *testing.T) {
 	addWatch(t, s, Watch{TelegramUserID: 2, OrderID: "third", NextCheckAt: t0})
 	addAccount(t, s, 3)
 	addWatch(t, s, Watch{TelegramUserID: 3, OrderID: "paused", NextCheckAt: t0.Add(-time.Hour)})
-	if _, err := s.PauseWatches(ctx, 3, nil); err != nil {
+	if _, err := s.PauseWatches(ctx, 3, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	const lease = 30 * time.Second
@@ -98,7 +98,7 @@ func TestNextWatchDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("b checked", t0.Add(2*time.Minute))
-	if _, err := s.PauseWatches(ctx, 1, nil); err != nil {
+	if _, err := s.PauseWatches(ctx, 1, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := s.NextWatchDue(ctx); err != nil || ok {
@@ -230,7 +230,7 @@ func TestApplyOutcomesLosesToStop(t *testing.T) {
 	}{
 		{"watch deleted", func(s *Store) error { _, err := s.DeleteWatch(context.Background(), 1, "100"); return err }},
 		{"account deleted", func(s *Store) error { _, err := s.DeleteAccount(context.Background(), 1); return err }},
-		{"watches paused", func(s *Store) error { _, err := s.PauseWatches(context.Background(), 1, nil); return err }},
+		{"watches paused", func(s *Store) error { _, err := s.PauseWatches(context.Background(), 1, nil, time.Now()); return err }},
 		{"chat blocked", func(s *Store) error { _, _, err := s.DropChat(context.Background(), 1); return err }},
 	}
 	for _, tt := range tests {
@@ -261,7 +261,7 @@ func TestApplyOutcomesLosesToStop(t *testing.T) {
 					t.Errorf("watch was written: %+v", w)
 				}
 				// The SMS was not recorded as delivered either.
-				if isNew, err := s.MarkDelivered(ctx, 1, "100", "123456"); err != nil || !isNew {
+				if isNew, err := s.MarkDelivered(ctx, 1, "100", "123456", time.Now()); err != nil || !isNew {
 					t.Errorf("MarkDelivered = %v, %v; the skipped outcome marked the SMS", isNew, err)
 				}
 			})
@@ -275,7 +275,7 @@ func TestMarkDeliveredSuppressesPush(t *testing.T) {
 	addAccount(t, s, 1)
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "100"})
 	for i, want := range []bool{true, false} {
-		if isNew, err := s.MarkDelivered(ctx, 1, "100", "123456"); err != nil || isNew != want {
+		if isNew, err := s.MarkDelivered(ctx, 1, "100", "123456", time.Now()); err != nil || isNew != want {
 			t.Fatalf("MarkDelivered #%d = %v, %v; want %v", i+1, isNew, err, want)
 		}
 	}
@@ -294,7 +294,7 @@ func TestPushOnce(t *testing.T) {
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "100"})
 	push := Message{ChatID: 1, TelegramUserID: 1, OrderID: "100", Priority: PriorityPush, Text: "code 123456"}
 	for i, want := range []bool{true, false} {
-		if isNew, err := s.PushOnce(ctx, push, "123456"); err != nil || isNew != want {
+		if isNew, err := s.PushOnce(ctx, push, "123456", time.Now()); err != nil || isNew != want {
 			t.Fatalf("PushOnce #%d = %v, %v; want %v", i+1, isNew, err, want)
 		}
 	}
@@ -309,7 +309,7 @@ func TestPushOnce(t *testing.T) {
 	if pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{pushOutcome(1, "100", "654321")}, time.Now()); err != nil || pushed != 1 {
 		t.Fatalf("watcher push of a new SMS: %d, %v", pushed, err)
 	}
-	if isNew, err := s.PushOnce(ctx, push, "654321"); err != nil || isNew {
+	if isNew, err := s.PushOnce(ctx, push, "654321", time.Now()); err != nil || isNew {
 		t.Fatalf("PushOnce of an SMS the watcher pushed = %v, %v", isNew, err)
 	}
 	if n, err := s.PendingMessages(ctx); err != nil || n != 2 {
@@ -376,7 +376,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			for i := range 50 {
 				order := fmt.Sprint(i)
-				if _, err := s.AddWatch(ctx, Watch{TelegramUserID: u, OrderID: order, ChatID: u, NextCheckAt: t0}, 0); err != nil {
+				if _, err := s.AddWatch(ctx, Watch{TelegramUserID: u, OrderID: order, ChatID: u, NextCheckAt: t0}, 0, time.Now()); err != nil {
 					done <- err
 					return
 				}
@@ -384,7 +384,7 @@ func TestConcurrentUse(t *testing.T) {
 					done <- err
 					return
 				}
-				if _, err := s.Enqueue(ctx, Message{ChatID: u, Text: order}); err != nil {
+				if _, err := s.Enqueue(ctx, Message{ChatID: u, Text: order}, time.Now()); err != nil {
 					done <- err
 					return
 				}

@@ -25,7 +25,7 @@ func TestClaimDueWatchesAhead(t *testing.T) {
 	addWatch(t, s, Watch{TelegramUserID: 3, OrderID: "3-due", NextCheckAt: t0.Add(-time.Second)})
 	addWatch(t, s, Watch{TelegramUserID: 3, OrderID: "3-soon-a", NextCheckAt: t0.Add(time.Second)})
 	addWatch(t, s, Watch{TelegramUserID: 3, OrderID: "3-soon", NextCheckAt: t0.Add(time.Second)})
-	if _, err := s.PauseWatches(ctx, 2, nil); err != nil { // user 2 has no due watch anyway
+	if _, err := s.PauseWatches(ctx, 2, nil, time.Now()); err != nil { // user 2 has no due watch anyway
 		t.Fatal(err)
 	}
 
@@ -106,7 +106,7 @@ func TestNextWatchDueAfter(t *testing.T) {
 			t.Errorf("NextWatchDueAfter(%v) = %v, %v, %v; want %v, %v", tt.after, got, ok, err, tt.want, tt.ok)
 		}
 	}
-	if _, err := s.PauseWatches(ctx, 1, nil); err != nil {
+	if _, err := s.PauseWatches(ctx, 1, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := s.NextWatchDueAfter(ctx, t0.Add(-time.Hour)); err != nil || ok {
@@ -123,7 +123,7 @@ func TestApplyOutcomesPushesEachFreshSMS(t *testing.T) {
 		addWatch(t, s, Watch{TelegramUserID: 1, OrderID: id, ChatID: 1})
 	}
 	addWatch(t, s, Watch{TelegramUserID: 2, OrderID: "d", ChatID: 2})
-	if _, err := s.MarkDelivered(ctx, 1, "c", "333"); err != nil { // the card showed it
+	if _, err := s.MarkDelivered(ctx, 1, "c", "333", time.Now()); err != nil { // the card showed it
 		t.Fatal(err)
 	}
 	pushed, err := s.ApplyOutcomes(ctx, []CheckOutcome{
@@ -155,7 +155,7 @@ func TestAddWatches(t *testing.T) {
 	for i := range 60 { // beyond any per-user cap: bulk adds have none
 		ws = append(ws, Watch{TelegramUserID: 1, OrderID: fmt.Sprint(i), ChatID: 1})
 	}
-	created, err := s.AddWatches(ctx, ws)
+	created, err := s.AddWatches(ctx, ws, time.Now())
 	if err != nil || created != 60 {
 		t.Fatalf("AddWatches = %d, %v; want 60 created", created, err)
 	}
@@ -163,7 +163,7 @@ func TestAddWatches(t *testing.T) {
 		t.Errorf("existing watch = %+v, %v; want it kept in chat 1", w, err)
 	}
 	// All or nothing: a watch for a user without an account undoes the batch.
-	_, err = s.AddWatches(ctx, []Watch{{TelegramUserID: 1, OrderID: "new"}, {TelegramUserID: 9, OrderID: "x"}})
+	_, err = s.AddWatches(ctx, []Watch{{TelegramUserID: 1, OrderID: "new"}, {TelegramUserID: 9, OrderID: "x"}}, time.Now())
 	if err == nil {
 		t.Fatal("AddWatches for an unknown user succeeded")
 	}

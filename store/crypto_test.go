@@ -151,7 +151,7 @@ func TestNoSecretsInDatabaseFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.MarkDelivered(ctx, 1, "100", sms); err != nil {
+	if _, err := s.MarkDelivered(ctx, 1, "100", sms, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Account(ctx, 1); err != nil {

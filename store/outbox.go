@@ -39,7 +39,6 @@ const (
 	nextMessageDueQuery = `SELECT MIN(next_attempt_at) FROM outbox`
 	deleteMessageQuery  = `DELETE FROM outbox WHERE id = ?`
 	retryMessageQuery   = `UPDATE outbox SET next_attempt_at = ?, attempts = ? WHERE id = ?`
-	countMessagesQuery  = `SELECT COUNT(*) FROM outbox`
 )
 
 // messageArgs are the insertMessageQuery arguments for m. A zero
@@ -70,10 +69,10 @@ func enqueue(ctx context.Context, ex execer, m *Message, now time.Time) (int64, 
 	return res.LastInsertId()
 }
 
-// Enqueue adds m to the outbox and returns its id. A zero NextAttemptAt
-// means now: the message is due at once.
-func (s *Store) Enqueue(ctx context.Context, m Message) (int64, error) {
-	id, err := enqueue(ctx, s.write, &m, time.Now())
+// Enqueue adds m to the outbox, created at now, and returns its id. A zero
+// NextAttemptAt means now: the message is due at once.
+func (s *Store) Enqueue(ctx context.Context, m Message, now time.Time) (int64, error) {
+	id, err := enqueue(ctx, s.write, &m, now)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue message for chat %d: %w", m.ChatID, err)
 	}
@@ -152,13 +151,4 @@ func (s *Store) DropMessage(ctx context.Context, id int64) error {
 		return fmt.Errorf("drop message %d: %w", id, err)
 	}
 	return nil
-}
-
-// PendingMessages returns how many messages wait in the outbox.
-func (s *Store) PendingMessages(ctx context.Context) (int, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, countMessagesQuery).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count pending messages: %w", err)
-	}
-	return n, nil
 }

@@ -11,7 +11,7 @@ func enqueueAll(t *testing.T, s *Store, msgs ...Message) []int64 {
 	t.Helper()
 	var ids []int64
 	for _, m := range msgs {
-		id, err := s.Enqueue(context.Background(), m)
+		id, err := s.Enqueue(context.Background(), m, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

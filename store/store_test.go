@@ -75,7 +75,7 @@ func addWatch(t testing.TB, s *Store, w Watch) {
 	if w.ChatID == 0 {
 		w.ChatID = w.TelegramUserID
 	}
-	if _, err := s.AddWatch(context.Background(), w, 0); err != nil {
+	if _, err := s.AddWatch(context.Background(), w, 0, time.Now()); err != nil {
 		t.Fatalf("AddWatch(%d/%s): %v", w.TelegramUserID, w.OrderID, err)
 	}
 }
@@ -230,7 +230,7 @@ func TestRestart(t *testing.T) {
 		addWatch(t, s, w)
 	}
 	for _, text := range []string{"code 1", "code 2"} {
-		if _, err := s.Enqueue(ctx, Message{ChatID: 1, Text: text, NextAttemptAt: t0}); err != nil {
+		if _, err := s.Enqueue(ctx, Message{ChatID: 1, Text: text, NextAttemptAt: t0}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -98,9 +98,9 @@ const (
 // earlier, its chat and state are kept, and created is false.
 // Otherwise a user who already has maxPerUser watches gets ErrWatchLimit
 // (maxPerUser <= 0: no cap) and the new watch starts active.
-func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int) (created bool, err error) {
+func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int, now time.Time) (created bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		created, err = addWatchTx(ctx, tx, &w, maxPerUser)
+		created, err = addWatchTx(ctx, tx, &w, maxPerUser, now)
 		return err
 	})
 	if err != nil {
@@ -113,11 +113,11 @@ func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int) (created 
 // per-user cap: all are added or, on the first error, none. It returns how
 // many were created. It is for bulk loads (imports, benchmarks), where one
 // transaction per watch would dominate.
-func (s *Store) AddWatches(ctx context.Context, ws []Watch) (created int, err error) {
+func (s *Store) AddWatches(ctx context.Context, ws []Watch, now time.Time) (created int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		created = 0
 		for i := range ws {
-			c, err := addWatchTx(ctx, tx, &ws[i], 0)
+			c, err := addWatchTx(ctx, tx, &ws[i], 0, now)
 			if err != nil {
 				return fmt.Errorf("watch %d/%s: %w", ws[i].TelegramUserID, ws[i].OrderID, err)
 			}
@@ -134,7 +134,7 @@ func (s *Store) AddWatches(ctx context.Context, ws []Watch) (created int, err er
 }
 
 // addWatchTx is AddWatch inside tx.
-func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int) (created bool, err error) {
+func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int, now time.Time) (created bool, err error) {
 	next := millis(w.NextCheckAt)
 	res, err := tx.ExecContext(ctx, refreshWatchQuery, w.Service, w.PhoneNumber, w.Status,
 		millis(w.ExpiresAt), next, w.TelegramUserID, w.OrderID)
@@ -163,7 +163,7 @@ func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int) (crea
 	}
 	createdAt := w.CreatedAt
 	if createdAt.IsZero() {
-		createdAt = time.Now()
+		createdAt = now
 	}
 	if _, err := tx.ExecContext(ctx, insertWatchQuery, w.TelegramUserID, w.OrderID, w.ChatID,
 		w.Service, w.PhoneNumber, w.Status, millis(w.ExpiresAt), next, millis(w.LastCheckedAt),
@@ -223,7 +223,7 @@ func (s *Store) DeleteWatch(ctx context.Context, telegramUserID int64, orderID s
 // PauseWatches pauses the user's active watches (their API key stopped
 // working) and, only if any were paused, enqueues notice in the same
 // transaction, so the user is told once however many checks fail.
-func (s *Store) PauseWatches(ctx context.Context, telegramUserID int64, notice *Message) (paused int, err error) {
+func (s *Store) PauseWatches(ctx context.Context, telegramUserID int64, notice *Message, now time.Time) (paused int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, pauseWatchesQuery, telegramUserID)
 		if err != nil {
@@ -232,7 +232,7 @@ func (s *Store) PauseWatches(ctx context.Context, telegramUserID int64, notice *
 		if paused, err = rowsAffected(res); err != nil || paused == 0 || notice == nil {
 			return err
 		}
-		_, err = enqueue(ctx, tx, notice, time.Now())
+		_, err = enqueue(ctx, tx, notice, now)
 		return err
 	})
 	if err != nil {

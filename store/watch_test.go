@@ -15,10 +15,10 @@ func TestAddWatchDedupes(t *testing.T) {
 	addAccount(t, s, 1)
 	first := Watch{TelegramUserID: 1, OrderID: "100", ChatID: 11, Service: "Discord", PhoneNumber: "1234567890",
 		Status: "pending", ExpiresAt: t0.Add(20 * time.Minute), NextCheckAt: t0.Add(time.Minute)}
-	if created, err := s.AddWatch(ctx, first, 5); err != nil || !created {
+	if created, err := s.AddWatch(ctx, first, 5, time.Now()); err != nil || !created {
 		t.Fatalf("first AddWatch = %v, %v", created, err)
 	}
-	if _, err := s.PauseWatches(ctx, 1, nil); err != nil {
+	if _, err := s.PauseWatches(ctx, 1, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -38,7 +38,7 @@ func TestAddWatchDedupes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			created, err := s.AddWatch(ctx, tt.w, 1)
+			created, err := s.AddWatch(ctx, tt.w, 1, time.Now())
 			if err != nil || created {
 				t.Fatalf("AddWatch = %v, %v; want an update", created, err)
 			}
@@ -81,7 +81,7 @@ func TestAddWatchLimit(t *testing.T) {
 		{2, "200", true, nil},  // the cap is per user
 	}
 	for _, st := range steps {
-		created, err := s.AddWatch(ctx, Watch{TelegramUserID: st.user, OrderID: st.order, ChatID: st.user}, limit)
+		created, err := s.AddWatch(ctx, Watch{TelegramUserID: st.user, OrderID: st.order, ChatID: st.user}, limit, time.Now())
 		if created != st.created || !errors.Is(err, st.err) {
 			t.Errorf("AddWatch(%d/%s) = %v, %v; want %v, %v", st.user, st.order, created, err, st.created, st.err)
 		}
@@ -93,7 +93,7 @@ func TestAddWatchLimit(t *testing.T) {
 
 func TestAddWatchNeedsAccount(t *testing.T) {
 	s, _ := openTest(t)
-	_, err := s.AddWatch(context.Background(), Watch{TelegramUserID: 1, OrderID: "100", ChatID: 1}, 5)
+	_, err := s.AddWatch(context.Background(), Watch{TelegramUserID: 1, OrderID: "100", ChatID: 1}, 5, time.Now())
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("AddWatch without account = %v, want ErrNotFound", err)
 	}

@@ -22,7 +22,7 @@ type Store interface {
 	ClaimDueWatchesAhead(ctx context.Context, now time.Time, ahead, lease time.Duration, limit int) ([]store.DueWatch, error)
 	NextWatchDueAfter(ctx context.Context, t time.Time) (time.Time, bool, error)
 	ApplyOutcomes(ctx context.Context, outcomes []store.CheckOutcome, now time.Time) (pushed int, err error)
-	PauseWatches(ctx context.Context, telegramUserID int64, notice *store.Message) (paused int, err error)
+	PauseWatches(ctx context.Context, telegramUserID int64, notice *store.Message, now time.Time) (paused int, err error)
 	ReleaseClaims(ctx context.Context) error
 }
 

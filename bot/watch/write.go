@@ -88,7 +88,7 @@ func (w *Watcher) flush(ctx context.Context, batch []checkResult) {
 		if r.pause == nil {
 			continue
 		}
-		paused, err := w.store.PauseWatches(ctx, r.outcome.TelegramUserID, r.pause)
+		paused, err := w.store.PauseWatches(ctx, r.outcome.TelegramUserID, r.pause, w.cfg.Now())
 		if err != nil {
 			w.log.Error("can't pause watches", "user", r.outcome.TelegramUserID, "err", err)
 			continue
