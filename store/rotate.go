@@ -2,15 +2,10 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 )
 
 // This file holds key rotation: RotateKey re-seals the database under a new
@@ -183,103 +178,4 @@ func (s *Store) loadFingerprintKey(ctx context.Context) error {
 	}
 	s.sealer.smsKey = key
 	return nil
-}
-
-// NewKeyFilePath is where `smsbot rotate-key` writes a generated key before
-// it re-seals the database. Finding it later means a rotation was cut
-// short: it holds the database's key if the transaction had committed.
-func NewKeyFilePath(dbPath string) string {
-	return KeyFilePath(dbPath) + ".new"
-}
-
-// OldKeyFilePath is where `smsbot rotate-key` keeps the replaced key file:
-// backups of the database made before the rotation need it.
-func OldKeyFilePath(dbPath string) string {
-	return KeyFilePath(dbPath) + ".old"
-}
-
-// ReadKeyFile reads the key at path, which must be a key file as LoadKey
-// creates it (mode 0600, base64 of KeySize bytes). Unlike LoadKey it never
-// creates one; a missing file is an error satisfying errors.Is(err, fs.ErrNotExist).
-func ReadKeyFile(path string) ([]byte, error) {
-	key, err := readKeyFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no key file %s: %w", path, fs.ErrNotExist)
-	}
-	return key, err
-}
-
-// GenerateKey returns a new random encryption key.
-func GenerateKey() ([]byte, error) {
-	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("generate key: %w", err)
-	}
-	return key, nil
-}
-
-// WriteKeyFile writes key to path (mode 0600), replacing any file there:
-// through a temporary file, synced and renamed, so path holds either its
-// old content or the whole new key.
-func WriteKeyFile(path string, key []byte) error {
-	if len(key) != KeySize {
-		return fmt.Errorf("write key file %s: key must be %d bytes", path, KeySize)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".keytmp-*") // CreateTemp uses mode 0600
-	if err != nil {
-		return fmt.Errorf("write key file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := writeAndSync(tmp, []byte(base64.StdEncoding.EncodeToString(key)+"\n")); err != nil {
-		return fmt.Errorf("write key file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write key file %s: %w", path, err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// InstallNewKeyFile finishes a rotation that generated its key: the key
-// file of dbPath moves to OldKeyFilePath (replacing an older one) and
-// NewKeyFilePath takes its place. Each step is a rename, so at every moment
-// the new key is in NewKeyFilePath or KeyFilePath.
-func InstallNewKeyFile(dbPath string) error {
-	cur, next := KeyFilePath(dbPath), NewKeyFilePath(dbPath)
-	if _, err := readKeyFile(next); err != nil {
-		return fmt.Errorf("install new key file: %w", err)
-	}
-	if err := RetireKeyFile(dbPath); err != nil {
-		return err
-	}
-	if err := os.Rename(next, cur); err != nil {
-		return fmt.Errorf("install new key file: %w", err)
-	}
-	syncDir(filepath.Dir(cur))
-	return nil
-}
-
-// RetireKeyFile moves the key file of dbPath, if there is one, to
-// OldKeyFilePath: after a rotation to a key given in the environment the
-// file no longer opens the database, and leaving it where the bot looks
-// for a key would only mislead.
-func RetireKeyFile(dbPath string) error {
-	cur, old := KeyFilePath(dbPath), OldKeyFilePath(dbPath)
-	if err := os.Rename(cur, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("keep old key file: %w", err)
-	}
-	syncDir(filepath.Dir(cur))
-	return nil
-}
-
-// ParseKey decodes a key given as base64 (standard or URL-safe alphabet,
-// padded or not). Its error says what is wrong without repeating the input,
-// and reads well after the variable's name: "must be 32 bytes, ...".
-func ParseKey(s string) ([]byte, error) {
-	key, err := decodeKey(s)
-	if err != nil {
-		return nil, fmt.Errorf("must be %d bytes, base64-encoded (%s)", KeySize, err)
-	}
-	return key, nil
 }

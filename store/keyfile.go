@@ -1,15 +1,7 @@
 package store
 
 import (
-	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -17,9 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
+
+// The key file: where the encryption key lives beside the database, how it
+// is created, read, checked, rotated into place and retired. The key itself
+// never appears in an error.
 
 // KeySize is the length in bytes of the encryption key (AES-256).
 const KeySize = 32
@@ -219,124 +214,101 @@ func syncDir(dir string) {
 	}
 }
 
-// sealer seals API keys with AES-256-GCM. The associated data binds a
-// sealed value to its owner, so a blob copied to another user's row does
-// not open.
-type sealer struct {
-	aead cipher.AEAD
-	// smsKey keys the fingerprints in delivered_sms. A plain sha256 of a
-	// six-digit code with a known user and order is reversed by trying a
-	// million codes; an HMAC under a key derived from the encryption key is not.
-	smsKey []byte
+// NewKeyFilePath is where `smsbot rotate-key` writes a generated key before
+// it re-seals the database. Finding it later means a rotation was cut
+// short: it holds the database's key if the transaction had committed.
+func NewKeyFilePath(dbPath string) string {
+	return KeyFilePath(dbPath) + ".new"
 }
 
-func newSealer(key []byte) (*sealer, error) {
+// OldKeyFilePath is where `smsbot rotate-key` keeps the replaced key file:
+// backups of the database made before the rotation need it.
+func OldKeyFilePath(dbPath string) string {
+	return KeyFilePath(dbPath) + ".old"
+}
+
+// ReadKeyFile reads the key at path, which must be a key file as LoadKey
+// creates it (mode 0600, base64 of KeySize bytes). Unlike LoadKey it never
+// creates one; a missing file is an error satisfying errors.Is(err, fs.ErrNotExist).
+func ReadKeyFile(path string) ([]byte, error) {
+	key, err := readKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no key file %s: %w", path, fs.ErrNotExist)
+	}
+	return key, err
+}
+
+// GenerateKey returns a new random encryption key.
+func GenerateKey() ([]byte, error) {
+	key := make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	return key, nil
+}
+
+// WriteKeyFile writes key to path (mode 0600), replacing any file there:
+// through a temporary file, synced and renamed, so path holds either its
+// old content or the whole new key.
+func WriteKeyFile(path string, key []byte) error {
 	if len(key) != KeySize {
-		return nil, fmt.Errorf("encryption key must be %d bytes, got %d", KeySize, len(key))
+		return fmt.Errorf("write key file %s: key must be %d bytes", path, KeySize)
 	}
-	block, err := aes.NewCipher(key)
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".keytmp-*") // CreateTemp uses mode 0600
 	if err != nil {
-		return nil, fmt.Errorf("encryption key: %w", err)
+		return fmt.Errorf("write key file %s: %w", path, err)
 	}
-	aead, err := cipher.NewGCM(block)
+	defer os.Remove(tmp.Name())
+	if err := writeAndSync(tmp, []byte(base64.StdEncoding.EncodeToString(key)+"\n")); err != nil {
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// InstallNewKeyFile finishes a rotation that generated its key: the key
+// file of dbPath moves to OldKeyFilePath (replacing an older one) and
+// NewKeyFilePath takes its place. Each step is a rename, so at every moment
+// the new key is in NewKeyFilePath or KeyFilePath.
+func InstallNewKeyFile(dbPath string) error {
+	cur, next := KeyFilePath(dbPath), NewKeyFilePath(dbPath)
+	if _, err := readKeyFile(next); err != nil {
+		return fmt.Errorf("install new key file: %w", err)
+	}
+	if err := RetireKeyFile(dbPath); err != nil {
+		return err
+	}
+	if err := os.Rename(next, cur); err != nil {
+		return fmt.Errorf("install new key file: %w", err)
+	}
+	syncDir(filepath.Dir(cur))
+	return nil
+}
+
+// RetireKeyFile moves the key file of dbPath, if there is one, to
+// OldKeyFilePath: after a rotation to a key given in the environment the
+// file no longer opens the database, and leaving it where the bot looks
+// for a key would only mislead.
+func RetireKeyFile(dbPath string) error {
+	cur, old := KeyFilePath(dbPath), OldKeyFilePath(dbPath)
+	if err := os.Rename(cur, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("keep old key file: %w", err)
+	}
+	syncDir(filepath.Dir(cur))
+	return nil
+}
+
+// ParseKey decodes a key given as base64 (standard or URL-safe alphabet,
+// padded or not). Its error says what is wrong without repeating the input,
+// and reads well after the variable's name: "must be 32 bytes, ...".
+func ParseKey(s string) ([]byte, error) {
+	key, err := decodeKey(s)
 	if err != nil {
-		return nil, fmt.Errorf("encryption key: %w", err)
+		return nil, fmt.Errorf("must be %d bytes, base64-encoded (%s)", KeySize, err)
 	}
-	smsKey, err := hkdf.Key(sha256.New, key, nil, "smsbot delivered-sms v1", sha256.Size)
-	if err != nil {
-		return nil, fmt.Errorf("derive sms key: %w", err)
-	}
-	return &sealer{aead: aead, smsKey: smsKey}, nil
-}
-
-// smsFingerprint identifies "this SMS text was shown for this user's order"
-// without keeping the text: HMAC-SHA256 over user id, order id and text,
-// NUL-separated (neither id can contain NUL, so the split is unambiguous).
-func (s *sealer) smsFingerprint(telegramUserID int64, orderID, sms string) []byte {
-	m := hmac.New(sha256.New, s.smsKey)
-	m.Write(strconv.AppendInt(nil, telegramUserID, 10))
-	m.Write([]byte{0})
-	io.WriteString(m, orderID)
-	m.Write([]byte{0})
-	io.WriteString(m, sms)
-	return m.Sum(nil)
-}
-
-// userAD is the associated data for a value owned by a Telegram user.
-func userAD(telegramUserID int64) []byte {
-	return strconv.AppendInt(nil, telegramUserID, 10)
-}
-
-// seal returns nonce||ciphertext.
-func (s *sealer) seal(plain, ad []byte) ([]byte, error) {
-	ns := s.aead.NonceSize()
-	out := make([]byte, ns, ns+len(plain)+s.aead.Overhead())
-	if _, err := rand.Read(out); err != nil {
-		return nil, fmt.Errorf("generate nonce: %w", err)
-	}
-	return s.aead.Seal(out, out, plain, ad), nil
-}
-
-// open reverses seal; any failure to authenticate is ErrWrongKey.
-func (s *sealer) open(sealed, ad []byte) ([]byte, error) {
-	ns := s.aead.NonceSize()
-	if len(sealed) < ns+s.aead.Overhead() {
-		return nil, ErrWrongKey
-	}
-	plain, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], ad)
-	if err != nil {
-		return nil, ErrWrongKey
-	}
-	return plain, nil
-}
-
-// sealAPIKey seals an API key for its owner.
-func (s *sealer) sealAPIKey(telegramUserID int64, apiKey string) ([]byte, error) {
-	return s.seal([]byte(apiKey), userAD(telegramUserID))
-}
-
-// openAPIKey opens an API key sealed for telegramUserID.
-func (s *sealer) openAPIKey(telegramUserID int64, sealed []byte) (string, error) {
-	plain, err := s.open(sealed, userAD(telegramUserID))
-	if err != nil {
-		return "", err
-	}
-	return string(plain), nil
-}
-
-// The canary is a known value sealed on first open. Opening it on every
-// later open turns "the key changed" into one clear error at start-up
-// instead of every account failing later.
-const (
-	canaryName      = "key_canary"
-	canaryAD        = "smsbot/meta/key_canary"
-	canaryPlaintext = "smsbot key check v1"
-
-	selectMetaQuery = `SELECT value FROM meta WHERE name = ?`
-	insertMetaQuery = `INSERT INTO meta (name, value) VALUES (?, ?)`
-)
-
-func (s *Store) checkCanary(ctx context.Context) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var sealed []byte
-		err := tx.QueryRowContext(ctx, selectMetaQuery, canaryName).Scan(&sealed)
-		if errors.Is(err, sql.ErrNoRows) {
-			sealed, err := s.sealer.seal([]byte(canaryPlaintext), []byte(canaryAD))
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, insertMetaQuery, canaryName, sealed); err != nil {
-				return fmt.Errorf("store key canary: %w", err)
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read key canary: %w", err)
-		}
-		plain, err := s.sealer.open(sealed, []byte(canaryAD))
-		if err != nil || subtle.ConstantTimeCompare(plain, []byte(canaryPlaintext)) != 1 {
-			return ErrWrongKey
-		}
-		return nil
-	})
+	return key, nil
 }
