@@ -55,7 +55,9 @@ func TestCrashAndRestart(t *testing.T) {
 
 	second := startBinary(t, bin, env)
 	waitText("<code>864209</code>")
-	time.Sleep(2500 * time.Millisecond) // two more poll intervals: no second push
+	// Two more checks of the order, and the time to send what they found:
+	// no second push.
+	waitChecks(t, tg, sms, "777", "555", checksOf(sms, "777", "555"), 2)
 	if n := countSent(tg, "<code>864209</code>"); n != 1 {
 		t.Errorf("code pushed %d times, want 1", n)
 	}
@@ -145,7 +147,11 @@ func TestCrashLoop(t *testing.T) {
 		}
 		return true
 	})
-	time.Sleep(2500 * time.Millisecond) // time for a wrong second push to show
+	// One more check of every order: a wrong second push would be found.
+	for _, o := range orders {
+		smsUser := fmt.Sprintf("70%d", o.user.ID-2001)
+		waitChecks(t, tg, sms, smsUser, o.id, checksOf(sms, smsUser, o.id), 1)
+	}
 	run.terminate(t)
 
 	for _, o := range orders {

@@ -3,8 +3,8 @@ module github.com/smsbot/smsbot
 go 1.26.0
 
 require (
-	github.com/go-telegram/bot v1.19.0 // indirect
-	github.com/kelseyhightower/envconfig v1.4.0 // indirect
-	github.com/mattn/go-sqlite3 v1.14.53 // indirect
-	golang.org/x/time v0.16.0 // indirect
+	github.com/go-telegram/bot v1.19.0
+	github.com/kelseyhightower/envconfig v1.4.0
+	github.com/mattn/go-sqlite3 v1.14.53
+	golang.org/x/time v0.16.0
 )

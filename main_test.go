@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smsbot/smsbot/bot/watch"
 )
 
 // setEnv gives a test exactly these configuration variables; an empty value
@@ -39,6 +41,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+	// The admin's defaults are the packages' own: they cannot drift apart.
+	if cfg.PollInterval != watch.DefaultPollInterval {
+		t.Errorf("POLL_INTERVAL defaults to %v, the watcher to %v", cfg.PollInterval, watch.DefaultPollInterval)
 	}
 }
 

@@ -5,22 +5,17 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -301,151 +296,4 @@ func countSentText(tg *telegramtest.Server, chatID int64, want string) int {
 		}
 	}
 	return n
-}
-
-// The helpers below run the real binary; the disk and rotate-key tests use
-// them too.
-
-// builtBinary is the smsbot binary the tests share: built once, on first
-// use, and removed by TestMain.
-var builtBinary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-// smsbotBinary returns the path of the bot built from this package. The
-// first call builds it; later calls, also from parallel tests, reuse it.
-func smsbotBinary(t *testing.T) string {
-	t.Helper()
-	b := &builtBinary
-	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "smsbot-test-"); b.err != nil {
-			return
-		}
-		b.path = filepath.Join(b.dir, "smsbot")
-		if out, err := exec.Command("go", "build", "-o", b.path, ".").CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
-
-// TestMain removes the shared binary after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtBinary.dir != "" {
-		os.RemoveAll(builtBinary.dir)
-	}
-	os.Exit(code)
-}
-
-// botEnv is this process's environment without any variable the bot reads,
-// plus vars ("KEY=value").
-func botEnv(vars ...string) []string {
-	ours := append(configKeys(), envKeys(reflect.TypeFor[rotateConfig]())...)
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if !slices.Contains(ours, k) {
-			env = append(env, kv)
-		}
-	}
-	return append(env, vars...)
-}
-
-// binaryRun is a running smsbot process and everything it wrote.
-type binaryRun struct {
-	cmd    *exec.Cmd
-	out    *outputBuffer
-	exited chan struct{}
-	err    error // valid once exited is closed
-}
-
-// startBinary starts bin with env and args; the process is killed when the
-// test ends if it still runs.
-func startBinary(t *testing.T, bin string, env []string, args ...string) *binaryRun {
-	t.Helper()
-	p := &binaryRun{cmd: exec.Command(bin, args...), out: &outputBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-	})
-	return p
-}
-
-// wait waits up to timeout for the process to exit and returns its error.
-func (p *binaryRun) wait(t *testing.T, timeout time.Duration) error {
-	t.Helper()
-	select {
-	case <-p.exited:
-		return p.err
-	case <-time.After(timeout):
-		t.Fatalf("smsbot still running after %v; output:\n%s", timeout, p.out.String())
-		return nil
-	}
-}
-
-// terminate stops the bot as `docker stop` would and expects a clean exit.
-func (p *binaryRun) terminate(t *testing.T) {
-	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if err := p.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit after SIGTERM: %v", err)
-	}
-}
-
-// waitOutput waits until the process wrote want.
-func (p *binaryRun) waitOutput(t *testing.T, want string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(p.out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("smsbot did not write %q within %v; output:\n%s", want, timeout, p.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitOutputCount waits until the process wrote want at least n times.
-func (p *binaryRun) waitOutputCount(t *testing.T, want string, n int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for strings.Count(p.out.String(), want) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("smsbot did not write %q %d times within %v; output:\n%s", want, n, timeout, p.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// outputBuffer collects a child's stdout and stderr.
-type outputBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *outputBuffer) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *outputBuffer) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
 }

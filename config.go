@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// config is the process configuration, read from environment variables.
+type config struct {
+	TelegramBotToken string        `envconfig:"TELEGRAM_BOT_TOKEN" required:"true"`
+	TelegramAPIURL   string        `envconfig:"TELEGRAM_API_URL" default:"https://api.telegram.org"`
+	SMSOnlineAPIURL  string        `envconfig:"SMSONLINE_API_URL" default:"https://api-x.smsonline.cloud"`
+	DatabasePath     string        `envconfig:"DATABASE_PATH" default:"data/bot.db"`
+	EncryptionKey    string        `envconfig:"BOT_ENCRYPTION_KEY"`
+	PollInterval     time.Duration `envconfig:"POLL_INTERVAL" default:"3s"`
+	SMSOnlineMaxRPS  float64       `envconfig:"SMSONLINE_MAX_RPS" default:"20"`
+	TelegramMaxRPS   float64       `envconfig:"TELEGRAM_MAX_RPS" default:"28"`
+	MaxWatches       int           `envconfig:"MAX_WATCHES_PER_USER" default:"50"`
+	AllowedUsers     userIDs       `envconfig:"ALLOWED_USERS"`
+	LogLevel         slog.Level    `envconfig:"LOG_LEVEL" default:"info"`
+}
+
+// usage is what `smsbot help` prints.
+// loadConfig reads and checks the environment. Its errors are one line that
+// names the variable and never repeat a secret's value.
+func loadConfig() (config, error) {
+	var cfg config
+	unsetEmpty(configKeys())
+	if _, ok := os.LookupEnv("TELEGRAM_BOT_TOKEN"); !ok {
+		return cfg, errors.New("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")
+	}
+	if err := envconfig.Process("", &cfg); err != nil {
+		var perr *envconfig.ParseError
+		if errors.As(err, &perr) {
+			return cfg, fmt.Errorf("%s: %s", perr.KeyName, describeParseError(perr))
+		}
+		return cfg, err
+	}
+	for name, raw := range map[string]string{"TELEGRAM_API_URL": cfg.TelegramAPIURL, "SMSONLINE_API_URL": cfg.SMSOnlineAPIURL} {
+		if err := checkURL(raw); err != nil {
+			return cfg, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if strings.TrimSpace(cfg.DatabasePath) == "" {
+		return cfg, errors.New("DATABASE_PATH is empty")
+	}
+	if cfg.PollInterval < time.Second || cfg.PollInterval > 10*time.Minute {
+		return cfg, fmt.Errorf("POLL_INTERVAL: %s is out of range (1s to 10m)", cfg.PollInterval)
+	}
+	if cfg.SMSOnlineMaxRPS < 0 {
+		return cfg, fmt.Errorf("SMSONLINE_MAX_RPS: %g must be 0 (no cap) or more", cfg.SMSOnlineMaxRPS)
+	}
+	if cfg.TelegramMaxRPS <= 0 || cfg.TelegramMaxRPS > 30 {
+		return cfg, fmt.Errorf("TELEGRAM_MAX_RPS: %g is out of range (above 0, at most 30, Telegram's limit)", cfg.TelegramMaxRPS)
+	}
+	if cfg.MaxWatches < 1 {
+		return cfg, fmt.Errorf("MAX_WATCHES_PER_USER: %d must be at least 1", cfg.MaxWatches)
+	}
+	return cfg, nil
+}
+
+// configKeys lists the environment variables config reads.
+func configKeys() []string {
+	return envKeys(reflect.TypeFor[config]())
+}
+
+// envKeys lists the environment variables the struct type t reads.
+func envKeys(t reflect.Type) []string {
+	keys := make([]string, 0, t.NumField())
+	for f := range t.Fields() {
+		keys = append(keys, f.Tag.Get("envconfig"))
+	}
+	return keys
+}
+
+// unsetEmpty unsets each of keys that is set but blank: an empty variable
+// (KEY= in an env file) means "use the default", not "".
+func unsetEmpty(keys []string) {
+	for _, key := range keys {
+		if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) == "" {
+			os.Unsetenv(key)
+		}
+	}
+}
+
+// describeParseError explains a malformed value. Only non-secret variables can
+// fail to parse, so quoting the value is safe.
+func describeParseError(perr *envconfig.ParseError) string {
+	switch perr.KeyName {
+	case "POLL_INTERVAL":
+		return fmt.Sprintf("%q is not a duration (use e.g. 3s or 1m)", perr.Value)
+	case "LOG_LEVEL":
+		return fmt.Sprintf("%q is not a log level (use debug, info, warn or error)", perr.Value)
+	case "SMSONLINE_MAX_RPS", "TELEGRAM_MAX_RPS", "MAX_WATCHES_PER_USER":
+		return fmt.Sprintf("%q is not a number", perr.Value)
+	case "ALLOWED_USERS":
+		return fmt.Sprintf("%v (use comma-separated Telegram user ids, e.g. 12345,67890)", perr.Err)
+	}
+	return fmt.Sprintf("invalid value %q", perr.Value)
+}
+
+// checkURL accepts an absolute http(s) URL.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+// userIDs is a comma-separated list of Telegram user ids ("1, 2,3").
+type userIDs []int64
+
+// Decode implements envconfig.Decoder.
+func (ids *userIDs) Decode(value string) error {
+	*ids = nil
+	for part := range strings.SplitSeq(value, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("%q is not a Telegram user id", part)
+		}
+		*ids = append(*ids, id)
+	}
+	return nil
+}
