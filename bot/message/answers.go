@@ -36,13 +36,12 @@ func ButtonCopyCodeFor(orderID string) string { return ButtonCopyCode + " · ord
 
 // Toasts: the short answers to a button press (plain text, no HTML).
 const (
-	ToastUpdated          = "Updated"
-	ToastWatching         = "I'll send the code here"
-	ToastWatchingPrivate  = "I'll send the code to you in a private chat"
-	ToastStopped          = "Stopped watching"
-	ToastLinkFirst        = "Link your SMSOnline account first: send /login to me in a private chat."
-	ToastSomethingWrong   = "Something went wrong. Please try again."
-	textCheckKeyFailedFmt = "I couldn't check your key, so nothing was saved.\n%s"
+	ToastUpdated         = "Updated"
+	ToastWatching        = "I'll send the code here"
+	ToastWatchingPrivate = "I'll send the code to you in a private chat"
+	ToastStopped         = "Stopped watching"
+	ToastLinkFirst       = "Link your SMSOnline account first: send /login to me in a private chat."
+	ToastSomethingWrong  = "Something went wrong. Please try again."
 )
 
 // ToastTooManyTaps asks a user pressing buttons too fast to wait.
@@ -82,7 +81,7 @@ func LoggedOutEnded(n int) string {
 // the key is good.
 func CheckKeyFailed(err error) string {
 	text, _ := APIError(err, "")
-	return fmt.Sprintf(textCheckKeyFailedFmt, text)
+	return "I couldn't check your key, so nothing was saved.\n" + text
 }
 
 // APIError turns an SMSOnline failure into the user's answer. known is
