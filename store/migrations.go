@@ -88,6 +88,55 @@ UPDATE watches SET chat_id = telegram_user_id WHERE chat_id != telegram_user_id;
 UPDATE outbox SET chat_id = telegram_user_id WHERE telegram_user_id != 0 AND chat_id != telegram_user_id;
 DELETE FROM outbox WHERE telegram_user_id = 0 AND chat_id < 0;
 `,
+	// 3: money actions (refunds and purchases, each done at most once), the
+	// balance watched after a top-up link, and the fast pace a watch keeps
+	// after "another SMS" was asked for.
+	`
+ALTER TABLE watches ADD COLUMN fast_until INTEGER NOT NULL DEFAULT 0;
+
+-- One row per money action, written before the request that moves money.
+-- (telegram_user_id, kind, key) is what makes two taps the same action.
+CREATE TABLE money_actions (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	telegram_user_id INTEGER NOT NULL REFERENCES accounts (telegram_user_id) ON DELETE CASCADE,
+	kind             TEXT    NOT NULL CHECK (kind IN ('refund', 'buy')),
+	key              TEXT    NOT NULL,
+	state            TEXT    NOT NULL CHECK (state IN ('intent', 'sent', 'done', 'failed', 'unknown')),
+	order_id         TEXT    NOT NULL DEFAULT '',
+	source_order_id  TEXT    NOT NULL DEFAULT '',
+	service          TEXT    NOT NULL DEFAULT '',
+	country          TEXT    NOT NULL DEFAULT '',
+	carrier          TEXT    NOT NULL DEFAULT '',
+	service_name     TEXT    NOT NULL DEFAULT '',
+	country_name     TEXT    NOT NULL DEFAULT '',
+	max_price        INTEGER NOT NULL DEFAULT 0,
+	price            INTEGER NOT NULL DEFAULT 0,
+	chat_id          INTEGER NOT NULL DEFAULT 0,
+	detail           TEXT    NOT NULL DEFAULT '',
+	checks           INTEGER NOT NULL DEFAULT 0,
+	next_check_at    INTEGER NOT NULL DEFAULT 0,
+	created_at       INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL,
+	UNIQUE (telegram_user_id, kind, key)
+);
+-- A bought order settles one purchase only.
+CREATE UNIQUE INDEX money_actions_bought ON money_actions (telegram_user_id, order_id)
+	WHERE kind = 'buy' AND order_id != '';
+-- The reconciler's queue: actions whose outcome is unknown.
+CREATE INDEX money_actions_unknown ON money_actions (next_check_at) WHERE state = 'unknown';
+
+-- The balance of a user who was given a top-up link, until it rises.
+CREATE TABLE balance_watches (
+	telegram_user_id INTEGER PRIMARY KEY REFERENCES accounts (telegram_user_id) ON DELETE CASCADE,
+	chat_id          INTEGER NOT NULL,
+	baseline         INTEGER NOT NULL,
+	amount           INTEGER NOT NULL,
+	until            INTEGER NOT NULL,
+	next_check_at    INTEGER NOT NULL,
+	created_at       INTEGER NOT NULL
+);
+CREATE INDEX balance_watches_due ON balance_watches (next_check_at);
+`,
 }
 
 const (
@@ -101,7 +150,7 @@ const (
 )
 
 // SchemaVersion is the schema version this code writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 func init() {
 	if len(migrations) != SchemaVersion {

@@ -40,21 +40,25 @@ type Watch struct {
 	LastCheckedAt time.Time // zero = never
 	CreatedAt     time.Time
 	Failures      int // consecutive failed checks, for backoff
+	// FastUntil keeps the waiting pace until then even after an SMS arrived:
+	// another SMS was asked for. Zero = no such request.
+	FastUntil time.Time
 }
 
 const watchColumns = `w.telegram_user_id, w.order_id, w.chat_id, w.state, w.service, w.phone_number, w.status,
-	w.expires_at, w.next_check_at, w.last_checked_at, w.created_at, w.failures`
+	w.expires_at, w.next_check_at, w.last_checked_at, w.created_at, w.failures, w.fast_until`
 
 // watchScan holds the scan targets of watchColumns.
 type watchScan struct {
 	w                                       Watch
 	state                                   string
 	expires, next, lastChecked, createdAtMs int64
+	fastUntil                               int64
 }
 
 func (ws *watchScan) dest() []any {
 	return []any{&ws.w.TelegramUserID, &ws.w.OrderID, &ws.w.ChatID, &ws.state, &ws.w.Service,
-		&ws.w.PhoneNumber, &ws.w.Status, &ws.expires, &ws.next, &ws.lastChecked, &ws.createdAtMs, &ws.w.Failures}
+		&ws.w.PhoneNumber, &ws.w.Status, &ws.expires, &ws.next, &ws.lastChecked, &ws.createdAtMs, &ws.w.Failures, &ws.fastUntil}
 }
 
 func (ws *watchScan) watch() Watch {
@@ -64,6 +68,7 @@ func (ws *watchScan) watch() Watch {
 	w.NextCheckAt = fromMillis(ws.next)
 	w.LastCheckedAt = fromMillis(ws.lastChecked)
 	w.CreatedAt = fromMillis(ws.createdAtMs)
+	w.FastUntil = fromMillis(ws.fastUntil)
 	return w
 }
 
@@ -75,13 +80,14 @@ const (
 		phone_number = COALESCE(NULLIF(?, ''), phone_number),
 		status = COALESCE(NULLIF(?, ''), status),
 		expires_at = COALESCE(NULLIF(?, 0), expires_at),
-		next_check_at = MIN(next_check_at, ?)
+		next_check_at = MIN(next_check_at, ?),
+		fast_until = MAX(fast_until, ?)
 	WHERE telegram_user_id = ? AND order_id = ?`
 	accountExistsQuery = `SELECT EXISTS (SELECT 1 FROM accounts WHERE telegram_user_id = ?)`
 	countWatchesQuery  = `SELECT COUNT(*) FROM watches WHERE telegram_user_id = ?`
 	insertWatchQuery   = `INSERT INTO watches
-	(telegram_user_id, order_id, chat_id, state, service, phone_number, status, expires_at, next_check_at, last_checked_at, failures, created_at)
-	VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)`
+	(telegram_user_id, order_id, chat_id, state, service, phone_number, status, expires_at, next_check_at, last_checked_at, failures, created_at, fast_until)
+	VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	selectWatchQuery = `SELECT ` + watchColumns + ` FROM watches w
 	WHERE w.telegram_user_id = ? AND w.order_id = ?`
 	selectWatchesQuery = `SELECT ` + watchColumns + ` FROM watches w
@@ -95,7 +101,8 @@ const (
 // AddWatch starts watching w.OrderID for w.TelegramUserID, whose account
 // must exist (ErrNotFound otherwise). If the pair is already watched, its
 // snapshot is refreshed, its next check moves earlier if w.NextCheckAt is
-// earlier, its chat and state are kept, and created is false.
+// earlier, its FastUntil later if w.FastUntil is later, its chat and state
+// are kept, and created is false.
 // Otherwise a user who already has maxPerUser watches gets ErrWatchLimit
 // (maxPerUser <= 0: no cap) and the new watch starts active.
 func (s *Store) AddWatch(ctx context.Context, w Watch, maxPerUser int, now time.Time) (created bool, err error) {
@@ -137,7 +144,7 @@ func (s *Store) AddWatches(ctx context.Context, ws []Watch, now time.Time) (crea
 func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int, now time.Time) (created bool, err error) {
 	next := millis(w.NextCheckAt)
 	res, err := tx.ExecContext(ctx, refreshWatchQuery, w.Service, w.PhoneNumber, w.Status,
-		millis(w.ExpiresAt), next, w.TelegramUserID, w.OrderID)
+		millis(w.ExpiresAt), next, millis(w.FastUntil), w.TelegramUserID, w.OrderID)
 	if err != nil {
 		return false, err
 	}
@@ -167,7 +174,7 @@ func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int, now t
 	}
 	if _, err := tx.ExecContext(ctx, insertWatchQuery, w.TelegramUserID, w.OrderID, w.ChatID,
 		w.Service, w.PhoneNumber, w.Status, millis(w.ExpiresAt), next, millis(w.LastCheckedAt),
-		w.Failures, millis(createdAt)); err != nil {
+		w.Failures, millis(createdAt), millis(w.FastUntil)); err != nil {
 		return false, err
 	}
 	return true, nil
