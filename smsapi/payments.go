@@ -116,15 +116,25 @@ func (c *Client) Coupons(ctx context.Context, cred Credentials) ([]Coupon, error
 	if err != nil {
 		return nil, err
 	}
+	coupons, err := decodeCoupons(body)
+	if err != nil {
+		return nil, malformed(opCoupons, cred.APIKey, fmt.Errorf("decode coupons: %w", err))
+	}
+	return coupons, nil
+}
+
+// decodeCoupons reads {"totalReceived":n,"codes":[...]}.
+func decodeCoupons(body json.RawMessage) ([]Coupon, error) {
+	if isNull(body) || body[0] != '{' {
+		return nil, errors.New("body is not an object")
+	}
 	var j struct {
 		Codes json.RawMessage `json:"codes"`
 	}
-	if isNull(body) || body[0] != '{' {
-		err = errors.New("body is not an object")
-	} else if err = json.Unmarshal(body, &j); err == nil {
-		return decodeList(j.Codes, couponJSON.coupon)
+	if err := json.Unmarshal(body, &j); err != nil {
+		return nil, err
 	}
-	return nil, malformed(opCoupons, cred.APIKey, fmt.Errorf("decode coupons: %w", err))
+	return decodeList(j.Codes, couponJSON.coupon)
 }
 
 // couponJSON is a coupon on the wire.
