@@ -63,7 +63,9 @@ func TestBalanceAgainstFakeServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Balance: %v", err)
 	}
-	want := Balance{UserID: "user_1", Amount: Cents(1250), TotalCharges: Cents(32), DiscountRate: "0"}
+	want := Balance{UserID: "user_1", Amount: Cents(1250), TotalCharges: Cents(32), DiscountRate: "0%", Discounts: []DiscountTier{
+		{Cents(8000), 0.8, "-20%"}, {Cents(6000), 0.85, "-15%"}, {Cents(4000), 0.9, "-10%"}, {Cents(2000), 0.95, "-5%"}, {Cents(0), 1, "0%"},
+	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Balance = %+v, want %+v", got, want)
 	}

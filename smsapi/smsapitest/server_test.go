@@ -314,7 +314,8 @@ func TestWireFormat(t *testing.T) {
 	}
 
 	body = httpGet(t, s.URL+"/v3/customers/user_1/balance?apiKey="+key, 200)
-	want := `{"ok":true,"body":{"userId":"user_1","balance":7,"totalCharges":"16","couponCount":0,"currentDiscountRate":"0"}}`
+	want := `{"ok":true,"body":{"userId":"user_1","balance":7,"totalCharges":"16","couponCount":0,"currentDiscountRate":"0%",` +
+		`"discountRates":[[8000,0.8,"-20%"],[6000,0.85,"-15%"],[4000,0.9,"-10%"],[2000,0.95,"-5%"],[0,1,"0%"]]}}`
 	if string(body) != want {
 		t.Errorf("balance = %s, want %s", body, want)
 	}
