@@ -436,7 +436,7 @@ func TestRotateKeyBinary(t *testing.T) {
 
 	// The bot starts with the new key file and still has alice's account.
 	startBinary(t, bin, env)
-	if got := ask("/balance"); !strings.Contains(got, "1500") {
+	if got := ask("/balance"); !strings.Contains(got, "$15.00") {
 		t.Errorf("/balance after the rotation: %q", got)
 	}
 }

@@ -210,7 +210,7 @@ func TestLogin(t *testing.T) {
 		msgID := h.tg.SendText(alice, chat, "/login "+smsUser+" "+smsKey)
 		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(chat.ID)) > before })
 		got := h.tg.SentTo(chat.ID)[before]
-		assertContains(t, got.Text, "Linked to SMSOnline account <code>777</code>", "Balance: <b>1500</b>")
+		assertContains(t, got.Text, "Linked to SMSOnline account <code>777</code>", "Balance: <b>$15.00</b>")
 		assertDeleted(t, h.tg, chat.ID, msgID)
 
 		acct, err := h.store.Account(context.Background(), alice.ID)
@@ -369,7 +369,7 @@ func TestBalanceAndLogout(t *testing.T) {
 	chat := telegramtest.PrivateChat(alice)
 	assertContains(t, h.say(alice, chat, "/balance").Text, "First link")
 	h.login()
-	assertContains(t, h.say(alice, chat, "/balance").Text, "Balance: <b>1500</b>", "<code>777</code>")
+	assertContains(t, h.say(alice, chat, "/balance").Text, "Balance: <b>$15.00</b>", "<code>777</code>")
 	assertContains(t, h.say(alice, chat, "/logout").Text, "unlinked")
 	if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("account survived /logout (err = %v)", err)

@@ -5,18 +5,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"math"
+	"strconv"
 )
 
 const opBalance = "balance"
 
 // Balance is the money side of an account.
 type Balance struct {
-	UserID       string // userId as the API echoes it
-	Amount       string // balance, as decimal text
-	TotalCharges string // totalCharges, as decimal text
-	CouponCount  int    // couponCount
-	DiscountRate string // currentDiscountRate, as text
+	UserID       string         // userId as the API echoes it
+	Amount       Money          // balance
+	TotalCharges Money          // totalCharges: the total topped up so far
+	CouponCount  int            // couponCount
+	DiscountRate string         // currentDiscountRate, as text, e.g. "-20%"
+	Discounts    []DiscountTier // discountRates, in the API's order; nil when none could be read
+}
+
+// DiscountTier is one row of discountRates: from a total top-up of From on,
+// prices are multiplied by Multiplier.
+type DiscountTier struct {
+	From       Money   // threshold of totalCharges
+	Multiplier float64 // e.g. 0.8
+	Label      string  // e.g. "-20%"
 }
 
 // Balance fetches the balance of the account cred names:
@@ -31,19 +41,19 @@ func (c *Client) Balance(ctx context.Context, cred Credentials) (Balance, error)
 	}
 	b, err := decodeBalance(body)
 	if err != nil {
-		return Balance{}, &Error{Op: opBalance, Kind: ErrMalformed, StatusCode: http.StatusOK,
-			Err: redactErr(fmt.Errorf("decode balance: %w", err), cred.APIKey)}
+		return Balance{}, malformed(opBalance, cred.APIKey, fmt.Errorf("decode balance: %w", err))
 	}
 	return b, nil
 }
 
 // balanceJSON is the balance object on the wire.
 type balanceJSON struct {
-	UserID              flexString `json:"userId"`
-	Balance             flexString `json:"balance"`
-	TotalCharges        flexString `json:"totalCharges"`
-	CouponCount         flexInt    `json:"couponCount"`
-	CurrentDiscountRate flexString `json:"currentDiscountRate"`
+	UserID              flexString      `json:"userId"`
+	Balance             flexMoney       `json:"balance"`
+	TotalCharges        flexMoney       `json:"totalCharges"`
+	CouponCount         flexInt         `json:"couponCount"`
+	CurrentDiscountRate flexString      `json:"currentDiscountRate"`
+	DiscountRates       json.RawMessage `json:"discountRates"`
 }
 
 func decodeBalance(body json.RawMessage) (Balance, error) {
@@ -56,9 +66,42 @@ func decodeBalance(body json.RawMessage) (Balance, error) {
 	}
 	return Balance{
 		UserID:       string(j.UserID),
-		Amount:       string(j.Balance),
-		TotalCharges: string(j.TotalCharges),
+		Amount:       Money(j.Balance),
+		TotalCharges: Money(j.TotalCharges),
 		CouponCount:  int(j.CouponCount),
 		DiscountRate: string(j.CurrentDiscountRate),
+		Discounts:    decodeDiscounts(j.DiscountRates),
 	}, nil
+}
+
+// decodeDiscounts reads rows of [threshold cents, multiplier, label]. It is
+// lenient: a row without a readable threshold and multiplier is skipped, and
+// anything but an array is no tiers.
+func decodeDiscounts(raw json.RawMessage) []DiscountTier {
+	var rows []json.RawMessage
+	if isNull(raw) || json.Unmarshal(raw, &rows) != nil {
+		return nil
+	}
+	var tiers []DiscountTier
+	for _, row := range rows {
+		var cells []json.RawMessage
+		if json.Unmarshal(row, &cells) != nil || len(cells) < 2 {
+			continue
+		}
+		var from flexMoney
+		var mult, label flexString
+		_ = from.UnmarshalJSON(cells[0])
+		if mult.UnmarshalJSON(cells[1]) != nil || !from.Valid {
+			continue
+		}
+		f, err := strconv.ParseFloat(string(mult), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+			continue
+		}
+		if len(cells) > 2 && label.UnmarshalJSON(cells[2]) != nil {
+			label = ""
+		}
+		tiers = append(tiers, DiscountTier{From: Money(from), Multiplier: f, Label: string(label)})
+	}
+	return tiers
 }

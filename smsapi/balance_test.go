@@ -2,6 +2,7 @@ package smsapi
 
 import (
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
@@ -16,17 +17,17 @@ func TestBalance(t *testing.T) {
 		{
 			name: "documented shape",
 			body: `{"userId":"user_1","balance":1250,"totalCharges":"16","couponCount":2,"currentDiscountRate":"0.05","extra":true}`,
-			want: Balance{UserID: "user_1", Amount: "1250", TotalCharges: "16", CouponCount: 2, DiscountRate: "0.05"},
+			want: Balance{UserID: "user_1", Amount: Cents(1250), TotalCharges: Cents(16), CouponCount: 2, DiscountRate: "0.05"},
 		},
 		{
 			name: "types swapped and nulls",
 			body: `{"userId":42,"balance":"12.50","totalCharges":16,"couponCount":"3","currentDiscountRate":null}`,
-			want: Balance{UserID: "42", Amount: "12.50", TotalCharges: "16", CouponCount: 3},
+			want: Balance{UserID: "42", Amount: Cents(1250), TotalCharges: Cents(16), CouponCount: 3}, // "12.50" is dollars
 		},
 		{
 			name: "couponCount as 2.0",
 			body: `{"balance":0,"couponCount":2.0}`,
-			want: Balance{Amount: "0", CouponCount: 2},
+			want: Balance{Amount: Cents(0), CouponCount: 2},
 		},
 	}
 	for _, tt := range tests {
@@ -36,7 +37,7 @@ func TestBalance(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Balance: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Balance = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -62,8 +63,10 @@ func TestBalanceAgainstFakeServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Balance: %v", err)
 	}
-	want := Balance{UserID: "user_1", Amount: "1250", TotalCharges: "32", DiscountRate: "0"}
-	if got != want {
+	want := Balance{UserID: "user_1", Amount: Cents(1250), TotalCharges: Cents(32), DiscountRate: "0%", Discounts: []DiscountTier{
+		{Cents(8000), 0.8, "-20%"}, {Cents(6000), 0.85, "-15%"}, {Cents(4000), 0.9, "-10%"}, {Cents(2000), 0.95, "-5%"}, {Cents(0), 1, "0%"},
+	}}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Balance = %+v, want %+v", got, want)
 	}
 	if n := srv.RequestCount("balance"); n != 1 {

@@ -1,19 +1,23 @@
 // Package smsapi is an HTTP client of the SMSOnline v3 API: it looks up orders,
-// the balance and the inventory of an account, and turns every answer into
-// typed results or a typed *Error. WithMaxRPS keeps all requests under a
+// the balance and the inventory of an account, buys, refunds and re-arms
+// numbers, creates top-up invoices, and turns every answer into typed results
+// or a typed *Error. WithMaxRPS keeps all requests under a
 // rate, serving interactive ones ahead of Background ones. It knows nothing
 // about Telegram or SQL.
 //
-// The API key travels in the query string, so every error this package returns
-// is scrubbed of it: see Error.
+// The API key travels in the query string or the body, so every error this
+// package returns is scrubbed of it: see Error. What the package guesses about
+// the API is gathered in assumptions.go.
 package smsapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"time"
@@ -132,35 +136,70 @@ func newHTTPClient() *http.Client {
 	}
 }
 
-// newRequest builds a GET request for /v3/{segments...}?apiKey=K. The segments
-// must already be validated; each is path-escaped all the same.
-func (c *Client) newRequest(ctx context.Context, cred Credentials, segments ...string) (*http.Request, error) {
+// newRequest builds a method request for /v3/{segments...}. The API key goes
+// where keyPlaces says: the apiKey query parameter, the apiKey field of a
+// JSON body, or both. fields are the body's other fields; a request with
+// neither fields nor a key in the body has no body. The segments must already
+// be validated; each is path-escaped all the same.
+func (c *Client) newRequest(ctx context.Context, cred Credentials, method string, fields map[string]string, segments ...string) (*http.Request, error) {
 	elems := make([]string, 0, len(segments)+1)
 	elems = append(elems, "v3")
 	for _, s := range segments {
 		elems = append(elems, url.PathEscape(s))
 	}
 	u := c.base.JoinPath(elems...)
-	u.RawQuery = url.Values{"apiKey": {cred.APIKey}}.Encode()
+	inQuery, inBody := keyPlaces(method)
+	if inQuery {
+		u.RawQuery = url.Values{"apiKey": {cred.APIKey}}.Encode()
+	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var body io.Reader
+	if inBody || len(fields) > 0 {
+		obj := make(map[string]string, len(fields)+1)
+		maps.Copy(obj, fields)
+		if inBody {
+			obj["apiKey"] = cred.APIKey
+		}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	return req, nil
 }
 
-// do sends req and returns the body of a successful envelope, or an *Error.
-// The response body is read through a size limit and always drained and
-// closed so the connection is reused.
+// do sends req, within the request cap, and returns the body of a successful
+// envelope or an *Error; Error.Sent tells whether req got as far as the HTTP
+// client.
 func (c *Client) do(ctx context.Context, op string, cred Credentials, req *http.Request) (json.RawMessage, error) {
 	if c.limit != nil {
 		if err := c.limit.wait(ctx); err != nil {
 			return nil, transportError(ctx, op, cred.APIKey, 0, err)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, transportError(ctx, op, cred.APIKey, 0, err) // nothing sent
+	}
+	body, err := c.send(ctx, op, cred, req)
+	if e, ok := err.(*Error); ok {
+		e.Sent = true // it may have reached the API
+	}
+	return body, err
+}
+
+// send makes the exchange. The response body is read through a size limit
+// and always drained and closed so the connection is reused.
+func (c *Client) send(ctx context.Context, op string, cred Credentials, req *http.Request) (json.RawMessage, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, transportError(ctx, op, cred.APIKey, 0, err)
@@ -178,13 +217,19 @@ func (c *Client) do(ctx context.Context, op string, cred Credentials, req *http.
 	return r.parse(op, cred.APIKey, c.now())
 }
 
-// get is newRequest followed by do: every API call of this package is a GET.
-func (c *Client) get(ctx context.Context, op string, cred Credentials, segments ...string) (json.RawMessage, error) {
-	req, err := c.newRequest(ctx, cred, segments...)
+// call is newRequest followed by do: the one path of every API call. fields
+// are the JSON body's fields besides the key.
+func (c *Client) call(ctx context.Context, op string, cred Credentials, method string, fields map[string]string, segments ...string) (json.RawMessage, error) {
+	req, err := c.newRequest(ctx, cred, method, fields, segments...)
 	if err != nil {
 		return nil, &Error{Op: op, Kind: ErrInvalidInput, Err: redactErr(err, cred.APIKey)}
 	}
 	return c.do(ctx, op, cred, req)
+}
+
+// get is call for a GET, which has no body.
+func (c *Client) get(ctx context.Context, op string, cred Credentials, segments ...string) (json.RawMessage, error) {
+	return c.call(ctx, op, cred, http.MethodGet, nil, segments...)
 }
 
 func drainAndClose(body io.ReadCloser) {

@@ -85,6 +85,22 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// flexMoney is an amount of money given as a JSON number or string, read by
+// the rule of moneyFromText. It never fails: null, "", and anything
+// unreadable (objects included) are Money{}, an amount the API did not give.
+type flexMoney Money
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (m *flexMoney) UnmarshalJSON(b []byte) error {
+	var s flexString
+	if s.UnmarshalJSON(b) != nil {
+		*m = flexMoney{}
+		return nil
+	}
+	*m = flexMoney(moneyFromText(string(s)))
+	return nil
+}
+
 // flexBool is true/false, also as the strings "true"/"false"/"1"/"0" or the
 // numbers 1/0.
 type flexBool bool

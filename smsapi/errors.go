@@ -1,6 +1,7 @@
 package smsapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -39,6 +40,17 @@ var (
 	// ErrRejected means the API refused the request for another reason
 	// (any other ok:false or HTTP 4xx); Error.Message says why.
 	ErrRejected = errors.New("request rejected")
+	// ErrPriceChanged means an order was refused because the price moved
+	// (HTTP 222, "Additional action required"); NewPrice tells the new price
+	// when the API gave it. Nothing was bought.
+	ErrPriceChanged = errors.New("price changed")
+	// ErrOutOfStock means an order was refused because no number is free
+	// right now (a NO_NUMBERS or "out of stock" message); V2 says numbers
+	// usually restock within minutes.
+	ErrOutOfStock = errors.New("out of stock")
+	// ErrLowBalance means an order was refused because the balance does not
+	// cover the price (HTTP 402, or an "insufficient balance" message).
+	ErrLowBalance = errors.New("balance too low")
 )
 
 // maxMessageLen bounds Error.Message, which comes from the API and may end up
@@ -48,11 +60,13 @@ const maxMessageLen = 200
 // Error is the error of every Client method. Its strings never contain the
 // API key: URLs, causes and the API's own message are all redacted.
 type Error struct {
-	Op         string        // "get order", "balance" or "inventory"
+	Op         string        // "get order", "balance", "inventory", "refund", "another sms", "buy", "invoice", "coupons" or "payments"
 	Kind       error         // one of the Err* sentinels, or ctx.Err() when the caller's context ended
 	StatusCode int           // HTTP status, 0 when there was no response
 	Message    string        // the API's own message, redacted and truncated; may be ""
 	RetryAfter time.Duration // how long the server asked us to wait; 0 if it did not say
+	Price      Money         // ErrPriceChanged only: the new price, when the API gave it
+	Sent       bool          // the request was handed to the HTTP client, so it may have reached the API
 	Err        error         // underlying cause, redacted; may be nil
 }
 
@@ -110,6 +124,40 @@ func RetryAfter(err error) time.Duration {
 		return e.RetryAfter
 	}
 	return 0
+}
+
+// NewPrice returns the price an ErrPriceChanged answer named, from the first
+// *Error in err's chain; false when err is no such error or the API gave no
+// price.
+func NewPrice(err error) (Money, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Kind == ErrPriceChanged && e.Price.Valid {
+		return e.Price, true
+	}
+	return Money{}, false
+}
+
+// OutcomeUnknown reports whether a call that changes something (Buy, Refund,
+// AnotherSMS, Invoice) may have taken effect though no answer says so: the
+// request was sent, and then the connection failed, the answer was
+// unreadable, or the caller's context ended. A caller must then check (for
+// example in the inventory) before trying again. Rate limiting, any 4xx, an
+// ok:false and a 222 are definite answers: nothing was done.
+func OutcomeUnknown(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || !e.Sent {
+		return false
+	}
+	switch e.Kind {
+	case ErrTransient, ErrMalformed, context.Canceled, context.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// malformed is the *Error of a successful answer whose body cannot be used.
+func malformed(op, apiKey string, err error) *Error {
+	return &Error{Op: op, Kind: ErrMalformed, StatusCode: http.StatusOK, Sent: true, Err: redactErr(err, apiKey)}
 }
 
 // redactedPlaceholder replaces every secret in error text.

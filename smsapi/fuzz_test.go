@@ -173,6 +173,72 @@ func FuzzDecodeInventory(f *testing.F) {
 	})
 }
 
+// FuzzDecodeBuy is FuzzDecodeBalance for a purchase; a success names a
+// usable order id.
+func FuzzDecodeBuy(f *testing.F) {
+	f.Add([]byte(`{"ok":true,"body":{"orderId":"1","phoneNumber":"86123456789","expiredAtUTC":"2025-05-17 06:07:13","purchasePrice":16}}`))
+	f.Add([]byte(`{"ok":false,"errorMessage":"Additional action required","body":{"purchasePrice":20}}`))
+	f.Add([]byte(`{"ok":false,"errorMessage":"NO_NUMBERS"}`))
+	f.Add([]byte(`{"ok":false,"errorMessage":"Insufficient balance for s3cr3t+K/ey=42"}`))
+	f.Add([]byte(`{"ok":true,"body":{"orderId":"s3cr3t+K/ey=42"}}`))
+	f.Add([]byte(`{"ok":true,"body":[{"orderId":7,"purchasePrice":"0.16"}]}`))
+	f.Add([]byte(`{"ok":true,"body":{"phoneNumber":"1"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzCall(t, opBuy, body, func(c *Client, cred Credentials) error {
+			p, err := c.Buy(t.Context(), cred, testBuy)
+			if err == nil && checkID("order id", p.OrderID) != nil {
+				t.Fatalf("Buy succeeded with order id %q", p.OrderID)
+			}
+			return err
+		})
+	})
+}
+
+// FuzzDecodeInvoice is FuzzDecodeBalance for an invoice; a success is an
+// absolute https URL, exactly as sent.
+func FuzzDecodeInvoice(f *testing.F) {
+	f.Add([]byte(`{"ok":true,"body":"https://pay.cryptomus.com/pay/991d9a35-e6db-43b7-8922-0000000000"}`))
+	f.Add([]byte(`{"ok":true,"body":"https://api.pay4bit.net/pay?amount=500\u0026currency=USD\u0026user=user_1\u0026sign=ab"}`))
+	f.Add([]byte(`{"ok":true,"body":"http://pay.example/1"}`))
+	f.Add([]byte(`{"ok":true,"body":"https://s3cr3t+K/ey=42@pay.example/"}`))
+	f.Add([]byte(`{"ok":true,"body":{"url":"https://pay.example"}}`))
+	f.Add([]byte(`{"ok":false,"errorMessage":"Invalid coupon"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzCall(t, opInvoice, body, func(c *Client, cred Credentials) error {
+			link, err := c.Invoice(t.Context(), cred, PayCrypto, Cents(500), "")
+			if err == nil && !strings.HasPrefix(link, "https://") {
+				t.Fatalf("Invoice succeeded with %q", link)
+			}
+			return err
+		})
+	})
+}
+
+// FuzzDecodeCouponsAndPayments is FuzzDecodeBalance for the two lists; a
+// success is a non-nil list.
+func FuzzDecodeCouponsAndPayments(f *testing.F) {
+	f.Add([]byte(`{"ok":true,"body":{"totalReceived":30,"codes":[{"userId":"userId","code":"coupon code","issuedAt":"2025-05-14 02:17:30","expiredAt":"2025-06-14 02:17:30","status":"issued","timing":30,"percentage":10,"targetPay":"crypto"}]}}`))
+	f.Add([]byte(`{"ok":true,"body":[{"method":"payment method","sesid":"sessionId","payId":"payId","amount":500,"created":"2025-05-15 18:37:30","expires_at":"2025-05-15 19:37:30","status":"cancel","userId":"userId"}]}`))
+	f.Add([]byte(`{"ok":true,"body":[{"payId":{"apiKey":"s3cr3t+K/ey=42"}},null,1]}`))
+	f.Add([]byte(`{"ok":true,"body":{"codes":"s3cr3t+K/ey=42"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzCall(t, opCoupons, body, func(c *Client, cred Credentials) error {
+			coupons, err := c.Coupons(t.Context(), cred)
+			if err == nil && coupons == nil {
+				t.Fatal("Coupons succeeded with a nil list")
+			}
+			return err
+		})
+		fuzzCall(t, opPayments, body, func(c *Client, cred Credentials) error {
+			payments, err := c.Payments(t.Context(), cred)
+			if err == nil && payments == nil {
+				t.Fatal("Payments succeeded with a nil list")
+			}
+			return err
+		})
+	})
+}
+
 // FuzzValidateID feeds any user and order ids to the validators and to the
 // client, against an httptest server that records each request's path. An id
 // the validators accept is a safe path segment: no '/', '.', '%', '?', '#' or
@@ -251,6 +317,13 @@ func FuzzValidateID(f *testing.F) {
 			}},
 			{"Inventory", userOK, "/v3/numbers/" + userID + "/inventory/3", func() error {
 				_, err := c.Inventory(t.Context(), cred, 3)
+				return err
+			}},
+			{"Refund", userOK && orderOK, "/v3/numbers/" + userID + "/order/" + orderID + "/" + NextRefund, func() error {
+				return c.Refund(t.Context(), cred, orderID)
+			}},
+			{"Buy", userOK, "/v3/numbers/" + userID + "/order", func() error {
+				_, err := c.Buy(t.Context(), cred, testBuy)
 				return err
 			}},
 		}

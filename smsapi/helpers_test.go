@@ -3,10 +3,12 @@ package smsapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -73,6 +75,18 @@ func callOp(ctx context.Context, c *Client, op string) error {
 		_, err = c.Balance(ctx, testCred)
 	case opInventory:
 		_, err = c.Inventory(ctx, testCred, 5)
+	case opRefund:
+		err = c.Refund(ctx, testCred, "20046875")
+	case opAnotherSMS:
+		err = c.AnotherSMS(ctx, testCred, "20046875")
+	case opBuy:
+		_, err = c.Buy(ctx, testCred, testBuy)
+	case opInvoice:
+		_, err = c.Invoice(ctx, testCred, PayCrypto, Cents(500), "SAVE10")
+	case opCoupons:
+		_, err = c.Coupons(ctx, testCred)
+	case opPayments:
+		_, err = c.Payments(ctx, testCred)
 	default:
 		panic("unknown op " + op)
 	}
@@ -89,7 +103,55 @@ func assertNoKey(t *testing.T, s string) {
 	}
 }
 
-var allKinds = []error{ErrInvalidInput, ErrBadCredentials, ErrOrderNotFound, ErrRateLimited, ErrTransient, ErrMalformed, ErrRejected}
+var allKinds = []error{ErrInvalidInput, ErrBadCredentials, ErrOrderNotFound, ErrRateLimited, ErrTransient, ErrMalformed, ErrRejected,
+	ErrPriceChanged, ErrOutOfStock, ErrLowBalance}
+
+// allOps are the ops callOp knows, the calls of this package.
+var allOps = []string{opGetOrder, opBalance, opInventory, opRefund, opAnotherSMS, opBuy, opInvoice, opCoupons, opPayments}
+
+// testBuy is a valid purchase: Discord in the United States for at most 20 cents.
+var testBuy = BuyRequest{Service: "ds", Country: "12", Carrier: "any", MaxPrice: Cents(20)}
+
+// sentRequest is what a recordingAPI saw of one request.
+type sentRequest struct {
+	method, path, rawQuery, contentType string
+	query                               url.Values
+	body                                []byte
+}
+
+// recordingAPI answers every request with status and body and keeps what
+// each request sent, body included.
+type recordingAPI struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []sentRequest
+}
+
+func newRecordingAPI(t *testing.T, status int, body string) *recordingAPI {
+	t.Helper()
+	a := &recordingAPI{}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		a.mu.Lock()
+		a.seen = append(a.seen, sentRequest{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Content-Type"), r.URL.Query(), b})
+		a.mu.Unlock()
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+// last returns the last request seen, failing t when there was none.
+func (a *recordingAPI) last(t *testing.T) sentRequest {
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.seen) == 0 {
+		t.Fatal("no request reached the server")
+	}
+	return a.seen[len(a.seen)-1]
+}
 
 // isKind is errors.Is, named for what the tests ask.
 func isKind(err, kind error) bool { return errors.Is(err, kind) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 )
 
@@ -40,6 +39,5 @@ func (c *Client) Inventory(ctx context.Context, cred Credentials, expiredLimit i
 			return orders, nil
 		}
 	}
-	return nil, &Error{Op: opInventory, Kind: ErrMalformed, StatusCode: http.StatusOK,
-		Err: redactErr(fmt.Errorf("decode inventory: %w", err), cred.APIKey)}
+	return nil, malformed(opInventory, cred.APIKey, fmt.Errorf("decode inventory: %w", err))
 }

@@ -22,7 +22,7 @@ type Order struct {
 	Service     string // e.g. "Discord"
 	Carrier     string // e.g. "any"
 	PhoneNumber string
-	Price       string // purchasePrice as decimal text, e.g. "16" or "0.5"
+	Price       Money  // purchasePrice: 16 is 16 cents, 0.16 is 16 cents too (see moneyFromText)
 	Status      string // the status word exactly as the API gave it, trimmed
 	SMS         string // receivedSMS, trimmed: the code or the whole text; "" when none
 
@@ -104,7 +104,7 @@ type orderJSON struct {
 	Service       flexString `json:"service"`
 	Carrier       flexString `json:"carrier"`
 	PhoneNumber   flexString `json:"phoneNumber"`
-	PurchasePrice flexString `json:"purchasePrice"`
+	PurchasePrice flexMoney  `json:"purchasePrice"`
 	Status        flexString `json:"status"`
 	ReceivedSMS   flexString `json:"receivedSMS"`
 	OrderedAt     flexTime   `json:"orderedAt"`
@@ -129,7 +129,7 @@ func (j orderJSON) order() Order {
 		Service:       string(j.Service),
 		Carrier:       string(j.Carrier),
 		PhoneNumber:   string(j.PhoneNumber),
-		Price:         string(j.PurchasePrice),
+		Price:         Money(j.PurchasePrice),
 		Status:        string(j.Status),
 		SMS:           string(j.ReceivedSMS),
 		OrderedAt:     time.Time(j.OrderedAt),
@@ -149,14 +149,14 @@ var (
 // id wins; a single element without an orderId is taken as the order.
 func decodeOrderBody(body json.RawMessage, id, apiKey string) (Order, error) {
 	malformed := func(err error) (Order, error) {
-		return Order{}, &Error{Op: opGetOrder, Kind: ErrMalformed, StatusCode: http.StatusOK, Err: redactErr(err, apiKey)}
+		return Order{}, malformed(opGetOrder, apiKey, err)
 	}
 	orders, err := decodeOrders(body)
 	if err != nil {
 		return malformed(fmt.Errorf("decode order: %w", err))
 	}
 	if len(orders) == 0 {
-		return Order{}, &Error{Op: opGetOrder, Kind: ErrOrderNotFound, StatusCode: http.StatusOK, Err: errNoOrders}
+		return Order{}, &Error{Op: opGetOrder, Kind: ErrOrderNotFound, StatusCode: http.StatusOK, Sent: true, Err: errNoOrders}
 	}
 	withoutID := 0
 	for _, o := range orders {

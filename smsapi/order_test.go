@@ -24,7 +24,7 @@ func TestGetOrderDecodesDocumentedExample(t *testing.T) {
 		Service:       "Discord",
 		Carrier:       "any",
 		PhoneNumber:   "1234567890",
-		Price:         "16",
+		Price:         Cents(16),
 		Status:        "completed",
 		SMS:           "123456",
 		OrderedAt:     time.Date(2025, 5, 17, 5, 47, 13, 0, time.UTC),
@@ -54,12 +54,12 @@ func TestDecodeOrderBodyLenient(t *testing.T) {
 		{
 			name: "numeric orderId, string price, null SMS, unknown fields",
 			body: `[{"orderId":20046875,"purchasePrice":"0.5","receivedSMS":null,"status":" pending ","extra":{"x":1}}]`,
-			want: Order{ID: "20046875", Price: "0.5", Status: "pending"},
+			want: Order{ID: "20046875", Price: Cents(50), Status: "pending"}, // "0.5" is dollars
 		},
 		{
 			name: "numeric SMS, number price with exponent",
 			body: `[{"orderId":"20046875","receivedSMS":123456,"purchasePrice":1.6e1,"status":"completed"}]`,
-			want: Order{ID: "20046875", SMS: "123456", Price: "16", Status: "completed"},
+			want: Order{ID: "20046875", SMS: "123456", Price: Cents(16), Status: "completed"},
 		},
 		{
 			name: "whole SMS text is trimmed",

@@ -78,11 +78,14 @@ func waitQueued(t *testing.T, c *requestCap, interactive, background int) {
 	}
 }
 
-// drain polls c's lines until both are empty and calls check with how many
-// waiters of each line have been granted so far, at every change seen.
+// drain releases c, polls its lines until both are empty and calls check
+// with how many waiters of each line have been granted so far, at every
+// change seen. The lines are counted before the release: counted after, a
+// grant made before the first poll would go unseen.
 func drain(t *testing.T, c *requestCap, check func(interactive, background int)) {
 	t.Helper()
 	i0, b0 := lines(c)
+	release(c)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		i, b := lines(c)
@@ -121,7 +124,6 @@ func TestRequestCapServesInteractiveFirst(t *testing.T) {
 	waitQueued(t, c, 0, 19)
 	queueUp(c, context.Background(), 1)
 	waitQueued(t, c, 1, 19)
-	release(c)
 
 	// The command arrived behind 19 waiting checks and takes the next slot.
 	drain(t, c, func(commands, checks int) {
@@ -138,7 +140,6 @@ func TestRequestCapDoesNotStarveBackground(t *testing.T) {
 	waitQueued(t, c, 4*backgroundRun, 0)
 	queueUp(c, Background(context.Background()), 2)
 	waitQueued(t, c, 4*backgroundRun, 2)
-	release(c)
 
 	// With commands always waiting, every backgroundRun+1-th slot goes to
 	// the watcher, and no more.

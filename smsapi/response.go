@@ -41,7 +41,9 @@ func (r rawResponse) parse(op, apiKey string, now time.Time) (json.RawMessage, e
 	if !r.tooLarge {
 		decodeErr = json.Unmarshal(r.body, &env)
 	}
-	success := r.status >= 200 && r.status < 300
+	// A 222 is success-class but means an order was not made.
+	priceChange := op == opBuy && r.status == statusPriceChanged
+	success := r.status >= 200 && r.status < 300 && !priceChange
 	if success && decodeErr == nil && env.OK != nil && bool(*env.OK) {
 		return bytes.TrimSpace(env.Body), nil
 	}
@@ -55,6 +57,11 @@ func (r rawResponse) parse(op, apiKey string, now time.Time) (json.RawMessage, e
 	}
 	e := &Error{Op: op, StatusCode: r.status, Message: cleanMessage(msg, apiKey)}
 	switch s := r.status; {
+	case priceChange:
+		e.Kind = ErrPriceChanged
+		if decodeErr == nil {
+			e.Price = newPriceIn(env.Body, r.body)
+		}
 	case success:
 		switch {
 		case decodeErr != nil:
@@ -66,8 +73,10 @@ func (r rawResponse) parse(op, apiKey string, now time.Time) (json.RawMessage, e
 		}
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		e.Kind = ErrBadCredentials
-	case s == http.StatusNotFound && op == opGetOrder:
+	case s == http.StatusNotFound && isOrderOp(op):
 		e.Kind = ErrOrderNotFound
+	case s == statusLowBalance && op == opBuy:
+		e.Kind = ErrLowBalance
 	case s == http.StatusTooManyRequests:
 		e.Kind = ErrRateLimited
 	case s == http.StatusRequestTimeout || s >= 500:
@@ -81,6 +90,23 @@ func (r rawResponse) parse(op, apiKey string, now time.Time) (json.RawMessage, e
 		e.RetryAfter = parseRetryAfter(r.header.Get("Retry-After"), now)
 	}
 	return nil, e
+}
+
+// newPriceIn finds the price a 222 answer names: one of priceFields in the
+// envelope's body, else at its top level; Money{} when neither has one.
+func newPriceIn(objects ...[]byte) Money {
+	for _, obj := range objects {
+		var fields map[string]flexMoney
+		if json.Unmarshal(obj, &fields) != nil {
+			continue
+		}
+		for _, name := range priceFields {
+			if m := fields[name]; m.Valid {
+				return Money(m)
+			}
+		}
+	}
+	return Money{}
 }
 
 // message finds the text of a failure: errorMessage, message, error (a string
@@ -152,12 +178,22 @@ func classifyMessage(op, msg string, fallback error) error {
 		return fallback
 	case containsAny(m, rateLimitWords):
 		return ErrRateLimited
+	case op == opBuy && containsAny(m, outOfStockWords):
+		return ErrOutOfStock
+	case op == opBuy && containsAny(m, lowBalanceWords):
+		return ErrLowBalance
 	case containsAny(m, credentialWords):
 		return ErrBadCredentials
-	case op == opGetOrder && containsAny(m, notFoundWords):
+	case isOrderOp(op) && containsAny(m, notFoundWords):
 		return ErrOrderNotFound
 	}
 	return fallback
+}
+
+// isOrderOp reports whether op names one existing order, so that a 404 or a
+// "not found" means the order is unknown.
+func isOrderOp(op string) bool {
+	return op == opGetOrder || op == opRefund || op == opAnotherSMS
 }
 
 func containsAny(s string, words []string) bool {

@@ -1,6 +1,11 @@
 package smsapi
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 const (
 	maxIDLen     = 64
@@ -93,4 +98,28 @@ func checkAPIKey(key string) error {
 // invalidInput is the *Error of a call refused before any request was made.
 func invalidInput(op string, err error) error {
 	return &Error{Op: op, Kind: ErrInvalidInput, Err: err}
+}
+
+// checkText checks a code such as a service or country: 1 to 64 bytes of
+// valid UTF-8 without control characters.
+func checkText(field, s string) error {
+	switch {
+	case s == "":
+		return &inputError{field, "is empty"}
+	case len(s) > maxIDLen:
+		return &inputError{field, "is longer than 64 bytes"}
+	case !utf8.ValidString(s):
+		return &inputError{field, "is not valid UTF-8"}
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return &inputError{field, "may not hold control characters"}
+	}
+	return nil
+}
+
+// checkAmount checks that m is a valid amount above zero.
+func checkAmount(field string, m Money) error {
+	if !m.Valid || m.Cents <= 0 {
+		return &inputError{field, "must be more than $0.00"}
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ func Card(o smsapi.Order, now time.Time) string {
 	if p := strings.TrimSpace(o.PhoneNumber); p != "" {
 		line("Number", "<code>"+Field(p)+"</code>")
 	}
-	line("Price", Field(o.Price))
+	line("Price", Field(o.Price.String())) // "" (no line) when the API gave none
 	line("Status", statusLabel(o))
 	if o.State() == smsapi.StateWaiting {
 		line("Time left", timeLeft(o.ExpiresAt, now))

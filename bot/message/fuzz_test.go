@@ -115,6 +115,13 @@ func repeat(s string, rep uint16) string {
 	return strings.Repeat(s, n)
 }
 
+// fuzzMoney reads s as dollars, as a person would type them; anything else
+// is an amount the API did not give (smsapi.Money{}).
+func fuzzMoney(s string) smsapi.Money {
+	m, _ := smsapi.ParseDollars(s)
+	return m
+}
+
 // fuzzTime is fuzzNow moved by offset seconds, or the zero time for offset 0
 // (the API left the time out).
 func fuzzTime(offset int64) time.Time {
@@ -140,7 +147,7 @@ func FuzzOrderCard(f *testing.F) {
 			Country:     repeat(country, rep),
 			Carrier:     repeat(carrier, rep),
 			PhoneNumber: repeat(phone, rep),
-			Price:       repeat(price, rep),
+			Price:       fuzzMoney(price),
 			Status:      repeat(status, rep),
 			SMS:         repeat(sms, rep),
 			ExpiresAt:   fuzzTime(expires),
@@ -257,7 +264,7 @@ func FuzzBalanceText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, userID, amount string, rep uint16) {
 		in := validUTF8(userID, amount)
 		userID = repeat(userID, rep)
-		b := smsapi.Balance{UserID: userID, Amount: repeat(amount, rep)}
+		b := smsapi.Balance{UserID: userID, Amount: fuzzMoney(amount)}
 		checkMessage(t, "LoginOK", LoginOK(b, userID), true, in)
 		checkMessage(t, "Balance", Balance(b, userID), true, in)
 	})

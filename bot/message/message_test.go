@@ -20,7 +20,7 @@ func TestOrderCard(t *testing.T) {
 	now := time.Date(2025, 5, 17, 5, 50, 0, 0, time.UTC)
 	base := smsapi.Order{
 		ID: "20046875", Service: "Discord", Country: "United States", Carrier: "any",
-		PhoneNumber: "1234567890", Price: "16",
+		PhoneNumber: "1234567890", Price: smsapi.Cents(16),
 		OrderedAt: now.Add(-3 * time.Minute), ExpiresAt: now.Add(17*time.Minute + 13*time.Second),
 	}
 	tests := []struct {
@@ -33,7 +33,7 @@ func TestOrderCard(t *testing.T) {
 			name: "waiting",
 			edit: func(o *smsapi.Order) { o.Status = "pending" },
 			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States", "Carrier: any",
-				"Number: <code>1234567890</code>", "Price: 16", "Status: ⏳ Waiting for SMS", "Time left: 17 min"},
+				"Number: <code>1234567890</code>", "Price: $0.16", "Status: ⏳ Waiting for SMS", "Time left: 17 min"},
 			notWant: []string{"Code:"},
 		},
 		{

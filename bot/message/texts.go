@@ -50,12 +50,12 @@ I show the order and send you the code here the moment it arrives, even if that 
 // LoginOK confirms a linked account.
 func LoginOK(b smsapi.Balance, userID string) string {
 	return fmt.Sprintf("✅ Linked to SMSOnline account <code>%s</code>.\nBalance: <b>%s</b>\n\nNow send <code>/order &lt;orderId&gt;</code> to follow an order.",
-		Field(userID), Field(b.Amount))
+		Field(userID), Field(b.Amount.String()))
 }
 
 // Balance shows the linked account's balance.
 func Balance(b smsapi.Balance, userID string) string {
-	return fmt.Sprintf("💰 Balance: <b>%s</b>\nAccount <code>%s</code>", Field(b.Amount), Field(userID))
+	return fmt.Sprintf("💰 Balance: <b>%s</b>\nAccount <code>%s</code>", Field(b.Amount.String()), Field(userID))
 }
 
 // RateLimited asks the user to wait, naming the delay when SMSOnline gave one.

@@ -1,12 +1,17 @@
 package smsapitest
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // account is one customer of the fake API.
 type account struct {
-	apiKey  string // "" when revoked or never set: then no key matches
-	balance int64
-	orders  []string // order ids in the order they were added, for inventory
+	apiKey   string // "" when revoked or never set: then no key matches
+	balance  int64
+	orders   []string  // order ids in the order they were added, for inventory
+	invoices []Invoice // in the order created
+	coupons  []Coupon
 }
 
 // AddAccount creates the account userID with apiKey and balance, or resets the
@@ -45,14 +50,32 @@ func (s *Server) account(userID string) *account {
 	return acc
 }
 
+// Balance returns userID's balance in cents, after paying the invoices that
+// are due (see SetPayAfter); 0 for an unknown account.
+func (s *Server) Balance(userID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acc := s.accounts[userID]
+	if acc == nil {
+		return 0
+	}
+	s.advanceInvoices(acc, time.Now())
+	return acc.balance
+}
+
+// discountRates are the documentation's example tiers: [total top-up in
+// cents, price multiplier, label].
+var discountRates = [][]any{{8000, 0.8, "-20%"}, {6000, 0.85, "-15%"}, {4000, 0.9, "-10%"}, {2000, 0.95, "-5%"}, {0, 1, "0%"}}
+
 // balanceWire is the documented balance body. totalCharges is the sum of the
-// prices of the account's orders.
+// prices of the account's orders; the discount is always the lowest tier.
 type balanceWire struct {
-	UserID              string `json:"userId"`
-	Balance             int64  `json:"balance"`
-	TotalCharges        string `json:"totalCharges"`
-	CouponCount         int    `json:"couponCount"`
-	CurrentDiscountRate string `json:"currentDiscountRate"`
+	UserID              string  `json:"userId"`
+	Balance             int64   `json:"balance"`
+	TotalCharges        string  `json:"totalCharges"`
+	CouponCount         int     `json:"couponCount"`
+	CurrentDiscountRate string  `json:"currentDiscountRate"`
+	DiscountRates       [][]any `json:"discountRates"`
 }
 
 // balanceWire builds the balance body of userID; s.mu is held.
@@ -67,7 +90,8 @@ func (s *Server) balanceWire(userID string, acc *account) balanceWire {
 		UserID:              userID,
 		Balance:             acc.balance,
 		TotalCharges:        strconv.FormatInt(charges, 10),
-		CouponCount:         0,
-		CurrentDiscountRate: "0",
+		CouponCount:         len(acc.coupons),
+		CurrentDiscountRate: "0%",
+		DiscountRates:       discountRates,
 	}
 }

@@ -8,14 +8,17 @@ import (
 
 // Fault makes the server misbehave for matching requests. A Status of 0 or
 // 200 with an empty Body answers normally, only after Delay: that is how to
-// script a slow answer.
+// script a slow answer. DelayAfter instead holds the answer of a call already
+// carried out: with a client that times out first, that is "a PUT that buys
+// and then times out".
 type Fault struct {
 	Status     int           // HTTP status to answer; 0 means 200
 	Body       string        // raw body to send; "" means a JSON error envelope fitting Status
 	RetryAfter string        // Retry-After header value; "" sends none
-	Delay      time.Duration // wait before answering; given up when the client goes away
+	Delay      time.Duration // wait before the call; given up (call not made) when the client goes away
+	DelayAfter time.Duration // wait after the call, before answering; given up when the client goes away, the effect stays
 	Times      int           // how many requests it applies to; 0 means until ClearFaults
-	Match      string        // "" for every request, else "order", "balance" or "inventory"
+	Match      string        // "" for every request, else a kind: "order", "balance", "inventory", "refund", "another_sms", "buy", "invoice", "coupons" or "payments"
 }
 
 // activeFault is a queued Fault and how many more requests it applies to.

@@ -13,6 +13,7 @@ const (
 	StatusCompleted = "completed"
 	StatusCancelled = "cancelled"
 	StatusExpired   = "expired"
+	StatusRefunded  = "refunded"
 )
 
 // timeLayout is the documented time format of the API, always UTC.
@@ -75,6 +76,11 @@ type scheduledSMS struct {
 func (s *Server) AddOrder(userID string, o Order) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addOrder(userID, o)
+}
+
+// addOrder is AddOrder with s.mu held.
+func (s *Server) addOrder(userID string, o Order) {
 	k := orderKey{userID, o.ID}
 	if old := s.orders[k]; old != nil {
 		old.Order, old.scheduled = o, nil

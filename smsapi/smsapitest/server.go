@@ -1,16 +1,19 @@
 // Package smsapitest is a fake SMSOnline v3 server for tests and benchmarks.
 // Tests script accounts and orders (an SMS now, an SMS at a given time, a
-// cancellation), inject faults (errors, rate limiting, latency) and read back
-// what was asked of it. All state is in one mutex-protected map and nothing
+// cancellation), a catalogue of offers to buy, invoices that pay themselves
+// and coupons, inject faults (errors, rate limiting, latency, a call carried
+// out whose answer never comes) and read back what was asked of it. All state is in one mutex-protected map and nothing
 // runs in the background, so it stays cheap with thousands of orders.
 package smsapitest
 
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,10 +24,24 @@ import (
 // The kinds of request the server tells apart, as used by Fault.Match,
 // RequestCount and Request.Kind. Anything else is kindOther.
 const (
-	kindOrder     = "order"
-	kindBalance   = "balance"
-	kindInventory = "inventory"
-	kindOther     = "other"
+	kindOrder      = "order"
+	kindBalance    = "balance"
+	kindInventory  = "inventory"
+	kindRefund     = "refund"
+	kindAnotherSMS = "another_sms"
+	kindBuy        = "buy"
+	kindInvoice    = "invoice"
+	kindCoupons    = "coupons"
+	kindPayments   = "payments"
+	kindOther      = "other"
+)
+
+// The {next} words of the Change order status call the server knows. They
+// must equal smsapi.NextRefund and smsapi.NextAnotherSMS (a test in smsapi
+// checks; this package cannot import smsapi).
+const (
+	NextRefund     = "refund"
+	NextAnotherSMS = "resend"
 )
 
 // Server is a running fake SMSOnline API. Its methods are safe for concurrent
@@ -38,12 +55,17 @@ type Server struct {
 	start time.Time
 	done  chan struct{} // closed at cleanup, so delayed answers give up
 
-	mu       sync.Mutex
-	accounts map[string]*account
-	orders   map[orderKey]*order
-	faults   []*activeFault
-	latency  time.Duration
-	stats    stats
+	mu        sync.Mutex
+	accounts  map[string]*account
+	orders    map[orderKey]*order
+	offers    []*Offer
+	nextOrder int64         // the id of the next number bought
+	nextPhone int           // numbers the next bought phone number
+	nextPay   int           // numbers the next invoice
+	payAfter  time.Duration // see SetPayAfter; < 0: invoices are never paid by themselves
+	faults    []*activeFault
+	latency   time.Duration
+	stats     stats
 }
 
 // Option configures a Server in New.
@@ -60,12 +82,16 @@ func WithoutLog() Option {
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{
-		tb:       tb,
-		start:    time.Now(),
-		done:     make(chan struct{}),
-		accounts: make(map[string]*account),
-		orders:   make(map[orderKey]*order),
-		stats:    stats{byKind: make(map[string]int)},
+		tb:        tb,
+		start:     time.Now(),
+		done:      make(chan struct{}),
+		accounts:  make(map[string]*account),
+		orders:    make(map[orderKey]*order),
+		nextOrder: firstOrderID,
+		nextPhone: 1,
+		nextPay:   1,
+		payAfter:  -1,
+		stats:     stats{byKind: make(map[string]int), buys: make(map[string][]BuyCall)},
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -83,16 +109,28 @@ func New(tb testing.TB, opts ...Option) *Server {
 type call struct {
 	kind    string
 	userID  string
-	orderID string
-	limit   int // inventory only
-	apiKey  string
-	valid   bool // the path and method name a known call
+	orderID string            // order, refund and another SMS calls
+	limit   int               // inventory only
+	method  string            // invoice only: "cryptomus" or "pay4bit"
+	amount  int64             // invoice only
+	apiKeys []string          // from the query and the JSON body
+	body    map[string]string // JSON body fields, non-strings as their JSON text
+	fields  []string          // names of the body's fields, sorted
+	bad     *answer           // set when the call cannot be served: the answer
 }
 
-// parseCall routes r by hand: three fixed shapes are cheaper to match than a
+// maxRequestBody caps how much of a request body is read.
+const maxRequestBody = 1 << 20
+
+// parseCall routes r by hand: a few fixed shapes are cheaper to match than a
 // mux, and the ids are taken from the escaped path so "1%2F2" stays one id.
 func parseCall(r *http.Request) call {
-	c := call{kind: kindOther, apiKey: r.URL.Query().Get("apiKey")}
+	c := call{kind: kindOther}
+	if k := r.URL.Query().Get("apiKey"); k != "" {
+		c.apiKeys = append(c.apiKeys, k)
+	}
+	c.readBody(r)
+	c.bad = ptr(errorAnswer(http.StatusNotFound, "Not found"))
 	seg := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	for i, s := range seg {
 		u, err := url.PathUnescape(s)
@@ -101,24 +139,87 @@ func parseCall(r *http.Request) call {
 		}
 		seg[i] = u
 	}
+	if len(seg) < 4 || seg[0] != "v3" {
+		return c
+	}
+	c.userID = seg[2]
+	want := http.MethodGet
+	area, n := seg[1], len(seg)
 	switch {
-	case len(seg) == 5 && seg[0] == "v3" && seg[1] == "numbers" && seg[3] == "order":
-		c.kind, c.userID, c.orderID = kindOrder, seg[2], seg[4]
-	case len(seg) == 4 && seg[0] == "v3" && seg[1] == "customers" && seg[3] == "balance":
-		c.kind, c.userID = kindBalance, seg[2]
-	case len(seg) == 5 && seg[0] == "v3" && seg[1] == "numbers" && seg[3] == "inventory":
-		c.kind, c.userID = kindInventory, seg[2]
-		n, err := strconv.Atoi(seg[4])
-		if err != nil || n < 0 {
+	case area == "numbers" && seg[3] == "order" && n == 5:
+		c.kind, c.orderID = kindOrder, seg[4]
+	case area == "numbers" && seg[3] == "order" && n == 6:
+		c.orderID, want = seg[4], http.MethodPatch
+		switch seg[5] {
+		case NextRefund:
+			c.kind = kindRefund
+		case NextAnotherSMS:
+			c.kind = kindAnotherSMS
+		default:
+			c.bad = ptr(errorAnswer(http.StatusBadRequest, "Unknown action"))
+			return c
+		}
+	case area == "numbers" && seg[3] == "order" && n == 4:
+		c.kind, want = kindBuy, http.MethodPut
+	case area == "numbers" && seg[3] == "inventory" && n == 5:
+		c.kind = kindInventory
+		limit, err := strconv.Atoi(seg[4])
+		if err != nil || limit < 0 {
+			c.bad = ptr(errorAnswer(http.StatusBadRequest, "Invalid limit"))
 			return c // kind known for counting, but not valid
 		}
-		c.limit = n
+		c.limit = limit
+	case area == "customers" && n == 4 && seg[3] == "balance":
+		c.kind = kindBalance
+	case area == "customers" && n == 4 && seg[3] == "coupons":
+		c.kind = kindCoupons
+	case area == "customers" && n == 4 && seg[3] == "payments":
+		c.kind = kindPayments
+	case area == "customers" && n == 6 && (seg[3] == payCrypto || seg[3] == payCard) && seg[4] == "invoice":
+		c.kind, c.method, want = kindInvoice, seg[3], http.MethodPut
+		amount, err := strconv.ParseInt(seg[5], 10, 64)
+		if err != nil || amount <= 0 {
+			c.bad = ptr(errorAnswer(http.StatusBadRequest, "Invalid amount"))
+			return c
+		}
+		c.amount = amount
 	default:
 		return c
 	}
-	c.valid = r.Method == http.MethodGet
+	c.bad = nil
+	if r.Method != want {
+		c.bad = ptr(errorAnswer(http.StatusMethodNotAllowed, "Method not allowed"))
+	}
 	return c
 }
+
+// readBody takes the fields of a JSON object body, and the apiKey among them.
+// A body that is no JSON object is as good as none.
+func (c *call) readBody(r *http.Request) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	if err != nil || len(data) == 0 {
+		return
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return
+	}
+	c.body = make(map[string]string, len(obj))
+	for name, raw := range obj {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			s = string(raw)
+		}
+		c.body[name] = s
+		c.fields = append(c.fields, name)
+	}
+	slices.Sort(c.fields)
+	if k := c.body["apiKey"]; k != "" {
+		c.apiKeys = append(c.apiKeys, k)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // answer is a response ready to write.
 type answer struct {
@@ -152,6 +253,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f != nil && f.RetryAfter != "" {
 		a.retryAfter = f.RetryAfter
+	}
+	// The call has been carried out; a DelayAfter holds only its answer.
+	if f != nil && f.DelayAfter > 0 && !s.wait(r.Context(), f.DelayAfter) {
+		s.record(arrived, c, 0)
+		return
 	}
 
 	// Recorded before the answer leaves, so a client that has its answer
@@ -187,41 +293,73 @@ func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 
 // answerCall serves c from the scripted state, as seen at time now.
 func (s *Server) answerCall(c call, now time.Time) answer {
-	if !c.valid {
-		if c.kind == kindOther {
-			return errorAnswer(http.StatusNotFound, "Not found")
-		}
-		if c.kind == kindInventory {
-			return errorAnswer(http.StatusBadRequest, "Invalid limit")
-		}
-		return errorAnswer(http.StatusMethodNotAllowed, "Method not allowed")
+	if c.bad != nil {
+		return *c.bad
 	}
-
 	s.mu.Lock()
 	acc := s.accounts[c.userID]
-	if acc == nil || acc.apiKey == "" || acc.apiKey != c.apiKey {
+	if acc == nil || acc.apiKey == "" || !slices.Contains(c.apiKeys, acc.apiKey) {
 		s.mu.Unlock()
 		return errorAnswer(http.StatusUnauthorized, "Invalid API key")
 	}
-	var body any
+	s.advanceInvoices(acc, now)
+	var rep reply
 	switch c.kind {
 	case kindOrder:
-		o := s.orders[orderKey{c.userID, c.orderID}]
-		if o == nil {
-			s.mu.Unlock()
-			return errorAnswer(http.StatusNotFound, "Order not found")
-		}
-		o.advance(now)
-		o.LastCheckedAt = now.UTC().Truncate(time.Second)
-		body = []orderWire{o.wire()}
+		rep = s.getOrder(c, now)
 	case kindBalance:
-		body = s.balanceWire(c.userID, acc)
+		rep = okReply(s.balanceWire(c.userID, acc))
 	case kindInventory:
-		body = s.inventoryWire(c.userID, acc, c.limit, now)
+		rep = okReply(s.inventoryWire(c.userID, acc, c.limit, now))
+	case kindRefund:
+		rep = s.refund(c, acc, now)
+	case kindAnotherSMS:
+		rep = s.anotherSMS(c, now)
+	case kindBuy:
+		rep = s.buy(c, acc, now)
+	case kindInvoice:
+		rep = s.invoice(c, acc, now)
+	case kindCoupons:
+		rep = okReply(couponsWire(c.userID, acc))
+	case kindPayments:
+		rep = okReply(paymentsWire(c.userID, acc))
 	}
 	s.mu.Unlock()
+	return rep.answer() // marshalled outside the lock: an inventory may be long
+}
 
-	return okAnswer(body)
+// getOrder serves an order call; s.mu is held.
+func (s *Server) getOrder(c call, now time.Time) reply {
+	o := s.orders[orderKey{c.userID, c.orderID}]
+	if o == nil {
+		return errorReply(http.StatusNotFound, "Order not found")
+	}
+	o.advance(now)
+	o.LastCheckedAt = now.UTC().Truncate(time.Second)
+	return okReply([]orderWire{o.wire()})
+}
+
+// reply is the outcome of a call, made under s.mu and marshalled after.
+type reply struct {
+	status int    // of a failure; a success is 200
+	msg    string // errorMessage of a failure; "" for a success
+	body   any    // body of the envelope, of a failure too when not nil
+}
+
+func okReply(body any) reply { return reply{body: body} }
+
+func errorReply(status int, msg string) reply { return reply{status: status, msg: msg} }
+
+func (r reply) answer() answer {
+	if r.msg == "" {
+		return okAnswer(r.body)
+	}
+	b, _ := json.Marshal(struct {
+		OK           bool   `json:"ok"`
+		ErrorMessage string `json:"errorMessage"`
+		Body         any    `json:"body,omitempty"`
+	}{false, r.msg, r.body})
+	return answer{status: r.status, body: b}
 }
 
 func okAnswer(body any) answer {
@@ -235,10 +373,4 @@ func okAnswer(body any) answer {
 	return answer{status: http.StatusOK, body: b}
 }
 
-func errorAnswer(status int, msg string) answer {
-	b, _ := json.Marshal(struct {
-		OK           bool   `json:"ok"`
-		ErrorMessage string `json:"errorMessage"`
-	}{false, msg})
-	return answer{status: status, body: b}
-}
+func errorAnswer(status int, msg string) answer { return errorReply(status, msg).answer() }

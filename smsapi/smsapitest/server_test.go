@@ -51,7 +51,7 @@ func TestOrderLife(t *testing.T) {
 	if o.State() != smsapi.StateWaiting || o.HasSMS() || o.Status != smsapitest.StatusWaiting {
 		t.Fatalf("new order: state %v, status %q, SMS %q; want waiting, no SMS", o.State(), o.Status, o.SMS)
 	}
-	if o.Service != "Discord" || o.Country != "United States" || o.PhoneNumber != "1234567890" || o.Price != "16" {
+	if o.Service != "Discord" || o.Country != "United States" || o.PhoneNumber != "1234567890" || o.Price != smsapi.Cents(16) {
 		t.Errorf("defaults = %+v", o)
 	}
 	if got := o.ExpiresAt.Sub(o.OrderedAt); got != 20*time.Minute {
@@ -131,7 +131,7 @@ func TestUpdateOrder(t *testing.T) {
 		o.Service, o.Price, o.Status = "Telegram", 25, "waiting for number"
 	})
 	o := getOrder(t, c, "1")
-	if o.ID != "1" || o.Service != "Telegram" || o.Price != "25" || o.Status != "waiting for number" {
+	if o.ID != "1" || o.Service != "Telegram" || o.Price != smsapi.Cents(25) || o.Status != "waiting for number" {
 		t.Errorf("after UpdateOrder: %+v", o)
 	}
 }
@@ -314,7 +314,8 @@ func TestWireFormat(t *testing.T) {
 	}
 
 	body = httpGet(t, s.URL+"/v3/customers/user_1/balance?apiKey="+key, 200)
-	want := `{"ok":true,"body":{"userId":"user_1","balance":7,"totalCharges":"16","couponCount":0,"currentDiscountRate":"0"}}`
+	want := `{"ok":true,"body":{"userId":"user_1","balance":7,"totalCharges":"16","couponCount":0,"currentDiscountRate":"0%",` +
+		`"discountRates":[[8000,0.8,"-20%"],[6000,0.85,"-15%"],[4000,0.9,"-10%"],[2000,0.95,"-5%"],[0,1,"0%"]]}}`
 	if string(body) != want {
 		t.Errorf("balance = %s, want %s", body, want)
 	}

@@ -1,14 +1,29 @@
 package smsapitest
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Request is one request the server received. It holds no API key.
 type Request struct {
 	At      time.Time // when it arrived
-	Kind    string    // "order", "balance", "inventory" or "other"
+	Kind    string    // one of the kinds of Fault.Match, or "other"
 	UserID  string
-	OrderID string // order calls only
+	OrderID string // order, refund and another_sms calls only
 	Status  int    // HTTP status answered; 0 when the client went away first
+}
+
+// BuyCall is the body of one buy request, as sent; it holds no API key.
+type BuyCall struct {
+	At           time.Time
+	Country      string
+	Service      string
+	Carrier      string
+	MaximumPrice string
+	M, N         string
+	Fields       []string // names of the fields the body held, sorted, "apiKey" among them when sent
+	Status       int      // HTTP status answered; 0 when the client went away first
 }
 
 // stats is the record of every request; it lives under Server.mu.
@@ -16,8 +31,9 @@ type stats struct {
 	total     int
 	byKind    map[string]int
 	log       []Request
-	noLog     bool  // WithoutLog: keep no log
-	perSecond []int // requests that arrived in each second since start
+	buys      map[string][]BuyCall // by user id
+	noLog     bool                 // WithoutLog: keep no log
+	perSecond []int                // requests that arrived in each second since start
 }
 
 // record logs a served request.
@@ -30,6 +46,13 @@ func (s *Server) record(at time.Time, c call, status int) {
 	st.byKind[c.kind]++
 	if !st.noLog {
 		st.log = append(st.log, Request{At: at, Kind: c.kind, UserID: c.userID, OrderID: c.orderID, Status: status})
+	}
+	if c.kind == kindBuy {
+		b := c.body
+		st.buys[c.userID] = append(st.buys[c.userID], BuyCall{
+			At: at, Country: b["country"], Service: b["service"], Carrier: b["carrier"],
+			MaximumPrice: b["maximumPrice"], M: b["m"], N: b["n"], Fields: c.fields, Status: status,
+		})
 	}
 	for len(st.perSecond) <= sec {
 		st.perSecond = append(st.perSecond, 0)
@@ -44,8 +67,8 @@ func (s *Server) Requests() int {
 	return s.stats.total
 }
 
-// RequestCount returns how many requests of kind ("order", "balance",
-// "inventory" or "other") the server has served.
+// RequestCount returns how many requests of kind (see Fault.Match, or
+// "other") the server has served.
 func (s *Server) RequestCount(kind string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,4 +93,12 @@ func (s *Server) PerSecond() []int {
 	out := make([]int, max(sec+1, len(s.stats.perSecond)))
 	copy(out, s.stats.perSecond)
 	return out
+}
+
+// Buys returns a copy of every buy request for userID so far, in the order
+// answered, also those a fault answered; kept even WithoutLog.
+func (s *Server) Buys(userID string) []BuyCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.stats.buys[userID])
 }
