@@ -31,7 +31,10 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 	if o.HasSMS() {
 		out.SMS = o.SMS
 		out.Push = message.Push(dw.Watch, o, now)
-		out.NextCheckAt = w.nextPoll(dw.NextCheckAt, now, smsInterval(w.cfg.PollInterval))
+		// Another SMS was asked for: the next one is as urgent as the first.
+		if !now.Before(dw.FastUntil) {
+			out.NextCheckAt = w.nextPoll(dw.NextCheckAt, now, smsInterval(w.cfg.PollInterval))
+		}
 	}
 	over := !expires.IsZero() && now.After(expires.Add(w.cfg.ExpiryGrace))
 	switch {

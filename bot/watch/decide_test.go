@@ -149,3 +149,26 @@ func TestFailed(t *testing.T) {
 		}
 	})
 }
+
+// TestObservedAfterAnotherSMS: once another SMS was asked for, a watch
+// whose order shows an SMS keeps the waiting pace until FastUntil, then
+// slows down as usual.
+func TestObservedAfterAnotherSMS(t *testing.T) {
+	w := testWatcher()
+	expires := checkNow.Add(10 * time.Minute)
+	o := smsapi.Order{ID: "555", Status: "completed", SMS: "123456", ExpiresAt: expires}
+	for _, tt := range []struct {
+		fastUntil time.Time
+		want      time.Duration
+	}{
+		{expires, 3 * time.Second},
+		{checkNow, 15 * time.Second},
+		{time.Time{}, 15 * time.Second},
+	} {
+		dw := dueWatch(expires, 0)
+		dw.FastUntil = tt.fastUntil
+		if got := w.observed(dw, o, checkNow).NextCheckAt.Sub(checkNow); got != tt.want {
+			t.Errorf("FastUntil %v: next check in %v, want %v", tt.fastUntil, got, tt.want)
+		}
+	}
+}
