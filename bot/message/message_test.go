@@ -139,3 +139,26 @@ func assertContains(t *testing.T, text string, wants ...string) {
 		}
 	}
 }
+
+// TestBalanceShowsMoney: cents become dollars, the discount is shown, and
+// the next tier says how much more to top up.
+func TestBalanceShowsMoney(t *testing.T) {
+	b := smsapi.Balance{
+		Amount: smsapi.Cents(1234), TotalCharges: smsapi.Cents(5000), DiscountRate: "-10%",
+		Discounts: []smsapi.DiscountTier{
+			{From: smsapi.Cents(8000), Multiplier: 0.8, Label: "-20%"},
+			{From: smsapi.Cents(6000), Multiplier: 0.85, Label: "-15%"},
+			{From: smsapi.Cents(4000), Multiplier: 0.9, Label: "-10%"},
+			{From: smsapi.Cents(0), Multiplier: 1, Label: "0%"},
+		},
+	}
+	got := Balance(b, "u1")
+	for _, want := range []string{"Balance: <b>$12.34</b>", "Discount: <b>-10%</b>", "Top up $10.00 more for -15%."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Balance = %q, want it to contain %q", got, want)
+		}
+	}
+	if got := Balance(smsapi.Balance{}, "u1"); !strings.Contains(got, "Balance: <b>unknown</b>") || strings.Contains(got, "Top up") {
+		t.Errorf("Balance of an unreadable answer = %q", got)
+	}
+}

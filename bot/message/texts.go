@@ -2,6 +2,7 @@ package message
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smsbot/smsbot/smsapi"
@@ -50,12 +51,46 @@ I show the order and send you the code here the moment it arrives, even if that 
 // LoginOK confirms a linked account.
 func LoginOK(b smsapi.Balance, userID string) string {
 	return fmt.Sprintf("✅ Linked to SMSOnline account <code>%s</code>.\nBalance: <b>%s</b>\n\nNow send <code>/order &lt;orderId&gt;</code> to follow an order.",
-		Field(userID), Field(b.Amount.String()))
+		Field(userID), Money(b.Amount))
 }
 
-// Balance shows the linked account's balance.
+// Balance shows the linked account's balance, its discount and, when the
+// account's top-ups are known, how much more earns the next discount.
 func Balance(b smsapi.Balance, userID string) string {
-	return fmt.Sprintf("💰 Balance: <b>%s</b>\nAccount <code>%s</code>", Field(b.Amount.String()), Field(userID))
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "💰 Balance: <b>%s</b>\nAccount <code>%s</code>", Money(b.Amount), Field(userID))
+	if rate := strings.TrimSpace(b.DiscountRate); rate != "" {
+		fmt.Fprintf(&sb, "\nDiscount: <b>%s</b>", Field(rate))
+	}
+	if next, ok := nextDiscount(b); ok {
+		fmt.Fprintf(&sb, "\nTop up %s more for %s.", smsapi.Cents(next.From.Cents-b.TotalCharges.Cents), Field(next.Label))
+	}
+	return sb.String()
+}
+
+// nextDiscount is the tier with the lowest threshold above the account's
+// total top-ups, if SMSOnline told both.
+func nextDiscount(b smsapi.Balance) (smsapi.DiscountTier, bool) {
+	var next smsapi.DiscountTier
+	found := false
+	for _, t := range b.Discounts {
+		if !t.From.Valid || !b.TotalCharges.Valid || t.From.Cents <= b.TotalCharges.Cents || strings.TrimSpace(t.Label) == "" {
+			continue
+		}
+		if !found || t.From.Cents < next.From.Cents {
+			next, found = t, true
+		}
+	}
+	return next, found
+}
+
+// Money shows an amount as dollars, "$5.00"; one SMSOnline sent unreadably
+// is "unknown" rather than a guess.
+func Money(m smsapi.Money) string {
+	if !m.Valid {
+		return "unknown"
+	}
+	return m.String()
 }
 
 // RateLimited asks the user to wait, naming the delay when SMSOnline gave one.
