@@ -304,6 +304,9 @@ func TestDelayAfterCarriesOutTheCall(t *testing.T) {
 	if o, _ := s.Order(user, "30000001"); o.Status != smsapitest.StatusRefunded || s.Balance(user) != 100 {
 		t.Errorf("after the timed-out refund: status %q, balance %d", o.Status, s.Balance(user))
 	}
+	// A held answer is counted once the server gives it up, after the
+	// client went away: wait for that rather than race it.
+	waitFor(t, func() bool { return s.RequestCount("refund") == 1 })
 	if n := s.RequestCount("buy") + s.RequestCount("refund"); n != 2 {
 		t.Errorf("%d buy and refund requests, want 2 (never retried)", n)
 	}
