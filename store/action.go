@@ -221,17 +221,20 @@ func moveAction(ctx context.Context, ex execer, id int64, to ActionState, detail
 	for i := range 3 {
 		args = append(args, string(from[min(i, len(from)-1)]))
 	}
-	res, err := ex.ExecContext(ctx, moveActionQuery, args...)
+	return movedOne(ex.ExecContext(ctx, moveActionQuery, args...))
+}
+
+// movedOne turns the result of a state transition into ErrActionState when
+// it touched no row: the action was not in a state it moves from.
+func movedOne(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}
-	if n, err := rowsAffected(res); err != nil || n == 0 {
-		if err == nil {
-			err = ErrActionState
-		}
-		return err
+	n, err := rowsAffected(res)
+	if err == nil && n == 0 {
+		err = ErrActionState
 	}
-	return nil
+	return err
 }
 
 // RescheduleAction counts one more read of an unknown action and sets the
@@ -263,14 +266,7 @@ type Settlement struct {
 // baseline by the price. ErrActionState means it was settled already.
 func (s *Store) SettleAction(ctx context.Context, a Action, set Settlement, now time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, settleActionQuery, set.OrderID, set.Price, millis(now), a.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := rowsAffected(res); err != nil || n == 0 {
-			if err == nil {
-				err = ErrActionState
-			}
+		if err := movedOne(tx.ExecContext(ctx, settleActionQuery, set.OrderID, set.Price, millis(now), a.ID)); err != nil {
 			return err
 		}
 		delta := set.Price
@@ -290,9 +286,10 @@ func (s *Store) SettleAction(ctx context.Context, a Action, set Settlement, now 
 		if err := shiftBaseline(ctx, tx, a.TelegramUserID, delta); err != nil {
 			return err
 		}
-		if set.Notice != nil {
-			_, err = enqueue(ctx, tx, set.Notice, now)
+		if set.Notice == nil {
+			return nil
 		}
+		_, err := enqueue(ctx, tx, set.Notice, now)
 		return err
 	})
 	if err != nil {
