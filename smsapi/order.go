@@ -148,12 +148,9 @@ var (
 // order objects (a lone object is accepted too). The element whose orderId is
 // id wins; a single element without an orderId is taken as the order.
 func decodeOrderBody(body json.RawMessage, id, apiKey string) (Order, error) {
-	malformed := func(err error) (Order, error) {
-		return Order{}, malformed(opGetOrder, apiKey, err)
-	}
 	orders, err := decodeOrders(body)
 	if err != nil {
-		return malformed(fmt.Errorf("decode order: %w", err))
+		return Order{}, malformed(opGetOrder, apiKey, fmt.Errorf("decode order: %w", err))
 	}
 	if len(orders) == 0 {
 		return Order{}, &Error{Op: opGetOrder, Kind: ErrOrderNotFound, StatusCode: http.StatusOK, Sent: true, Err: errNoOrders}
@@ -172,7 +169,7 @@ func decodeOrderBody(body json.RawMessage, id, apiKey string) (Order, error) {
 		o.ID = id
 		return o, nil
 	}
-	return malformed(errOtherOrders)
+	return Order{}, malformed(opGetOrder, apiKey, errOtherOrders)
 }
 
 // decodeOrders reads an array of order objects, or one lone object; null

@@ -106,3 +106,30 @@ func (s *Store) DeleteAccount(ctx context.Context, telegramUserID int64) (existe
 	}
 	return n > 0, nil
 }
+
+// joinedAccountColumns are the columns of the account joined (as "a") to a
+// row that needs its key: watches being checked, money actions being
+// settled, balances being watched.
+const joinedAccountColumns = `a.sms_user_id, a.sealed_api_key, a.created_at, a.updated_at`
+
+// joinedAccount holds the scan targets of joinedAccountColumns.
+type joinedAccount struct {
+	a                Account
+	sealed           []byte
+	created, updated int64
+}
+
+func (ja *joinedAccount) dest() []any {
+	return []any{&ja.a.SMSUserID, &ja.sealed, &ja.created, &ja.updated}
+}
+
+// account is the scanned account of user with its key opened; the error is
+// ErrWrongKey when the sealed key does not open (APIKey is then "").
+func (ja *joinedAccount) account(user int64, sl *sealer) (Account, error) {
+	a := ja.a
+	a.TelegramUserID = user
+	a.CreatedAt, a.UpdatedAt = fromMillis(ja.created), fromMillis(ja.updated)
+	var err error
+	a.APIKey, err = sl.openAPIKey(user, ja.sealed)
+	return a, err
+}

@@ -120,7 +120,7 @@ const (
 	WHERE state = 'intent'`
 	recoverSentQuery = `UPDATE money_actions SET state = 'unknown', next_check_at = 0, updated_at = ?
 	WHERE state = 'sent'`
-	dueActionsQuery = `SELECT ` + actionColumns + `, a.sms_user_id, a.sealed_api_key, a.created_at, a.updated_at
+	dueActionsQuery = `SELECT ` + actionColumns + `, ` + joinedAccountColumns + `
 	FROM money_actions m JOIN accounts a ON a.telegram_user_id = m.telegram_user_id
 	WHERE m.state = 'unknown' AND m.next_check_at <= ?
 	ORDER BY m.next_check_at, m.id LIMIT ?`
@@ -360,17 +360,12 @@ func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]Due
 	var out []DueAction
 	for rows.Next() {
 		var as actionScan
-		var d DueAction
-		var sealed []byte
-		var created, updated int64
-		dest := append(as.dest(), &d.Account.SMSUserID, &sealed, &created, &updated)
-		if err := rows.Scan(dest...); err != nil {
+		var ja joinedAccount
+		if err := rows.Scan(append(as.dest(), ja.dest()...)...); err != nil {
 			return nil, fmt.Errorf("load due money actions: %w", err)
 		}
-		d.Action = as.action()
-		d.Account.TelegramUserID = d.TelegramUserID
-		d.Account.CreatedAt, d.Account.UpdatedAt = fromMillis(created), fromMillis(updated)
-		d.Account.APIKey, d.KeyErr = s.sealer.openAPIKey(d.TelegramUserID, sealed)
+		d := DueAction{Action: as.action()}
+		d.Account, d.KeyErr = ja.account(d.TelegramUserID, s.sealer)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -39,8 +40,7 @@ const (
 		amount = excluded.amount,
 		until = MAX(until, excluded.until),
 		next_check_at = MIN(next_check_at, excluded.next_check_at)`
-	dueBalanceWatchesQuery = `SELECT b.telegram_user_id, b.chat_id, b.baseline, b.amount, b.until, b.next_check_at, b.created_at,
-		a.sms_user_id, a.sealed_api_key, a.created_at, a.updated_at
+	dueBalanceWatchesQuery = `SELECT b.telegram_user_id, b.chat_id, b.baseline, b.amount, b.until, b.next_check_at, b.created_at, ` + joinedAccountColumns + `
 	FROM balance_watches b JOIN accounts a ON a.telegram_user_id = b.telegram_user_id
 	WHERE b.next_check_at <= ? ORDER BY b.next_check_at LIMIT ?`
 	selectBalanceWatchQuery = `SELECT telegram_user_id, chat_id, baseline, amount, until, next_check_at, created_at
@@ -70,7 +70,7 @@ func (s *Store) BalanceWatchOf(ctx context.Context, telegramUserID int64) (Balan
 	var until, next, created int64
 	err := s.read.QueryRowContext(ctx, selectBalanceWatchQuery, telegramUserID).
 		Scan(&bw.TelegramUserID, &bw.ChatID, &bw.Baseline, &bw.Amount, &until, &next, &created)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return BalanceWatch{}, fmt.Errorf("balance watch of %d: %w", telegramUserID, ErrNotFound)
 	}
 	if err != nil {
@@ -91,16 +91,14 @@ func (s *Store) DueBalanceWatches(ctx context.Context, now time.Time, limit int)
 	var out []DueBalanceWatch
 	for rows.Next() {
 		var d DueBalanceWatch
-		var until, next, created, aCreated, aUpdated int64
-		var sealed []byte
-		if err := rows.Scan(&d.TelegramUserID, &d.ChatID, &d.Baseline, &d.Amount, &until, &next, &created,
-			&d.Account.SMSUserID, &sealed, &aCreated, &aUpdated); err != nil {
+		var until, next, created int64
+		var ja joinedAccount
+		dest := append([]any{&d.TelegramUserID, &d.ChatID, &d.Baseline, &d.Amount, &until, &next, &created}, ja.dest()...)
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("load due balance watches: %w", err)
 		}
 		d.Until, d.NextCheckAt, d.CreatedAt = fromMillis(until), fromMillis(next), fromMillis(created)
-		d.Account.TelegramUserID = d.TelegramUserID
-		d.Account.CreatedAt, d.Account.UpdatedAt = fromMillis(aCreated), fromMillis(aUpdated)
-		d.Account.APIKey, d.KeyErr = s.sealer.openAPIKey(d.TelegramUserID, sealed)
+		d.Account, d.KeyErr = ja.account(d.TelegramUserID, s.sealer)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

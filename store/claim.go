@@ -24,7 +24,7 @@ type DueWatch struct {
 
 const (
 	claimDueQuery = `SELECT w.rowid, ` + watchColumns + `,
-		a.sms_user_id, a.sealed_api_key, a.created_at, a.updated_at
+		` + joinedAccountColumns + `
 	FROM watches w JOIN accounts a ON a.telegram_user_id = w.telegram_user_id
 	WHERE w.state = 'active' AND w.next_check_at <= ? AND w.claimed_until <= ?
 	ORDER BY w.next_check_at, w.rowid
@@ -33,7 +33,7 @@ const (
 	// primary key: the unary + keeps SQLite from walking watches_due over
 	// every user's watches in that time range instead.
 	claimSiblingsQuery = `SELECT w.rowid, ` + watchColumns + `,
-		a.sms_user_id, a.sealed_api_key, a.created_at, a.updated_at
+		` + joinedAccountColumns + `
 	FROM watches w JOIN accounts a ON a.telegram_user_id = w.telegram_user_id
 	WHERE w.telegram_user_id = ? AND +w.state = 'active'
 		AND +w.next_check_at <= ? AND w.claimed_until <= ?
