@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/deliver"
+	"github.com/smsbot/smsbot/bot/money"
 	"github.com/smsbot/smsbot/bot/watch"
 
 	tgbot "github.com/go-telegram/bot"
@@ -26,8 +27,10 @@ import (
 
 // OrderAPI is what the bot needs from SMSOnline; *smsapi.Client implements it.
 type OrderAPI interface {
-	GetOrder(ctx context.Context, cred smsapi.Credentials, orderID string) (smsapi.Order, error)
-	Balance(ctx context.Context, cred smsapi.Credentials) (smsapi.Balance, error)
+	money.API
+	AnotherSMS(ctx context.Context, cred smsapi.Credentials, orderID string) error
+	Invoice(ctx context.Context, cred smsapi.Credentials, m smsapi.PayMethod, amount smsapi.Money, coupon string) (string, error)
+	Coupons(ctx context.Context, cred smsapi.Credentials) ([]smsapi.Coupon, error)
 }
 
 // Config holds the bot's settings. Zero values of the tuning fields take the
@@ -48,6 +51,9 @@ type Config struct {
 	CommandBurst      int           // commands a user may send at once; default 10
 	CommandRate       float64       // commands per second a user may sustain after that; default 0.5
 	SendTimeout       time.Duration // one outbox send to Telegram; default 15s
+	SettleEvery       time.Duration // between reads settling a money action of unknown outcome; default 10s
+	SettleReads       int           // unchanged reads after which such an action did not happen; default 18
+	BalanceEvery      time.Duration // between reads of a balance watched after /topup; default 1m
 
 	LongPollTimeout time.Duration    // how long one getUpdates waits; default 50s
 	HandlerTimeout  time.Duration    // how long one update may take; default 30s
@@ -114,6 +120,7 @@ type Bot struct {
 	queue   *userQueue    // runs handlers in order per user
 	watcher *watch.Watcher
 	sender  *deliver.Sender
+	money   *money.Service
 
 	username   string          // the bot's @username, known after getMe
 	handlerCtx context.Context // outlives the polling context by ShutdownGrace
@@ -197,6 +204,18 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 	}, st, b.api, b.sender.Wake)
+	b.money = money.New(money.Config{
+		PollInterval: cfg.PollInterval,
+		SettleEvery:  cfg.SettleEvery,
+		SettleReads:  cfg.SettleReads,
+		BalanceEvery: cfg.BalanceEvery,
+		OnChange: func() {
+			b.watcher.Wake()
+			b.sender.Wake()
+		},
+		Now:    cfg.Now,
+		Logger: cfg.Logger,
+	}, st, b.api)
 	return b, nil
 }
 
@@ -215,6 +234,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.username = me.Username
 	b.log.Info("connected to telegram", "bot", "@"+me.Username)
 	b.prepare(ctx)
+	if err := b.money.Recover(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("recover money actions: %w", err)
+	}
 
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
@@ -228,6 +253,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var watchErr error
 	wg.Go(func() { b.sender.Run(ctx, handlerCtx) })
+	wg.Go(func() { b.money.Run(ctx) })
 	wg.Go(func() {
 		if watchErr = b.watcher.Run(ctx); watchErr != nil {
 			b.log.Error("watcher stopped", "err", watchErr)

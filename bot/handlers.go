@@ -76,6 +76,10 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 		b.cmdStop(ctx, r)
 	case "balance":
 		b.cmdBalance(ctx, r)
+	case "buy":
+		b.cmdBuy(ctx, r)
+	case "topup":
+		b.cmdTopUp(ctx, r)
 	case "logout":
 		b.cmdLogout(ctx, r)
 	default:

@@ -3,67 +3,14 @@ package bot
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/watch"
-
-	"github.com/go-telegram/bot/models"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
-
-// Callback data of the order card's buttons: "<action>:<ownerId>:<orderId>",
-// where ownerId is the Telegram user the card was made for: only they may
-// press its buttons (in a group everyone sees the card). Cards made before
-// the owner was named carry "<action>:<orderId>".
-const (
-	actionRefresh = "r"
-	actionWatch   = "w"
-	actionStop    = "s"
-)
-
-// maxCallbackData is Telegram's limit on a button's callback data, in bytes.
-const maxCallbackData = 64
-
-// cardButton is what one of the order card's buttons asks for.
-type cardButton struct {
-	action  string
-	owner   int64 // 0: an old card that does not name its owner
-	orderID string
-}
-
-// data renders b as callback data.
-func (b cardButton) data() string {
-	return b.action + ":" + strconv.FormatInt(b.owner, 10) + ":" + b.orderID
-}
-
-// parseCardButton reads a button's callback data, in either format; ok is
-// false for data the bot never made.
-func parseCardButton(data string) (b cardButton, ok bool) {
-	parts := strings.Split(data, ":")
-	switch len(parts) {
-	case 2:
-		b = cardButton{action: parts[0], orderID: parts[1]}
-	case 3:
-		owner, err := strconv.ParseInt(parts[1], 10, 64)
-		if err != nil || owner <= 0 {
-			return cardButton{}, false
-		}
-		b = cardButton{action: parts[0], owner: owner, orderID: parts[2]}
-	default:
-		return cardButton{}, false
-	}
-	switch b.action {
-	case actionRefresh, actionWatch, actionStop:
-	default:
-		return cardButton{}, false
-	}
-	return b, smsapi.ValidateOrderID(b.orderID) == nil
-}
 
 // privateChat is where everything meant for one user alone goes (the codes,
 // the notices about their watches): the private chat with them, whose id is
@@ -99,19 +46,32 @@ const (
 // chat. A card anywhere else never shows the SMS: the SMS goes to the private
 // chat instead, as do the pushes of a watch started here.
 func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
-	order, err := b.api.GetOrder(ctx, watch.Credentials(acct), orderID)
+	order, err := b.fetchOrder(ctx, acct, orderID)
 	if err != nil {
-		if errors.Is(err, smsapi.ErrBadCredentials) {
-			// The user learns it here; the watches wait for the next /login.
-			if _, perr := b.store.PauseWatches(ctx, acct.TelegramUserID, nil, b.cfg.Now()); perr != nil {
-				b.log.Error("can't pause watches", "user", acct.TelegramUserID, "err", perr)
-			}
-		}
 		return b.apiErrorText(err, orderID), nil
 	}
-	if order.ID == "" {
+	return b.renderOrder(ctx, acct, private, order, f)
+}
+
+// fetchOrder reads an order of the account. A refused key pauses the
+// account's watches: the user learns it from the answer, and the watches
+// wait for the next /login.
+func (b *Bot) fetchOrder(ctx context.Context, acct store.Account, orderID string) (smsapi.Order, error) {
+	order, err := b.api.GetOrder(ctx, watch.Credentials(acct), orderID)
+	if errors.Is(err, smsapi.ErrBadCredentials) {
+		if _, perr := b.store.PauseWatches(ctx, acct.TelegramUserID, nil, b.cfg.Now()); perr != nil {
+			b.log.Error("can't pause watches", "user", acct.TelegramUserID, "err", perr)
+		}
+	}
+	if err == nil && order.ID == "" {
 		order.ID = orderID
 	}
+	return order, err
+}
+
+// renderOrder renders a fetched order's card (see orderAnswer).
+func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool, order smsapi.Order, f follow) (string, *message.Keyboard) {
+	orderID := order.ID
 	now := b.cfg.Now()
 	user := acct.TelegramUserID
 	// The watch's snapshot, capped as the card caps what it shows.
@@ -135,7 +95,7 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 		shown.SMS = ""
 		card = message.Card(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
 	}
-	open := order.State() != smsapi.StateFinal && (order.ExpiresAt.IsZero() || order.ExpiresAt.After(now))
+	open := isOpen(order, now)
 	watched := false
 	if open && (f == followAlways || f == followWaiting && !order.HasSMS()) {
 		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now)
@@ -158,7 +118,12 @@ func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool,
 	if watched {
 		card += "\n\n" + message.WatchingFor(order.HasSMS(), private)
 	}
-	return card, cardKeyboard(order, user, orderID, open, watched)
+	return card, message.CardKeyboard(order, user, orderID, open, watched)
+}
+
+// isOpen reports whether an order can still receive an SMS.
+func isOpen(o smsapi.Order, now time.Time) bool {
+	return o.State() != smsapi.StateFinal && (o.ExpiresAt.IsZero() || o.ExpiresAt.After(now))
 }
 
 // pushPrivately sends the order's SMS to the owner's private chat, unless
@@ -173,27 +138,6 @@ func (b *Bot) pushPrivately(ctx context.Context, w store.Watch, o smsapi.Order, 
 		b.sender.Wake()
 	}
 	return message.SentPrivately
-}
-
-// cardKeyboard offers the card's actions to its owner: refresh always, and
-// watching or stopping while the order can still receive an SMS.
-func cardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *message.Keyboard {
-	button := func(label, action string) message.Button {
-		return message.CallbackButton(label, cardButton{action: action, owner: owner, orderID: orderID}.data())
-	}
-	if len(cardButton{action: actionRefresh, owner: owner, orderID: orderID}.data()) > maxCallbackData {
-		return nil
-	}
-	buttons := []message.Button{button(message.ButtonRefresh, actionRefresh)}
-	switch {
-	case watched:
-		buttons = append(buttons, button(message.ButtonStop, actionStop))
-	case open && o.HasSMS():
-		buttons = append(buttons, button(message.ButtonWatchNew, actionWatch))
-	case open:
-		buttons = append(buttons, button(message.ButtonSendCode, actionWatch))
-	}
-	return message.Row(buttons...)
 }
 
 // cmdOrders lists the user's watches.
@@ -241,68 +185,6 @@ func (b *Bot) stopWatch(ctx context.Context, user int64, orderID string) string 
 	}
 	b.log.Info("stopped watching order", "user", user, "order", orderID)
 	return message.StoppedWatching(orderID)
-}
-
-// onCallback handles the order card's buttons.
-func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
-	if ok, _, wait := b.limiter.allow(q.From.ID, b.cfg.Now()); !ok {
-		b.answerCallback(ctx, q.ID, message.ToastTooManyTaps(wait))
-		return
-	}
-	if !b.isAllowed(q.From.ID) {
-		b.answerCallback(ctx, q.ID, message.NotAllowed)
-		return
-	}
-	button, ok := parseCardButton(q.Data)
-	msg := q.Message.Message
-	if msg == nil || !ok {
-		b.answerCallback(ctx, q.ID, message.ButtonExpired)
-		return
-	}
-	// A group's id is negative, never a user's: this is the presser's own
-	// private chat or not.
-	private := msg.Chat.ID == privateChat(q.From.ID)
-	if button.owner == 0 {
-		// An old card names no owner: it is safe only in the private chat
-		// of the user pressing it.
-		if !private {
-			b.answerCallback(ctx, q.ID, message.ButtonExpired)
-			return
-		}
-		button.owner = q.From.ID
-	}
-	if button.owner != q.From.ID {
-		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", button.owner)
-		b.answerCallback(ctx, q.ID, message.NotYourCard)
-		return
-	}
-	acct, err := b.store.Account(ctx, q.From.ID)
-	if err != nil {
-		b.answerCallback(ctx, q.ID, message.ToastLinkFirst)
-		return
-	}
-	orderID := button.orderID
-	var toast string
-	f := followNone
-	switch button.action {
-	case actionRefresh:
-		toast = message.ToastUpdated
-	case actionWatch:
-		toast, f = message.ToastWatching, followAlways
-		if !private {
-			toast = message.ToastWatchingPrivate
-		}
-	case actionStop:
-		toast = message.ToastStopped
-		if _, err := b.store.DeleteWatch(ctx, q.From.ID, orderID); err != nil {
-			b.log.Error("can't stop watch", "user", q.From.ID, "order", orderID, "err", err)
-			b.answerCallback(ctx, q.ID, message.ToastSomethingWrong)
-			return
-		}
-	}
-	text, kb := b.orderAnswer(ctx, acct, private, orderID, f)
-	b.editMessage(ctx, msg.Chat.ID, msg.ID, text, kb)
-	b.answerCallback(ctx, q.ID, toast)
 }
 
 // answerCallback stops the button's spinner, with a short toast.

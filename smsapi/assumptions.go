@@ -97,3 +97,9 @@ const InvoiceLifetime = time.Hour
 // OrderedAtField is the order field that reconciling purchases relies on:
 // we guess inventory elements carry "orderedAt" (it is not documented).
 const OrderedAtField = "orderedAt"
+
+// OrderedAtSlack is how much earlier than the bot's own clock an order's
+// orderedAt may read and still be taken for the purchase the bot just made:
+// SMSOnline's clock and ours are not known to agree (orderedAt is not
+// documented to be exact, nor in UTC).
+const OrderedAtSlack = 2 * time.Minute

@@ -114,7 +114,7 @@ const (
 	WHERE id = ? AND state IN (?, ?, ?)`
 	settleActionQuery = `UPDATE money_actions SET state = 'done', order_id = ?, price = ?, detail = '', updated_at = ?
 	WHERE id = ? AND state IN ('sent', 'unknown')`
-	rescheduleActionQuery = `UPDATE money_actions SET checks = checks + 1, next_check_at = ?, updated_at = ?
+	rescheduleActionQuery = `UPDATE money_actions SET checks = checks + ?, next_check_at = ?, updated_at = ?
 	WHERE id = ? AND state = 'unknown'`
 	recoverIntentsQuery = `UPDATE money_actions SET state = 'failed', detail = ?, updated_at = ?
 	WHERE state = 'intent'`
@@ -237,10 +237,15 @@ func movedOne(res sql.Result, err error) error {
 	return err
 }
 
-// RescheduleAction counts one more read of an unknown action and sets the
-// next one.
-func (s *Store) RescheduleAction(ctx context.Context, id int64, next, now time.Time) error {
-	if _, err := s.write.ExecContext(ctx, rescheduleActionQuery, millis(next), millis(now), id); err != nil {
+// RescheduleAction sets when an unknown action is read next and, when read
+// is true, counts one more answer that showed no change (a read that failed
+// tells nothing and is not counted).
+func (s *Store) RescheduleAction(ctx context.Context, id int64, next, now time.Time, read bool) error {
+	counted := 0
+	if read {
+		counted = 1
+	}
+	if _, err := s.write.ExecContext(ctx, rescheduleActionQuery, counted, millis(next), millis(now), id); err != nil {
 		return fmt.Errorf("reschedule money action %d: %w", id, err)
 	}
 	return nil

@@ -51,8 +51,8 @@ func joinFirst(pushes []store.Message) (joined store.Message, n int) {
 	return joined, n
 }
 
-// labelledRows returns the keyboard rows of a push with each copy button
-// naming the push's order; nil when it has none or they do not parse.
+// labelledRows returns the keyboard rows of a push with each button naming
+// the push's order; nil when it has none or they do not parse.
 func labelledRows(m store.Message) [][]message.Button {
 	if m.Markup == "" {
 		return nil
@@ -63,8 +63,8 @@ func labelledRows(m store.Message) [][]message.Button {
 	}
 	for _, row := range kb.InlineKeyboard {
 		for i := range row {
-			if row[i].CopyText != nil && m.OrderID != "" {
-				row[i].Text = message.ButtonCopyCodeFor(m.OrderID)
+			if m.OrderID != "" {
+				row[i].Text = message.ButtonFor(row[i].Text, m.OrderID)
 			}
 		}
 	}

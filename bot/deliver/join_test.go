@@ -32,10 +32,16 @@ func TestJoinFirst(t *testing.T) {
 	var buttons []string
 	for _, row := range kb.InlineKeyboard {
 		for _, b := range row {
-			buttons = append(buttons, b.Text+"="+b.CopyText.Text)
+			if b.CopyText != nil {
+				buttons = append(buttons, b.Text+"="+b.CopyText.Text)
+			} else {
+				buttons = append(buttons, b.Text+"="+b.CallbackData)
+			}
 		}
 	}
-	if want := "📋 Copy code · order 111=123456, 📋 Copy code · order 222=654321"; strings.Join(buttons, ", ") != want {
+	want := "📋 Copy code · order 111=123456, 📨 Another SMS · order 111=a:7:111:p, 🔁 Buy again · order 111=b:7:111:p, " +
+		"📋 Copy code · order 222=654321, 📨 Another SMS · order 222=a:7:222:p, 🔁 Buy again · order 222=b:7:222:p"
+	if strings.Join(buttons, ", ") != want {
 		t.Errorf("buttons %q, want %q", strings.Join(buttons, ", "), want)
 	}
 

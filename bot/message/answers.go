@@ -15,7 +15,9 @@ var Commands = []models.BotCommand{
 	{Command: "order", Description: "Show an order and send its code: /order <orderId>"},
 	{Command: "orders", Description: "Orders I'm watching"},
 	{Command: "stop", Description: "Stop watching an order: /stop <orderId>"},
+	{Command: "buy", Description: "Buy a number you rented before again"},
 	{Command: "balance", Description: "Your SMSOnline balance"},
+	{Command: "topup", Description: "Top up your balance: /topup <dollars>"},
 	{Command: "login", Description: "Link your SMSOnline account (private chat)"},
 	{Command: "logout", Description: "Unlink your account"},
 	{Command: "help", Description: "How this bot works"},
@@ -30,9 +32,6 @@ const (
 	ButtonCopyCode = "📋 Copy code"
 )
 
-// ButtonCopyCodeFor labels a copy button in a message that holds the codes
-// of several orders.
-func ButtonCopyCodeFor(orderID string) string { return ButtonCopyCode + " · order " + orderID }
 
 // Toasts: the short answers to a button press (plain text, no HTML).
 const (

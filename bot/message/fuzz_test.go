@@ -193,30 +193,45 @@ func FuzzPushMessage(f *testing.F) {
 		checkMessage(t, "Push", m.Text, len(orderID) <= maxValidIDLen, in)
 
 		code := ExtractCode(o.SMS)
-		if code == "" {
-			if m.Markup != "" {
-				t.Fatalf("Push without a code has markup %s", m.Markup)
-			}
-			return
-		}
-		if !json.Valid([]byte(m.Markup)) {
-			t.Fatalf("Push markup is not JSON: %s", m.Markup)
-		}
 		var kb struct {
 			InlineKeyboard [][]struct {
-				Text     string `json:"text"`
-				CopyText *struct {
+				Text         string `json:"text"`
+				CallbackData string `json:"callback_data"`
+				CopyText     *struct {
 					Text string `json:"text"`
 				} `json:"copy_text"`
 			} `json:"inline_keyboard"`
 		}
-		if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
-			t.Fatalf("Push markup %s: %v", m.Markup, err)
+		if m.Markup != "" {
+			if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
+				t.Fatalf("Push markup %s: %v", m.Markup, err)
+			}
 		}
-		if len(kb.InlineKeyboard) != 1 || len(kb.InlineKeyboard[0]) != 1 {
-			t.Fatalf("Push markup %s: want one button", m.Markup)
+		// The actions after a code: on a push, answered with a new message;
+		// only for an order id the bot takes back, that fits a button.
+		rows := kb.InlineKeyboard
+		if (Callback{Action: ActAnotherSMS, Owner: w.TelegramUserID, OrderID: orderID, FromPush: true}).Data() != "" {
+			if len(rows) == 0 {
+				t.Fatalf("Push for order %q has no action buttons: %s", orderID, m.Markup)
+			}
+			for _, b := range rows[len(rows)-1] {
+				c, ok := ParseCallback(b.CallbackData)
+				if !ok || !c.FromPush || c.OrderID != orderID || c.Owner != w.TelegramUserID || strings.TrimSpace(b.Text) == "" {
+					t.Fatalf("Push action button %+v: want a labelled push button for order %q", b, orderID)
+				}
+			}
+			rows = rows[:len(rows)-1]
 		}
-		b := kb.InlineKeyboard[0][0]
+		if code == "" {
+			if len(rows) != 0 {
+				t.Fatalf("Push without a code has a copy button: %s", m.Markup)
+			}
+			return
+		}
+		if len(rows) != 1 || len(rows[0]) != 1 {
+			t.Fatalf("Push markup %s: want one copy button", m.Markup)
+		}
+		b := rows[0][0]
 		if strings.TrimSpace(b.Text) == "" || b.CopyText == nil {
 			t.Fatalf("Push markup %s: want a labelled copy button", m.Markup)
 		}

@@ -1,6 +1,10 @@
 package message
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/smsbot/smsbot/smsapi"
+)
 
 // The inline keyboard types are our own: go-telegram/bot's InlineKeyboardButton
 // always serialises an empty copy_text, which Telegram rejects on a button that
@@ -13,6 +17,7 @@ type Keyboard struct {
 type Button struct {
 	Text         string    `json:"text"`
 	CallbackData string    `json:"callback_data,omitempty"`
+	URL          string    `json:"url,omitempty"`
 	CopyText     *copyText `json:"copy_text,omitempty"`
 }
 
@@ -34,6 +39,108 @@ func CopyButton(label, text string) Button {
 
 func CallbackButton(label, data string) Button {
 	return Button{Text: label, CallbackData: data}
+}
+
+// URLButton opens url (a payment page) when pressed.
+func URLButton(label, url string) Button {
+	return Button{Text: label, URL: url}
+}
+
+// Rows lays out rows of buttons, leaving out empty rows; nil when none is
+// left.
+func Rows(rows ...[]Button) *Keyboard {
+	var kept [][]Button
+	for _, r := range rows {
+		if len(r) > 0 {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &Keyboard{InlineKeyboard: kept}
+}
+
+// buttons collects callback buttons, leaving out those whose data does not
+// fit in a callback (a very long order id).
+type buttons []Button
+
+func (bs *buttons) add(label string, c Callback) {
+	if data := c.Data(); data != "" {
+		*bs = append(*bs, CallbackButton(label, data))
+	}
+}
+
+// CardKeyboard offers what can be done with an order, by its state, to its
+// owner: while it waits for its SMS, refresh, watch or stop, and a refund;
+// once an SMS arrived, another SMS or the same number again; once it ended,
+// buying the same again.
+func CardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *Keyboard {
+	c := func(action string) Callback { return Callback{Action: action, Owner: owner, OrderID: orderID} }
+	var top, actions buttons
+	if open {
+		top.add(ButtonRefresh, c(ActRefresh))
+		switch {
+		case watched:
+			top.add(ButtonStop, c(ActStop))
+		case !o.HasSMS():
+			top.add(ButtonSendCode, c(ActWatch))
+		}
+	}
+	switch {
+	case open && !o.HasSMS():
+		actions.add(ButtonRefund(o.Price), c(ActRefundAsk))
+	case open:
+		actions.add(ButtonAnotherSMS, c(ActAnotherSMS))
+		actions.add(ButtonBuyAgain, c(ActBuyAsk))
+	default:
+		actions.add(ButtonBuyAgain, c(ActBuyAsk))
+	}
+	return Rows(top, actions)
+}
+
+// PushKeyboard is the keyboard of a push: the code to copy, and what comes
+// after a code (another SMS, the same number again), answered in a new
+// message.
+func PushKeyboard(owner int64, orderID, code string) *Keyboard {
+	var copyRow []Button
+	if code != "" {
+		copyRow = []Button{CopyButton(ButtonCopyCode, code)}
+	}
+	var actions buttons
+	if owner != 0 {
+		c := func(action string) Callback {
+			return Callback{Action: action, Owner: owner, OrderID: orderID, FromPush: true}
+		}
+		actions.add(ButtonAnotherSMS, c(ActAnotherSMS))
+		actions.add(ButtonBuyAgain, c(ActBuyAsk))
+	}
+	return Rows(copyRow, actions)
+}
+
+// RefundKeyboard asks to confirm a refund.
+func RefundKeyboard(owner int64, orderID string) *Keyboard {
+	var bs buttons
+	bs.add(ButtonYesRefund, Callback{Action: ActRefund, Owner: owner, OrderID: orderID})
+	bs.add(ButtonNo, Callback{Action: ActCancel, Owner: owner, OrderID: orderID})
+	return Rows(bs)
+}
+
+// BuyKeyboard asks to confirm buying the same as sourceID again for at most
+// max; label is ButtonBuy, or ButtonTryAgain after an out-of-stock answer.
+// Every confirmation gets a new nonce: pressing it twice buys once.
+func BuyKeyboard(owner int64, sourceID string, max smsapi.Money, label string) *Keyboard {
+	var bs buttons
+	bs.add(label, Callback{Action: ActBuy, Owner: owner, OrderID: sourceID, MaxPrice: max.Cents, Nonce: NewNonce()})
+	bs.add(ButtonCancel, Callback{Action: ActCancel, Owner: owner, OrderID: sourceID})
+	return Rows(bs)
+}
+
+// BuyAgainKeyboard offers buying the same as orderID again.
+func BuyAgainKeyboard(owner int64, orderID string) *Keyboard {
+	var bs buttons
+	bs.add(ButtonBuyAgain, Callback{Action: ActBuyAsk, Owner: owner, OrderID: orderID})
+	return Rows(bs)
 }
 
 // MarkupJSON renders a keyboard for the outbox; "" for none.

@@ -41,9 +41,7 @@ func Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message {
 		Priority:       store.PriorityPush,
 		Text:           sb.String(),
 	}
-	if code := ExtractCode(o.SMS); code != "" {
-		m.Markup = MarkupJSON(Row(CopyButton(ButtonCopyCode, code)))
-	}
+	m.Markup = MarkupJSON(PushKeyboard(w.TelegramUserID, w.OrderID, ExtractCode(o.SMS)))
 	return m
 }
 

@@ -21,10 +21,14 @@ Both values are on the SMSOnline website, in your account's API settings. I dele
 <code>/order &lt;orderId&gt;</code>
 I show the order and send you the code here the moment it arrives, even if that takes a while.
 
+The buttons under an order do the rest: refund a number that got no SMS, ask for another SMS, or buy the same number again.
+
 <b>More</b>
 /orders – orders I'm watching
 /stop &lt;orderId&gt; – stop watching an order
+/buy – buy a number you rented before again
 /balance – your SMSOnline balance
+/topup &lt;dollars&gt; – top up your balance
 /logout – unlink your account
 /help – this message`
 

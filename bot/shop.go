@@ -1,0 +1,169 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/watch"
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// catalogueReadLimit is how many expired numbers /buy reads besides the
+// active ones: enough history to list what a user rents.
+const catalogueReadLimit = 100
+
+// maxCatalogue bounds /buy's list: one button per line.
+const maxCatalogue = 10
+
+// cmdBuy buys the same number as before: /buy lists what the account
+// rented (its own catalogue, from its inventory), /buy <orderId> [<maxPrice>]
+// asks to buy the same as that order again.
+func (b *Bot) cmdBuy(ctx context.Context, r request) {
+	args := r.cmd.Args
+	if len(args) > 2 {
+		b.reply(ctx, r, message.BuyUsage)
+		return
+	}
+	var max smsapi.Money
+	if len(args) > 0 {
+		if smsapi.ValidateOrderID(args[0]) != nil {
+			b.reply(ctx, r, message.BadOrderID)
+			return
+		}
+	}
+	if len(args) == 2 {
+		m, err := smsapi.ParseDollars(args[1])
+		if err != nil || m.Cents <= 0 || m.Cents > message.MaxBuyCeiling.Cents {
+			b.reply(ctx, r, message.BadMaxPrice())
+			return
+		}
+		max = m
+	}
+	acct, ok := b.account(ctx, r)
+	if !ok {
+		return
+	}
+	if len(args) == 0 {
+		orders, err := b.api.Inventory(ctx, watch.Credentials(acct), catalogueReadLimit)
+		if err != nil {
+			b.reply(ctx, r, b.apiErrorText(err, ""))
+			return
+		}
+		text, kb := message.BuyList(r.user, catalogue(orders))
+		b.replyWith(ctx, r, text, kb)
+		return
+	}
+	a := b.buyAsk(ctx, acct, r.private(), args[0], max)
+	b.replyWith(ctx, r, a.text, a.kb)
+}
+
+// catalogue is what an account rented before: each service · country ·
+// carrier once, from its newest order, newest first.
+func catalogue(orders []smsapi.Order) []message.BuyEntry {
+	orders = slices.Clone(orders)
+	slices.SortStableFunc(orders, func(a, b smsapi.Order) int { return b.OrderedAt.Compare(a.OrderedAt) })
+	type offer struct{ service, country, carrier string }
+	seen := make(map[offer]bool)
+	var out []message.BuyEntry
+	for _, o := range orders {
+		k := offer{o.ServiceCode, o.CountryCode, strings.ToLower(o.Carrier)}
+		if !canBuyAgain(o) || smsapi.ValidateOrderID(o.ID) != nil || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, message.BuyEntry{
+			OrderID: o.ID, Service: cmp.Or(o.Service, o.ServiceCode), Country: cmp.Or(o.Country, o.CountryCode),
+			Carrier: o.Carrier, Price: o.Price,
+		})
+		if len(out) == maxCatalogue {
+			break
+		}
+	}
+	return out
+}
+
+// cmdTopUp makes payment links: /topup <dollars> [<coupon>]. After a link
+// is made, the balance is watched for the invoice's lifetime and the user
+// told once the money arrived.
+func (b *Bot) cmdTopUp(ctx context.Context, r request) {
+	args := r.cmd.Args
+	switch {
+	case !r.private():
+		b.reply(ctx, r, message.TopUpInGroup)
+		return
+	case len(args) == 0 || len(args) > 2:
+		b.reply(ctx, r, message.TopUpUsage)
+		return
+	}
+	amount, err := smsapi.ParseDollars(args[0])
+	if err != nil || amount.Cents < message.MinTopUp.Cents || amount.Cents > message.MaxTopUp.Cents {
+		b.reply(ctx, r, message.TopUpBadAmount)
+		return
+	}
+	coupon := ""
+	if len(args) == 2 {
+		if coupon = args[1]; !isCouponCode(coupon) {
+			b.reply(ctx, r, message.BadCoupon)
+			return
+		}
+	}
+	acct, ok := b.account(ctx, r)
+	if !ok {
+		return
+	}
+	cred := watch.Credentials(acct)
+	// The balance before paying is what the arrival is measured from.
+	bal, balErr := b.api.Balance(ctx, cred)
+	var row []message.Button
+	var firstErr error
+	for _, m := range []struct {
+		method smsapi.PayMethod
+		label  string
+		coupon string
+	}{
+		{smsapi.PayCrypto, message.ButtonPayCrypto, coupon},
+		{smsapi.PayCard, message.ButtonPayCard, ""}, // coupons are for crypto payments
+	} {
+		url, err := b.api.Invoice(ctx, cred, m.method, amount, m.coupon)
+		if err != nil {
+			b.log.Warn("can't make payment link", "user", r.user, "method", m.method, "err", err)
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		row = append(row, message.URLButton(m.label, url))
+	}
+	if len(row) == 0 {
+		b.reply(ctx, r, message.TopUpFailed(b.apiErrorText(firstErr, "")))
+		return
+	}
+	now := b.cfg.Now()
+	watching := false
+	if balErr == nil && bal.Amount.Valid {
+		err := b.store.WatchBalance(ctx, store.BalanceWatch{
+			TelegramUserID: r.user, ChatID: privateChat(r.user), Baseline: bal.Amount.Cents, Amount: amount.Cents,
+			Until: now.Add(smsapi.InvoiceLifetime), NextCheckAt: now.Add(b.money.BalanceEvery()),
+		}, now)
+		if watching = err == nil; !watching {
+			b.log.Error("can't watch balance", "user", r.user, "err", err)
+		}
+	}
+	var usable []smsapi.Coupon
+	if coupon == "" {
+		if coupons, err := b.api.Coupons(ctx, cred); err == nil {
+			for _, c := range coupons {
+				if c.Usable(now) && isCouponCode(c.Code) {
+					usable = append(usable, c)
+				}
+			}
+		}
+	}
+	b.log.Info("payment links made", "user", r.user, "cents", amount.Cents, "links", len(row))
+	b.replyWith(ctx, r, message.TopUp(amount, coupon, watching, usable), message.Rows(row))
+}
+
+// isCouponCode reports whether s can be a coupon code: what an id may be.
+func isCouponCode(s string) bool { return smsapi.ValidateOrderID(s) == nil }
