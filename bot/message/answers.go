@@ -32,7 +32,6 @@ const (
 	ButtonCopyCode = "📋 Copy code"
 )
 
-
 // Toasts: the short answers to a button press (plain text, no HTML).
 const (
 	ToastUpdated         = "Updated"

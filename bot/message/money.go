@@ -48,7 +48,9 @@ const (
 
 // Offer names what a purchase buys, as HTML: "Discord · United States",
 // with the carrier when one was chosen.
-func Offer(service, country, carrier string) string { return Escape(offerText(service, country, carrier)) }
+func Offer(service, country, carrier string) string {
+	return Escape(offerText(service, country, carrier))
+}
 
 // offerText is Offer as plain text, for a button.
 func offerText(service, country, carrier string) string {
@@ -248,11 +250,11 @@ const NothingBought = "I found no numbers on your SMSOnline account yet, so ther
 
 // BuyEntry is one line of /buy: an offer and the order it was last bought in.
 type BuyEntry struct {
-	OrderID  string
-	Service  string
-	Country  string
-	Carrier  string
-	Price    smsapi.Money
+	OrderID string
+	Service string
+	Country string
+	Carrier string
+	Price   smsapi.Money
 }
 
 // BuyList is /buy's answer: what the account rented before, newest first,
