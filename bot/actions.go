@@ -224,9 +224,7 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 		b.wakeWatcher()
 	}
 	shown := o
-	if !p.private {
-		shown.SMS = "" // the old code stays private, like every code
-	}
+	shown.SMS = "" // the old code is done with; the new one is pushed
 	return answer{message.Card(shown, now) + "\n\n" + line, message.CardKeyboard(o, user, o.ID, true, watched), message.ToastAsked}
 }
 
@@ -310,7 +308,8 @@ func (b *Bot) buy(ctx context.Context, p press) answer {
 }
 
 // buyFailed answers a refused purchase: a new price is asked about again,
-// an empty stock offers to try again, a low balance says how to top up.
+// an empty stock offers to try again, a low balance says how to top up and
+// offers to try again after.
 func (b *Bot) buyFailed(ctx context.Context, p press, src smsapi.Order, max smsapi.Money, err error) answer {
 	offer := message.OfferOf(src)
 	switch {
@@ -326,7 +325,8 @@ func (b *Bot) buyFailed(ctx context.Context, p press, src smsapi.Order, max smsa
 		if bal, berr := b.api.Balance(ctx, watch.Credentials(p.acct)); berr == nil {
 			balance = bal.Amount
 		}
-		return answer{message.BuyFailed(offer, message.LowBalance(balance, src.Price)), nil, message.ToastNotDone}
+		return answer{message.BuyFailed(offer, message.LowBalance(balance, src.Price)),
+			message.BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), message.ToastNotDone}
 	}
 	return answer{message.BuyFailed(offer, b.apiErrorText(err, src.ID)), nil, message.ToastNotDone}
 }

@@ -43,7 +43,8 @@ type Config struct {
 	SettleReads int
 	// BalanceEvery is the time between reads of a watched balance; default 1m.
 	BalanceEvery time.Duration
-	// Tick is how often the loop looks for due work; default 1s.
+	// Tick is how often the loop looks for due work; default 1s, or less
+	// when the reads are more frequent.
 	Tick time.Duration
 	// OnChange is called after a settlement added a watch or a message, so
 	// the watcher and the sender look at once; nil for none.
@@ -66,7 +67,7 @@ func (c *Config) setDefaults() {
 		c.BalanceEvery = time.Minute
 	}
 	if c.Tick <= 0 {
-		c.Tick = time.Second
+		c.Tick = min(time.Second, c.SettleEvery, c.BalanceEvery)
 	}
 	if c.OnChange == nil {
 		c.OnChange = func() {}
