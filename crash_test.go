@@ -184,3 +184,86 @@ func inFlightAtKill(at time.Time, kills []time.Time) bool {
 	}
 	return false
 }
+
+// TestCrashDuringPurchase kills the bot with SIGKILL while a purchase's PUT
+// is on its way (SMSOnline bought the number; its answer is held), and
+// starts it again: the purchase is settled from the inventory, the number
+// is shown and watched, and the PUT is never sent a second time.
+func TestCrashDuringPurchase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := smsbotBinary(t)
+	tg := telegramtest.New(t)
+	sms := smsapitest.New(t)
+	const key = "sk-crash-buy-1357"
+	sms.AddAccount("777", key, 1500)
+	sms.SetOffer(smsapitest.Offer{Service: "ds", Country: "12", Carrier: "any", ServiceName: "Discord", CountryName: "United States", Price: 16, Stock: -1})
+	sms.AddOrder("777", smsapitest.NewOrder("555"))
+	user := telegramtest.User{ID: 1001, FirstName: "Alice"}
+	chat := telegramtest.PrivateChat(user)
+	env := botEnv(
+		"TELEGRAM_BOT_TOKEN="+tg.Token,
+		"TELEGRAM_API_URL="+tg.URL,
+		"SMSONLINE_API_URL="+sms.URL,
+		"DATABASE_PATH="+filepath.Join(t.TempDir(), "bot.db"),
+		"POLL_INTERVAL=1s",
+		"LOG_LEVEL=debug",
+	)
+	first := startBinary(t, bin, env)
+	tg.SendText(user, chat, "/login 777 "+key)
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Linked to SMSOnline account") == 1 })
+	tg.SendText(user, chat, "/buy 555")
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "again for at most <b>$0.20</b>?") == 1 })
+	var confirm string
+	var confirmation telegramtest.SentMessage
+	for _, m := range tg.SentTo(chat.ID) {
+		if strings.Contains(m.Text, "again for at most") {
+			confirmation = m
+		}
+	}
+	for _, row := range confirmation.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if strings.HasPrefix(b.CallbackData, "B:") {
+				confirm = b.CallbackData
+			}
+		}
+	}
+	if confirm == "" {
+		t.Fatalf("no buy button on %+v", confirmation)
+	}
+
+	sms.InjectFault(smsapitest.Fault{Match: "buy", DelayAfter: time.Minute, Times: 1})
+	tg.PressButton(user, chat, confirmation.MessageID, confirm)
+	tg.WaitFor(t, 20*time.Second, func() bool { return len(sms.Buys("777")) == 1 })
+	first.cmd.Process.Signal(syscall.SIGKILL)
+	<-first.exited
+
+	second := startBinary(t, bin, env)
+	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, "<b>Bought!</b>") == 1 })
+	// The same confirmation pressed after the restart shows the number.
+	tg.PressButton(user, chat, confirmation.MessageID, confirm)
+	tg.WaitFor(t, 20*time.Second, func() bool {
+		for _, e := range tg.Edits() {
+			if strings.Contains(e.Text, "<b>Order 30000001</b>") {
+				return true
+			}
+		}
+		return false
+	})
+	sms.DeliverSMS("777", "30000001", "Your code is 778899")
+	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, "<code>778899</code>") == 1 })
+	second.terminate(t)
+
+	if n := len(sms.Buys("777")); n != 1 {
+		t.Errorf("%d purchase requests, want 1", n)
+	}
+	if got := sms.Balance("777"); got != 1500-16 {
+		t.Errorf("balance %d cents, want one purchase: %d", got, 1500-16)
+	}
+	for _, out := range []string{first.out.String(), second.out.String()} {
+		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
+			t.Errorf("a secret appears in the logs:\n%s", out)
+		}
+	}
+}
