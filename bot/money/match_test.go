@@ -24,15 +24,15 @@ func TestPurchaseMatch(t *testing.T) {
 		bought map[string]bool
 		want   string
 	}{
-		{"the new order", []smsapi.Order{order("100", "ds", "12", "any", -time.Hour), order("101", "ds", "12", "tmobile", 5 * time.Second)}, nil, "101"},
+		{"the new order", []smsapi.Order{order("100", "ds", "12", "any", -time.Hour), order("101", "ds", "12", "tmobile", 5*time.Second)}, nil, "101"},
 		{"clocks apart by a minute", []smsapi.Order{order("101", "ds", "12", "any", -time.Minute)}, nil, "101"},
-		{"too old", []smsapi.Order{order("101", "ds", "12", "any", -10 * time.Minute)}, nil, ""},
+		{"too old", []smsapi.Order{order("101", "ds", "12", "any", -10*time.Minute)}, nil, ""},
 		{"the source itself", []smsapi.Order{order("100", "ds", "12", "any", time.Second)}, nil, ""},
 		{"another service", []smsapi.Order{order("101", "tg", "12", "any", time.Second)}, nil, ""},
 		{"another country", []smsapi.Order{order("101", "ds", "6", "any", time.Second)}, nil, ""},
 		{"settled another purchase", []smsapi.Order{order("101", "ds", "12", "any", time.Second)}, map[string]bool{"101": true}, ""},
 		{"no order time", []smsapi.Order{order("101", "ds", "12", "any", 0)}, nil, ""},
-		{"the first after the intent", []smsapi.Order{order("103", "ds", "12", "any", 9 * time.Second), order("102", "ds", "12", "any", 2 * time.Second)}, nil, "102"},
+		{"the first after the intent", []smsapi.Order{order("103", "ds", "12", "any", 9*time.Second), order("102", "ds", "12", "any", 2*time.Second)}, nil, "102"},
 	} {
 		got, ok := PurchaseMatch(a, tc.orders, tc.bought)
 		if ok != (tc.want != "") || got.ID != tc.want {
