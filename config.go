@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/smsbot/smsbot/bot/message"
 )
 
 // config is the process configuration, read from environment variables.
@@ -27,6 +28,7 @@ type config struct {
 	MaxWatches       int           `envconfig:"MAX_WATCHES_PER_USER" default:"50"`
 	AllowedUsers     userIDs       `envconfig:"ALLOWED_USERS"`
 	LogLevel         slog.Level    `envconfig:"LOG_LEVEL" default:"info"`
+	DefaultLanguage  string        `envconfig:"DEFAULT_LANGUAGE" default:"en"`
 }
 
 // usage is what `smsbot help` prints.
@@ -64,6 +66,10 @@ func loadConfig() (config, error) {
 	}
 	if cfg.MaxWatches < 1 {
 		return cfg, fmt.Errorf("MAX_WATCHES_PER_USER: %d must be at least 1", cfg.MaxWatches)
+	}
+	cfg.DefaultLanguage = strings.ToLower(strings.TrimSpace(cfg.DefaultLanguage))
+	if message.ByTag(cfg.DefaultLanguage) == nil {
+		return cfg, fmt.Errorf("DEFAULT_LANGUAGE: %q is not a language the bot speaks (use en, ru or zh)", cfg.DefaultLanguage)
 	}
 	return cfg, nil
 }

@@ -114,6 +114,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Token:             cfg.TelegramBotToken,
 		APIURL:            cfg.TelegramAPIURL,
 		AllowedUsers:      cfg.AllowedUsers,
+		DefaultLanguage:   cfg.DefaultLanguage,
 		Logger:            logger,
 		PollInterval:      cfg.PollInterval,
 		TelegramMaxRPS:    cfg.TelegramMaxRPS,

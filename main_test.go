@@ -38,6 +38,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		TelegramMaxRPS:   28,
 		MaxWatches:       50,
 		LogLevel:         slog.LevelInfo,
+		DefaultLanguage:  "en",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -80,6 +81,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"interval too short", map[string]string{"POLL_INTERVAL": "10ms"}, "POLL_INTERVAL"},
 		{"bad user id", map[string]string{"ALLOWED_USERS": "1,bob"}, `ALLOWED_USERS: "bob" is not a Telegram user id`},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"bad language", map[string]string{"DEFAULT_LANGUAGE": "de"}, `DEFAULT_LANGUAGE: "de" is not a language the bot speaks`},
 		{"bad telegram url", map[string]string{"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"},
 		{"bad smsonline url", map[string]string{"SMSONLINE_API_URL": "not a url"}, "SMSONLINE_API_URL"},
 		{"bad rps", map[string]string{"SMSONLINE_MAX_RPS": "fast"}, "SMSONLINE_MAX_RPS"},

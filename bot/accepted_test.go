@@ -75,7 +75,7 @@ func TestReplyAcceptedWithUnreadableAnswer(t *testing.T) {
 			h.waitHandled()
 
 			assertContains(t, sent[0].Text, "Linked to SMSOnline account")
-			if strings.Contains(sent[0].Text, message.LoginNotDeleted) {
+			if strings.Contains(sent[0].Text, message.English.T(message.LoginNotDeleted)) {
 				t.Errorf("the login answer says the key message was not deleted:\n%s", sent[0].Text)
 			}
 			assertDeleted(t, h.tg, aliceChat.ID, msgID)

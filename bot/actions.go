@@ -37,17 +37,21 @@ func (p press) owner() int64 { return p.acct.TelegramUserID }
 // push may hold the codes of other orders too.
 func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	if ok, _, wait := b.limiter.allow(q.From.ID, b.cfg.Now()); !ok {
-		b.answerCallback(ctx, q.ID, message.ToastTooManyTaps(wait))
+		b.answerCallback(ctx, q.ID, lang(ctx).ToastTooManyTaps(wait))
 		return
 	}
 	if !b.isAllowed(q.From.ID) {
-		b.answerCallback(ctx, q.ID, message.NotAllowed)
+		b.answerCallback(ctx, q.ID, lang(ctx).T(message.NotAllowed))
+		return
+	}
+	if l := message.ParseLanguageButton(q.Data); l != nil {
+		b.onLanguageButton(ctx, q, l)
 		return
 	}
 	c, ok := message.ParseCallback(q.Data)
 	msg := q.Message.Message
 	if msg == nil || !ok {
-		b.answerCallback(ctx, q.ID, message.ButtonExpired)
+		b.answerCallback(ctx, q.ID, lang(ctx).T(message.ButtonExpired))
 		return
 	}
 	// A group's id is negative, never a user's: this is the presser's own
@@ -57,19 +61,19 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		// An old card names no owner: it is safe only in the private chat
 		// of the user pressing it.
 		if !private {
-			b.answerCallback(ctx, q.ID, message.ButtonExpired)
+			b.answerCallback(ctx, q.ID, lang(ctx).T(message.ButtonExpired))
 			return
 		}
 		c.Owner = q.From.ID
 	}
 	if c.Owner != q.From.ID {
 		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", c.Owner)
-		b.answerCallback(ctx, q.ID, message.NotYourCard)
+		b.answerCallback(ctx, q.ID, lang(ctx).T(message.NotYourCard))
 		return
 	}
 	acct, err := b.store.Account(ctx, q.From.ID)
 	if err != nil {
-		b.answerCallback(ctx, q.ID, message.ToastLinkFirst)
+		b.answerCallback(ctx, q.ID, lang(ctx).T(message.ToastLinkFirst))
 		return
 	}
 	a := b.answerPress(ctx, press{acct: acct, c: c, private: private})
@@ -95,20 +99,20 @@ func (b *Bot) answerPress(ctx context.Context, p press) answer {
 	}
 	switch p.c.Action {
 	case message.ActRefresh:
-		return card(followNone, message.ToastUpdated)
+		return card(followNone, lang(ctx).T(message.ToastUpdated))
 	case message.ActWatch:
 		if !p.private {
-			return card(followAlways, message.ToastWatchingPrivate)
+			return card(followAlways, lang(ctx).T(message.ToastWatchingPrivate))
 		}
-		return card(followAlways, message.ToastWatching)
+		return card(followAlways, lang(ctx).T(message.ToastWatching))
 	case message.ActStop:
 		if _, err := b.store.DeleteWatch(ctx, p.owner(), orderID); err != nil {
 			b.log.Error("can't stop watch", "user", p.owner(), "order", orderID, "err", err)
-			return answer{toast: message.ToastSomethingWrong}
+			return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
 		}
-		return card(followNone, message.ToastStopped)
+		return card(followNone, lang(ctx).T(message.ToastStopped))
 	case message.ActCancel:
-		return card(followNone, message.ToastCancelled)
+		return card(followNone, lang(ctx).T(message.ToastCancelled))
 	case message.ActRefundAsk, message.ActRefund:
 		return b.refund(ctx, p)
 	case message.ActAnotherSMS:
@@ -118,12 +122,12 @@ func (b *Bot) answerPress(ctx context.Context, p press) answer {
 	case message.ActBuy:
 		return b.buy(ctx, p)
 	}
-	return answer{toast: message.ButtonExpired}
+	return answer{toast: lang(ctx).T(message.ButtonExpired)}
 }
 
 // failed is the answer to a press whose order could not be read.
-func (b *Bot) failed(err error, orderID string) answer {
-	return answer{text: b.apiErrorText(err, orderID), toast: message.ToastNotDone}
+func (b *Bot) failed(ctx context.Context, err error, orderID string) answer {
+	return answer{text: b.apiErrorText(ctx, err, orderID), toast: lang(ctx).T(message.ToastNotDone)}
 }
 
 // withCard is the order's card with a line below it.
@@ -134,14 +138,14 @@ func (b *Bot) withCard(ctx context.Context, p press, o smsapi.Order, line, toast
 
 // refundRefusal says why an order cannot be refunded, or "" when it can:
 // only an order still waiting for its first SMS is refunded.
-func refundRefusal(o smsapi.Order, open bool) string {
+func refundRefusal(ctx context.Context, o smsapi.Order, open bool) string {
 	switch {
 	case o.HasSMS() || o.State() == smsapi.StateReceived:
-		return message.RefundAfterSMS(o.ID)
+		return lang(ctx).RefundAfterSMS(o.ID)
 	case o.State() == smsapi.StateFinal:
-		return message.RefundClosed(o.ID, o.Status)
+		return lang(ctx).RefundClosed(o.ID, o.Status)
 	case !open:
-		return message.RefundClosed(o.ID, "expired")
+		return lang(ctx).RefundClosed(o.ID, "expired")
 	}
 	return ""
 }
@@ -152,36 +156,36 @@ func refundRefusal(o smsapi.Order, open bool) string {
 func (b *Bot) refund(ctx context.Context, p press) answer {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(err, p.c.OrderID)
+		return b.failed(ctx, err, p.c.OrderID)
 	}
-	if why := refundRefusal(o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, message.ToastNotDone)
+	if why := refundRefusal(ctx, o, isOpen(o, b.cfg.Now())); why != "" {
+		return b.withCard(ctx, p, o, why, lang(ctx).T(message.ToastNotDone))
 	}
 	if p.c.Action == message.ActRefundAsk {
-		return answer{message.RefundAsk(o.ID, o.Price), message.RefundKeyboard(p.owner(), o.ID), ""}
+		return answer{lang(ctx).RefundAsk(o.ID, o.Price), lang(ctx).RefundKeyboard(p.owner(), o.ID), ""}
 	}
 	out, err := b.money.Refund(ctx, p.acct, o)
 	if err != nil {
 		b.log.Error("can't refund", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: message.ToastSomethingWrong}
+		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
 	}
-	buyAgain := message.BuyAgainKeyboard(p.owner(), o.ID)
+	buyAgain := lang(ctx).BuyAgainKeyboard(p.owner(), o.ID)
 	switch {
 	case out.Pending() && !out.Begun:
-		return answer{toast: message.ToastInProgress}
+		return answer{toast: lang(ctx).T(message.ToastInProgress)}
 	case out.Pending():
-		return answer{message.RefundPending(o.ID), nil, message.ToastInProgress}
+		return answer{lang(ctx).RefundPending(o.ID), nil, lang(ctx).T(message.ToastInProgress)}
 	case out.Action.State == store.ActionFailed:
-		return b.withCard(ctx, p, o, message.RefundFailed(o.ID, b.apiErrorText(out.Err, o.ID)), message.ToastNotDone)
+		return b.withCard(ctx, p, o, lang(ctx).RefundFailed(o.ID, b.apiErrorText(ctx, out.Err, o.ID)), lang(ctx).T(message.ToastNotDone))
 	case !out.Begun:
-		return answer{message.RefundDone(o.ID, smsapi.Cents(out.Action.Price), smsapi.Money{}), buyAgain, message.ToastDone}
+		return answer{lang(ctx).RefundDone(o.ID, smsapi.Cents(out.Action.Price), smsapi.Money{}), buyAgain, lang(ctx).T(message.ToastDone)}
 	}
 	b.log.Info("refunded order", "user", p.owner(), "order", o.ID)
 	var balance smsapi.Money
 	if bal, err := b.api.Balance(ctx, watch.Credentials(p.acct)); err == nil {
 		balance = bal.Amount
 	}
-	return answer{message.RefundDone(o.ID, o.Price, balance), buyAgain, message.ToastDone}
+	return answer{lang(ctx).RefundDone(o.ID, o.Price, balance), buyAgain, lang(ctx).T(message.ToastDone)}
 }
 
 // anotherSMS asks SMSOnline for another SMS on a number that received one,
@@ -189,17 +193,17 @@ func (b *Bot) refund(ctx context.Context, p press) answer {
 func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(err, p.c.OrderID)
+		return b.failed(ctx, err, p.c.OrderID)
 	}
 	now := b.cfg.Now()
 	switch {
 	case !isOpen(o, now):
-		return answer{message.AnotherSMSClosed(o.ID), message.BuyAgainKeyboard(p.owner(), o.ID), message.ToastNotDone}
+		return answer{lang(ctx).AnotherSMSClosed(o.ID), lang(ctx).BuyAgainKeyboard(p.owner(), o.ID), lang(ctx).T(message.ToastNotDone)}
 	case !o.HasSMS():
-		return b.withCard(ctx, p, o, message.AnotherSMSNotYet(o.ID), message.ToastNotDone)
+		return b.withCard(ctx, p, o, lang(ctx).AnotherSMSNotYet(o.ID), lang(ctx).T(message.ToastNotDone))
 	}
 	if err := b.api.AnotherSMS(ctx, watch.Credentials(p.acct), o.ID); err != nil {
-		return b.withCard(ctx, p, o, message.AnotherSMSFailed(o.ID, b.apiErrorText(err, o.ID)), message.ToastNotDone)
+		return b.withCard(ctx, p, o, lang(ctx).AnotherSMSFailed(o.ID, b.apiErrorText(ctx, err, o.ID)), lang(ctx).T(message.ToastNotDone))
 	}
 	b.log.Info("asked for another sms", "user", p.owner(), "order", o.ID)
 	// The SMS shown so far is delivered: only a new text is pushed.
@@ -212,20 +216,20 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
 		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(b.cfg.PollInterval), LastCheckedAt: now, FastUntil: o.ExpiresAt,
 	}
-	line := message.AnotherSMSAsked(o.ID, p.private)
+	line := lang(ctx).AnotherSMSAsked(o.ID, p.private)
 	watched := true
 	switch _, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now); {
 	case errors.Is(err, store.ErrWatchLimit):
-		line, watched = line+"\n"+message.WatchLimit(b.cfg.MaxWatchesPerUser), false
+		line, watched = line+"\n"+lang(ctx).WatchLimit(b.cfg.MaxWatchesPerUser), false
 	case err != nil:
 		b.log.Error("can't add watch", "user", user, "order", o.ID, "err", err)
-		line, watched = line+"\n"+message.WatchFailed, false
+		line, watched = line+"\n"+lang(ctx).T(message.WatchFailed), false
 	default:
 		b.wakeWatcher()
 	}
 	shown := o
 	shown.SMS = "" // the old code is done with; the new one is pushed
-	return answer{message.Card(shown, now) + "\n\n" + line, message.CardKeyboard(o, user, o.ID, true, watched), message.ToastAsked}
+	return answer{lang(ctx).Card(shown, now) + "\n\n" + line, lang(ctx).CardKeyboard(o, user, o.ID, true, watched), lang(ctx).T(message.ToastAsked)}
 }
 
 // buyAsk asks before buying the same number as sourceID again, for at most
@@ -234,21 +238,21 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 func (b *Bot) buyAsk(ctx context.Context, acct store.Account, private bool, sourceID string, max smsapi.Money) answer {
 	o, err := b.fetchOrder(ctx, acct, sourceID)
 	if err != nil {
-		return b.failed(err, sourceID)
+		return b.failed(ctx, err, sourceID)
 	}
 	if !canBuyAgain(o) {
-		return answer{message.BuyUnknownOffer, nil, message.ToastNotDone}
+		return answer{lang(ctx).T(message.BuyUnknownOffer), nil, lang(ctx).T(message.ToastNotDone)}
 	}
 	if !max.Valid {
 		if max = defaultCeiling(o.Price); !max.Valid {
-			return answer{message.BuyNoPrice(o.ID), nil, ""}
+			return answer{lang(ctx).BuyNoPrice(o.ID), nil, ""}
 		}
 	}
-	text := message.BuyAsk(message.OfferOf(o), o.ID, max)
+	text := lang(ctx).BuyAsk(lang(ctx).OfferOf(o), o.ID, max)
 	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
-		text += "\n\n" + message.LowBalance(bal.Amount, o.Price)
+		text += "\n\n" + lang(ctx).LowBalance(bal.Amount, o.Price)
 	}
-	return answer{text, message.BuyKeyboard(acct.TelegramUserID, o.ID, max, message.ButtonBuy), ""}
+	return answer{text, lang(ctx).BuyKeyboard(acct.TelegramUserID, o.ID, max, message.ButtonBuy), ""}
 }
 
 // canBuyAgain reports whether an order names what to buy again.
@@ -279,54 +283,54 @@ func defaultCeiling(price smsapi.Money) smsapi.Money {
 func (b *Bot) buy(ctx context.Context, p press) answer {
 	src, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(err, p.c.OrderID)
+		return b.failed(ctx, err, p.c.OrderID)
 	}
 	if !canBuyAgain(src) {
-		return answer{message.BuyUnknownOffer, nil, message.ToastNotDone}
+		return answer{lang(ctx).T(message.BuyUnknownOffer), nil, lang(ctx).T(message.ToastNotDone)}
 	}
 	max := smsapi.Cents(p.c.MaxPrice)
 	out, err := b.money.Buy(ctx, p.acct, src, max, p.c.Nonce)
 	if err != nil {
 		b.log.Error("can't buy", "user", p.owner(), "source", src.ID, "err", err)
-		return answer{toast: message.ToastSomethingWrong}
+		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
 	}
-	offer := message.OfferOf(src)
+	offer := lang(ctx).OfferOf(src)
 	switch {
 	case out.Pending() && !out.Begun:
-		return answer{toast: message.ToastInProgress}
+		return answer{toast: lang(ctx).T(message.ToastInProgress)}
 	case out.Pending():
-		return answer{message.BuyPending(offer), nil, message.ToastInProgress}
+		return answer{lang(ctx).BuyPending(offer), nil, lang(ctx).T(message.ToastInProgress)}
 	case out.Action.State == store.ActionFailed:
 		return b.buyFailed(ctx, p, src, max, out.Err)
 	case !out.Begun:
 		// The confirmation was pressed again after the purchase: show the number.
 		text, kb := b.orderAnswer(ctx, p.acct, p.private, out.Action.OrderID, followNone)
-		return answer{text, kb, message.ToastDone}
+		return answer{text, kb, lang(ctx).T(message.ToastDone)}
 	}
 	o := money.BoughtOrder(out.Action, out.Purchase)
-	return answer{message.Bought(o, b.cfg.Now()), message.CardKeyboard(o, p.owner(), o.ID, true, true), message.ToastDone}
+	return answer{lang(ctx).Bought(o, b.cfg.Now()), lang(ctx).CardKeyboard(o, p.owner(), o.ID, true, true), lang(ctx).T(message.ToastDone)}
 }
 
 // buyFailed answers a refused purchase: a new price is asked about again,
 // an empty stock offers to try again, a low balance says how to top up and
 // offers to try again after.
 func (b *Bot) buyFailed(ctx context.Context, p press, src smsapi.Order, max smsapi.Money, err error) answer {
-	offer := message.OfferOf(src)
+	offer := lang(ctx).OfferOf(src)
 	switch {
 	case errors.Is(err, smsapi.ErrPriceChanged):
 		if price, ok := smsapi.NewPrice(err); ok && price.Cents <= message.MaxBuyCeiling.Cents {
-			return answer{message.BuyPriceChanged(offer, price), message.BuyKeyboard(p.owner(), src.ID, price, message.ButtonBuy), message.ToastNotDone}
+			return answer{lang(ctx).BuyPriceChanged(offer, price), lang(ctx).BuyKeyboard(p.owner(), src.ID, price, message.ButtonBuy), lang(ctx).T(message.ToastNotDone)}
 		}
-		return answer{message.BuyFailed(offer, message.BuyPriceUnknown(src.ID)), nil, message.ToastNotDone}
+		return answer{lang(ctx).BuyFailed(offer, lang(ctx).BuyPriceUnknown(src.ID)), nil, lang(ctx).T(message.ToastNotDone)}
 	case errors.Is(err, smsapi.ErrOutOfStock):
-		return answer{message.BuyOutOfStock(offer), message.BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), message.ToastNotDone}
+		return answer{lang(ctx).BuyOutOfStock(offer), lang(ctx).BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), lang(ctx).T(message.ToastNotDone)}
 	case errors.Is(err, smsapi.ErrLowBalance):
 		var balance smsapi.Money
 		if bal, berr := b.api.Balance(ctx, watch.Credentials(p.acct)); berr == nil {
 			balance = bal.Amount
 		}
-		return answer{message.BuyFailed(offer, message.LowBalance(balance, src.Price)),
-			message.BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), message.ToastNotDone}
+		return answer{lang(ctx).BuyFailed(offer, lang(ctx).LowBalance(balance, src.Price)),
+			lang(ctx).BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), lang(ctx).T(message.ToastNotDone)}
 	}
-	return answer{message.BuyFailed(offer, b.apiErrorText(err, src.ID)), nil, message.ToastNotDone}
+	return answer{lang(ctx).BuyFailed(offer, b.apiErrorText(ctx, err, src.ID)), nil, lang(ctx).T(message.ToastNotDone)}
 }

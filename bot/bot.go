@@ -59,6 +59,7 @@ type Config struct {
 	HandlerTimeout  time.Duration    // how long one update may take; default 30s
 	ShutdownGrace   time.Duration    // how long running handlers may finish after a stop; default 5s
 	Workers         int              // updates handled at once (one per user at a time); default 16
+	DefaultLanguage string           // "en", "ru" or "zh": for users whose language the bot does not speak; default "en"
 	Now             func() time.Time // clock; default time.Now
 }
 
@@ -121,6 +122,7 @@ type Bot struct {
 	watcher *watch.Watcher
 	sender  *deliver.Sender
 	money   *money.Service
+	langs   *languages
 
 	username   string          // the bot's @username, known after getMe
 	handlerCtx context.Context // outlives the polling context by ShutdownGrace
@@ -147,6 +149,13 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	for _, id := range cfg.AllowedUsers {
 		b.allowed[id] = true
 	}
+	fallback := message.English
+	if cfg.DefaultLanguage != "" {
+		if fallback = message.ByTag(cfg.DefaultLanguage); fallback == nil {
+			return nil, fmt.Errorf("unknown default language %q (want en, ru or zh)", cfg.DefaultLanguage)
+		}
+	}
+	b.langs = newLanguages(st, fallback, cfg.Logger, cfg.Now)
 	// A burst of 1 spaces messages evenly, so no one-second window holds more
 	// than TelegramMaxRPS of them.
 	b.pace = rate.NewLimiter(rate.Limit(cfg.TelegramMaxRPS), 1)
@@ -201,6 +210,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		Workers:      cfg.WatcherWorkers,
 		ExpiryGrace:  cfg.ExpiryGrace,
 		OnChecked:    cfg.OnChecked,
+		Lang:         b.langs.For,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 	}, st, b.api, b.sender.Wake)
@@ -213,6 +223,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 			b.watcher.Wake()
 			b.sender.Wake()
 		},
+		Lang:   b.langs.For,
 		Now:    cfg.Now,
 		Logger: cfg.Logger,
 	}, st, b.api)
@@ -321,16 +332,24 @@ func (b *Bot) getMe(ctx context.Context) (*models.User, error) {
 }
 
 // prepare removes a webhook left by another deployment (long polling gets 409
-// Conflict while one is set) and publishes the command menu. Both are
-// best-effort: the bot works without them.
+// Conflict while one is set) and publishes the command menu, once for each
+// language. Both are best-effort: the bot works without them.
 func (b *Bot) prepare(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
 		b.log.Warn("can't delete webhook", "err", b.errText(err))
 	}
-	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: message.Commands}); err != nil {
+	// The menu with no language is for users whose language the bot does
+	// not speak: it is in the default language.
+	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: b.langs.fallback.Commands()}); err != nil {
 		b.log.Warn("can't set command menu", "err", b.errText(err))
+	}
+	for _, l := range message.Languages() {
+		params := &tgbot.SetMyCommandsParams{Commands: l.Commands(), LanguageCode: l.Tag}
+		if _, err := b.tg.SetMyCommands(ctx, params); err != nil {
+			b.log.Warn("can't set command menu", "language", l.Tag, "err", b.errText(err))
+		}
 	}
 }
 

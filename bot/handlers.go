@@ -30,10 +30,20 @@ func (r request) private() bool { return r.msg.Chat.Type == models.ChatTypePriva
 func (b *Bot) dispatch(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
 	switch {
 	case u.Message != nil:
+		if from := u.Message.From; from != nil && !from.IsBot {
+			ctx = b.speak(ctx, from)
+		}
 		b.onMessage(ctx, u.Message)
 	case u.CallbackQuery != nil:
-		b.onCallback(ctx, u.CallbackQuery)
+		b.onCallback(b.speak(ctx, &u.CallbackQuery.From), u.CallbackQuery)
 	}
+}
+
+// speak records the language the sender's Telegram app uses and returns ctx
+// carrying the language to answer them in.
+func (b *Bot) speak(ctx context.Context, from *models.User) context.Context {
+	b.langs.seen(ctx, from.ID, from.LanguageCode)
+	return withLang(ctx, b.langs.of(ctx, from.ID))
 }
 
 // onMessage handles a text message.
@@ -58,16 +68,16 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 		return
 	}
 	if !b.isAllowed(r.user) {
-		b.reply(ctx, r, message.NotAllowed)
+		b.reply(ctx, r, lang(ctx).T(message.NotAllowed))
 		return
 	}
 	if !isCommand {
-		b.reply(ctx, r, message.Unknown)
+		b.reply(ctx, r, lang(ctx).T(message.Unknown))
 		return
 	}
 	switch cmd.Name {
 	case "start", "help":
-		b.reply(ctx, r, message.Help)
+		b.reply(ctx, r, lang(ctx).T(message.Help))
 	case "order":
 		b.cmdOrder(ctx, r)
 	case "orders":
@@ -78,13 +88,15 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 		b.cmdBalance(ctx, r)
 	case "buy":
 		b.cmdBuy(ctx, r)
+	case "language":
+		b.cmdLanguage(ctx, r)
 	case "topup":
 		b.cmdTopUp(ctx, r)
 	case "logout":
 		b.cmdLogout(ctx, r)
 	default:
 		if r.private() {
-			b.reply(ctx, r, message.Unknown)
+			b.reply(ctx, r, lang(ctx).T(message.Unknown))
 		}
 	}
 }
@@ -108,16 +120,16 @@ func (b *Bot) cmdLogin(ctx context.Context, r request) {
 		return
 	}
 	if !b.isAllowed(r.user) {
-		b.reply(ctx, r, message.NotAllowed)
+		b.reply(ctx, r, lang(ctx).T(message.NotAllowed))
 		return
 	}
 	if !r.private() {
-		b.reply(ctx, r, message.LoginInGroup)
+		b.reply(ctx, r, lang(ctx).T(message.LoginInGroup))
 		return
 	}
 	answer := b.login(ctx, r)
 	if !deleted {
-		answer += "\n\n" + message.LoginNotDeleted
+		answer += "\n\n" + lang(ctx).T(message.LoginNotDeleted)
 	}
 	b.reply(ctx, r, answer)
 }
@@ -127,35 +139,35 @@ func (b *Bot) cmdLogin(ctx context.Context, r request) {
 func (b *Bot) login(ctx context.Context, r request) string {
 	switch len(r.cmd.Args) {
 	case 0:
-		return message.LoginUsage
+		return lang(ctx).T(message.LoginUsage)
 	case 2:
 	default:
-		return message.LoginBadInput
+		return lang(ctx).T(message.LoginBadInput)
 	}
 	cred := smsapi.Credentials{UserID: r.cmd.Args[0], APIKey: r.cmd.Args[1]}
 	if cred.Validate() != nil {
-		return message.LoginBadInput
+		return lang(ctx).T(message.LoginBadInput)
 	}
 	bal, err := b.api.Balance(ctx, cred)
 	if errors.Is(err, smsapi.ErrBadCredentials) {
 		b.log.Info("login refused by smsonline", "user", r.user)
-		return message.LoginRefused
+		return lang(ctx).T(message.LoginRefused)
 	}
 	if err != nil {
 		b.log.Warn("can't check credentials", "user", r.user, "err", err)
-		return message.CheckKeyFailed(err)
+		return lang(ctx).CheckKeyFailed(err)
 	}
 	now := b.cfg.Now()
 	acct := store.Account{TelegramUserID: r.user, SMSUserID: cred.UserID, APIKey: cred.APIKey, CreatedAt: now, UpdatedAt: now}
 	resumed, err := b.store.SaveAccount(ctx, acct, now)
 	if err != nil {
 		b.log.Error("can't save account", "user", r.user, "err", err)
-		return message.Internal
+		return lang(ctx).T(message.Internal)
 	}
 	b.log.Info("account linked", "user", r.user, "resumed_watches", resumed)
-	answer := message.LoginOK(bal, cred.UserID)
+	answer := lang(ctx).LoginOK(bal, cred.UserID)
 	if resumed > 0 {
-		answer += message.Resumed(resumed)
+		answer += lang(ctx).Resumed(resumed)
 	}
 	return answer
 }
@@ -165,21 +177,21 @@ func (b *Bot) cmdLogout(ctx context.Context, r request) {
 	watches, err := b.store.Watches(ctx, r.user)
 	if err != nil {
 		b.log.Error("can't list watches", "user", r.user, "err", err)
-		b.reply(ctx, r, message.Internal)
+		b.reply(ctx, r, lang(ctx).T(message.Internal))
 		return
 	}
 	existed, err := b.store.DeleteAccount(ctx, r.user)
 	if err != nil {
 		b.log.Error("can't delete account", "user", r.user, "err", err)
-		b.reply(ctx, r, message.Internal)
+		b.reply(ctx, r, lang(ctx).T(message.Internal))
 		return
 	}
 	if !existed {
-		b.reply(ctx, r, message.NotLoggedIn)
+		b.reply(ctx, r, lang(ctx).T(message.NotLoggedIn))
 		return
 	}
 	b.log.Info("account unlinked", "user", r.user, "watches_ended", len(watches))
-	b.reply(ctx, r, message.LoggedOutEnded(len(watches)))
+	b.reply(ctx, r, lang(ctx).LoggedOutEnded(len(watches)))
 }
 
 // cmdBalance shows the linked account's balance.
@@ -190,10 +202,10 @@ func (b *Bot) cmdBalance(ctx context.Context, r request) {
 	}
 	bal, err := b.api.Balance(ctx, watch.Credentials(acct))
 	if err != nil {
-		b.reply(ctx, r, b.apiErrorText(err, ""))
+		b.reply(ctx, r, b.apiErrorText(ctx, err, ""))
 		return
 	}
-	b.reply(ctx, r, message.Balance(bal, acct.SMSUserID))
+	b.reply(ctx, r, lang(ctx).Balance(bal, acct.SMSUserID))
 }
 
 // account loads the caller's linked account. When there is none, or it cannot
@@ -204,21 +216,21 @@ func (b *Bot) account(ctx context.Context, r request) (store.Account, bool) {
 	case err == nil:
 		return acct, true
 	case errors.Is(err, store.ErrNotFound):
-		b.reply(ctx, r, message.NeedLogin)
+		b.reply(ctx, r, lang(ctx).T(message.NeedLogin))
 	case errors.Is(err, store.ErrWrongKey):
 		b.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", r.user)
-		b.reply(ctx, r, message.KeyUnreadable)
+		b.reply(ctx, r, lang(ctx).T(message.KeyUnreadable))
 	default:
 		b.log.Error("can't load account", "user", r.user, "err", err)
-		b.reply(ctx, r, message.Internal)
+		b.reply(ctx, r, lang(ctx).T(message.Internal))
 	}
 	return store.Account{}, false
 }
 
 // apiErrorText turns an SMSOnline failure into the user's answer, and logs
 // a failure of no known kind.
-func (b *Bot) apiErrorText(err error, orderID string) string {
-	text, known := message.APIError(err, orderID)
+func (b *Bot) apiErrorText(ctx context.Context, err error, orderID string) string {
+	text, known := lang(ctx).APIError(err, orderID)
 	if !known {
 		b.log.Error("smsonline call failed", "err", err)
 	}

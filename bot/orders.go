@@ -20,7 +20,7 @@ func privateChat(user int64) int64 { return user }
 // cmdOrder shows an order's card: /order <orderId>. An order still waiting for
 // its SMS is watched from then on, and the code is pushed when it arrives.
 func (b *Bot) cmdOrder(ctx context.Context, r request) {
-	orderID, ok := b.orderArg(ctx, r, message.OrderUsage)
+	orderID, ok := b.orderArg(ctx, r, lang(ctx).T(message.OrderUsage))
 	if !ok {
 		return
 	}
@@ -48,7 +48,7 @@ const (
 func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
 	order, err := b.fetchOrder(ctx, acct, orderID)
 	if err != nil {
-		return b.apiErrorText(err, orderID), nil
+		return b.apiErrorText(ctx, err, orderID), nil
 	}
 	return b.renderOrder(ctx, acct, private, order, f)
 }
@@ -83,9 +83,9 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 	var card string
 	switch {
 	case !order.HasSMS():
-		card = message.Card(order, now)
+		card = lang(ctx).Card(order, now)
 	case private:
-		card = message.Card(order, now)
+		card = lang(ctx).Card(order, now)
 		// The card shows this SMS: the watcher must not push it again.
 		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS, now); err != nil {
 			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
@@ -93,7 +93,7 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 	default:
 		shown := order
 		shown.SMS = ""
-		card = message.Card(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
+		card = lang(ctx).Card(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
 	}
 	open := isOpen(order, now)
 	watched := false
@@ -101,10 +101,10 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
-			card += "\n\n" + message.WatchLimit(b.cfg.MaxWatchesPerUser)
+			card += "\n\n" + lang(ctx).WatchLimit(b.cfg.MaxWatchesPerUser)
 		case err != nil:
 			b.log.Error("can't add watch", "user", user, "order", orderID, "err", err)
-			card += "\n\n" + message.WatchFailed
+			card += "\n\n" + lang(ctx).T(message.WatchFailed)
 		default:
 			watched = true
 			if created {
@@ -116,9 +116,9 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 		watched = true
 	}
 	if watched {
-		card += "\n\n" + message.WatchingFor(order.HasSMS(), private)
+		card += "\n\n" + lang(ctx).WatchingFor(order.HasSMS(), private)
 	}
-	return card, message.CardKeyboard(order, user, orderID, open, watched)
+	return card, lang(ctx).CardKeyboard(order, user, orderID, open, watched)
 }
 
 // isOpen reports whether an order can still receive an SMS.
@@ -129,15 +129,15 @@ func isOpen(o smsapi.Order, now time.Time) bool {
 // pushPrivately sends the order's SMS to the owner's private chat, unless
 // they have had it already, and returns the card's line saying so.
 func (b *Bot) pushPrivately(ctx context.Context, w store.Watch, o smsapi.Order, now time.Time) string {
-	isNew, err := b.store.PushOnce(ctx, *message.Push(w, o, now), o.SMS, now)
+	isNew, err := b.store.PushOnce(ctx, *lang(ctx).Push(w, o, now), o.SMS, now)
 	if err != nil {
 		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
-		return message.PushPrivatelyFailed(w.OrderID)
+		return lang(ctx).PushPrivatelyFailed(w.OrderID)
 	}
 	if isNew {
 		b.sender.Wake()
 	}
-	return message.SentPrivately
+	return lang(ctx).T(message.SentPrivately)
 }
 
 // cmdOrders lists the user's watches.
@@ -145,15 +145,15 @@ func (b *Bot) cmdOrders(ctx context.Context, r request) {
 	watches, err := b.store.Watches(ctx, r.user)
 	if err != nil {
 		b.log.Error("can't list watches", "user", r.user, "err", err)
-		b.reply(ctx, r, message.Internal)
+		b.reply(ctx, r, lang(ctx).T(message.Internal))
 		return
 	}
-	b.reply(ctx, r, message.WatchList(watches, b.cfg.Now()))
+	b.reply(ctx, r, lang(ctx).WatchList(watches, b.cfg.Now()))
 }
 
 // cmdStop ends a watch: /stop <orderId>.
 func (b *Bot) cmdStop(ctx context.Context, r request) {
-	if orderID, ok := b.orderArg(ctx, r, message.StopUsage); ok {
+	if orderID, ok := b.orderArg(ctx, r, lang(ctx).T(message.StopUsage)); ok {
 		b.reply(ctx, r, b.stopWatch(ctx, r.user, orderID))
 	}
 }
@@ -167,7 +167,7 @@ func (b *Bot) orderArg(ctx context.Context, r request, usage string) (string, bo
 	}
 	orderID := r.cmd.Args[0]
 	if smsapi.ValidateOrderID(orderID) != nil {
-		b.reply(ctx, r, message.BadOrderID)
+		b.reply(ctx, r, lang(ctx).T(message.BadOrderID))
 		return "", false
 	}
 	return orderID, true
@@ -179,12 +179,12 @@ func (b *Bot) stopWatch(ctx context.Context, user int64, orderID string) string 
 	switch {
 	case err != nil:
 		b.log.Error("can't stop watch", "user", user, "order", orderID, "err", err)
-		return message.Internal
+		return lang(ctx).T(message.Internal)
 	case !existed:
-		return message.NotWatching(orderID)
+		return lang(ctx).NotWatching(orderID)
 	}
 	b.log.Info("stopped watching order", "user", user, "order", orderID)
-	return message.StoppedWatching(orderID)
+	return lang(ctx).StoppedWatching(orderID)
 }
 
 // answerCallback stops the button's spinner, with a short toast.

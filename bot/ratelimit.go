@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/smsbot/smsbot/bot/message"
-
 	"golang.org/x/time/rate"
 )
 
@@ -75,7 +73,7 @@ func (b *Bot) throttle(ctx context.Context, r request) bool {
 	if !ok {
 		b.log.Info("user throttled", "user", r.user, "wait", wait)
 		if warn {
-			b.reply(ctx, r, message.SlowDown(wait))
+			b.reply(ctx, r, lang(ctx).SlowDown(wait))
 		}
 	}
 	return ok

@@ -25,20 +25,20 @@ const maxCatalogue = 10
 func (b *Bot) cmdBuy(ctx context.Context, r request) {
 	args := r.cmd.Args
 	if len(args) > 2 {
-		b.reply(ctx, r, message.BuyUsage)
+		b.reply(ctx, r, lang(ctx).T(message.BuyUsage))
 		return
 	}
 	var max smsapi.Money
 	if len(args) > 0 {
 		if smsapi.ValidateOrderID(args[0]) != nil {
-			b.reply(ctx, r, message.BadOrderID)
+			b.reply(ctx, r, lang(ctx).T(message.BadOrderID))
 			return
 		}
 	}
 	if len(args) == 2 {
 		m, err := smsapi.ParseDollars(args[1])
 		if err != nil || m.Cents <= 0 || m.Cents > message.MaxBuyCeiling.Cents {
-			b.reply(ctx, r, message.BadMaxPrice())
+			b.reply(ctx, r, lang(ctx).BadMaxPrice())
 			return
 		}
 		max = m
@@ -50,10 +50,10 @@ func (b *Bot) cmdBuy(ctx context.Context, r request) {
 	if len(args) == 0 {
 		orders, err := b.api.Inventory(ctx, watch.Credentials(acct), catalogueReadLimit)
 		if err != nil {
-			b.reply(ctx, r, b.apiErrorText(err, ""))
+			b.reply(ctx, r, b.apiErrorText(ctx, err, ""))
 			return
 		}
-		text, kb := message.BuyList(r.user, catalogue(orders))
+		text, kb := lang(ctx).BuyList(r.user, catalogue(orders))
 		b.replyWith(ctx, r, text, kb)
 		return
 	}
@@ -93,21 +93,21 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 	args := r.cmd.Args
 	switch {
 	case !r.private():
-		b.reply(ctx, r, message.TopUpInGroup)
+		b.reply(ctx, r, lang(ctx).T(message.TopUpInGroup))
 		return
 	case len(args) == 0 || len(args) > 2:
-		b.reply(ctx, r, message.TopUpUsage)
+		b.reply(ctx, r, lang(ctx).T(message.TopUpUsage))
 		return
 	}
 	amount, err := smsapi.ParseDollars(args[0])
 	if err != nil || amount.Cents < message.MinTopUp.Cents || amount.Cents > message.MaxTopUp.Cents {
-		b.reply(ctx, r, message.TopUpBadAmount)
+		b.reply(ctx, r, lang(ctx).T(message.TopUpBadAmount))
 		return
 	}
 	coupon := ""
 	if len(args) == 2 {
 		if coupon = args[1]; !isCouponCode(coupon) {
-			b.reply(ctx, r, message.BadCoupon)
+			b.reply(ctx, r, lang(ctx).T(message.BadCoupon))
 			return
 		}
 	}
@@ -125,8 +125,8 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 		label  string
 		coupon string
 	}{
-		{smsapi.PayCrypto, message.ButtonPayCrypto, coupon},
-		{smsapi.PayCard, message.ButtonPayCard, ""}, // coupons are for crypto payments
+		{smsapi.PayCrypto, lang(ctx).T(message.ButtonPayCrypto), coupon},
+		{smsapi.PayCard, lang(ctx).T(message.ButtonPayCard), ""}, // coupons are for crypto payments
 	} {
 		url, err := b.api.Invoice(ctx, cred, m.method, amount, m.coupon)
 		if err != nil {
@@ -137,7 +137,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 		row = append(row, message.URLButton(m.label, url))
 	}
 	if len(row) == 0 {
-		b.reply(ctx, r, message.TopUpFailed(b.apiErrorText(firstErr, "")))
+		b.reply(ctx, r, lang(ctx).TopUpFailed(b.apiErrorText(ctx, firstErr, "")))
 		return
 	}
 	now := b.cfg.Now()
@@ -162,7 +162,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 		}
 	}
 	b.log.Info("payment links made", "user", r.user, "cents", amount.Cents, "links", len(row))
-	b.replyWith(ctx, r, message.TopUp(amount, coupon, watching, usable), message.Rows(row))
+	b.replyWith(ctx, r, lang(ctx).TopUp(amount, coupon, watching, usable), message.Rows(row))
 }
 
 // isCouponCode reports whether s can be a coupon code: what an id may be.

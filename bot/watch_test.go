@@ -323,12 +323,12 @@ func TestOrdersAndStop(t *testing.T) {
 	h.watchOrder("555")
 	h.watchOrder("556")
 	list := h.say(alice, aliceChat, "/orders").Text
-	assertContains(t, list, "Orders I'm watching</b> (2)", "<code>555</code> Discord · waiting for SMS · ", "min left", "<code>556</code>")
+	assertContains(t, list, "<b>Watching 2 orders</b>", "<code>555</code> Discord · waiting for SMS · ", "min left", "<code>556</code>")
 
 	assertContains(t, h.say(alice, aliceChat, "/stop 555").Text, "Stopped watching order <code>555</code>")
 	assertContains(t, h.say(alice, aliceChat, "/stop 555").Text, "not watching order <code>555</code>")
 	assertContains(t, h.say(alice, aliceChat, "/stop").Text, "/stop 20046875")
-	assertContains(t, h.say(alice, aliceChat, "/orders").Text, "(1)")
+	assertContains(t, h.say(alice, aliceChat, "/orders").Text, "<b>Watching 1 order</b>")
 
 	// Re-ordering the same id does not create a second watch.
 	h.say(alice, aliceChat, "/order 556")

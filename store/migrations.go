@@ -137,6 +137,17 @@ CREATE TABLE balance_watches (
 );
 CREATE INDEX balance_watches_due ON balance_watches (next_check_at);
 `,
+	// 4: each Telegram user's language: the one they chose with /language
+	// and the language_code Telegram last sent. Not account data: it
+	// outlives /logout, and a user without an account has one.
+	`
+CREATE TABLE users (
+	telegram_user_id INTEGER PRIMARY KEY,
+	language         TEXT    NOT NULL DEFAULT '',
+	language_code    TEXT    NOT NULL DEFAULT '',
+	updated_at       INTEGER NOT NULL
+);
+`,
 }
 
 const (
@@ -150,7 +161,7 @@ const (
 )
 
 // SchemaVersion is the schema version this code writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 func init() {
 	if len(migrations) != SchemaVersion {

@@ -15,7 +15,7 @@ import (
 func TestJoinFirst(t *testing.T) {
 	push := func(order, code string) store.Message {
 		w := store.Watch{TelegramUserID: 7, OrderID: order, ChatID: 7, Service: "Discord"}
-		return *message.Push(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
+		return *message.English.Push(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
 	}
 	m, n := joinFirst([]store.Message{push("111", "123456"), push("222", "654321")})
 	if n != 2 {
@@ -39,8 +39,8 @@ func TestJoinFirst(t *testing.T) {
 			}
 		}
 	}
-	want := "📋 Copy code · order 111=123456, 📨 Another SMS · order 111=a:7:111:p, 🔁 Buy again · order 111=b:7:111:p, " +
-		"📋 Copy code · order 222=654321, 📨 Another SMS · order 222=a:7:222:p, 🔁 Buy again · order 222=b:7:222:p"
+	want := "📋 Copy code · 111=123456, 📨 Another SMS · 111=a:7:111:p, 🔁 Buy again · 111=b:7:111:p, " +
+		"📋 Copy code · 222=654321, 📨 Another SMS · 222=a:7:222:p, 🔁 Buy again · 222=b:7:222:p"
 	if strings.Join(buttons, ", ") != want {
 		t.Errorf("buttons %q, want %q", strings.Join(buttons, ", "), want)
 	}

@@ -51,7 +51,7 @@ func TestCallbackTooLongHasNoButton(t *testing.T) {
 	if d := (Callback{Action: ActBuy, Owner: 1 << 40, OrderID: long, MaxPrice: 20, Nonce: NewNonce()}).Data(); d != "" {
 		t.Errorf("data %q (%d bytes) over Telegram's limit", d, len(d))
 	}
-	if kb := CardKeyboard(smsapi.Order{}, 1001, long+strings.Repeat("9", 14), true, false); kb != nil {
+	if kb := English.CardKeyboard(smsapi.Order{}, 1001, long+strings.Repeat("9", 14), true, false); kb != nil {
 		t.Errorf("a card for a 64-character id has buttons %+v", kb)
 	}
 }

@@ -11,59 +11,73 @@ import (
 
 // Card renders an order: what was rented, its status, the time left and,
 // once an SMS arrived, the code in <code> so it copies on tap.
-func Card(o smsapi.Order, now time.Time) string {
+func (l *Lang) Card(o smsapi.Order, now time.Time) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "📦 <b>Order %s</b>\n", Field(o.ID))
+	sb.WriteString(l.t("CardTitle", args{"Order": Field(o.ID)}) + "\n")
 	line := func(label, value string) {
 		if strings.TrimSpace(value) != "" {
-			fmt.Fprintf(&sb, "%s: %s\n", label, value)
+			fmt.Fprintf(&sb, "%s: %s\n", l.t(label, nil), value)
 		}
 	}
-	line("Service", Field(o.Service))
-	line("Country", Field(o.Country))
-	line("Carrier", Field(o.Carrier))
+	line("CardService", Field(o.Service))
+	line("CardCountry", Field(o.Country))
+	line("CardCarrier", Field(o.Carrier))
 	if p := strings.TrimSpace(o.PhoneNumber); p != "" {
-		line("Number", "<code>"+Field(p)+"</code>")
+		line("CardNumber", "<code>"+Field(p)+"</code>")
 	}
-	line("Price", Field(o.Price.String())) // "" (no line) when the API gave none
-	line("Status", statusLabel(o))
+	line("CardPrice", Field(o.Price.String())) // "" (no line) when the API gave none
+	line("CardStatus", l.statusLabel(o))
 	if o.State() == smsapi.StateWaiting {
-		line("Time left", timeLeft(o.ExpiresAt, now))
+		line("CardTimeLeft", l.timeLeft(o.ExpiresAt, now))
 	}
 	if o.HasSMS() {
 		sb.WriteString("\n")
-		sb.WriteString(smsBlock(o.SMS))
+		sb.WriteString(l.smsBlock(o.SMS))
 	}
 	return strings.TrimRight(sb.String(), "\n")
 }
 
 // smsBlock shows the code prominently and, when the SMS says more than the
 // code, the full text below it.
-func smsBlock(sms string) string {
+func (l *Lang) smsBlock(sms string) string {
 	code := ExtractCode(sms)
 	if code == "" {
-		return fmt.Sprintf("💬 SMS: <code>%s</code>", Field(sms))
+		return l.t("SMSLine", args{"SMS": Field(sms)})
 	}
-	block := fmt.Sprintf("🔑 Code: <code>%s</code>", code)
+	block := l.t("CodeLine", args{"Code": code})
 	if strings.TrimSpace(sms) != code {
-		block += fmt.Sprintf("\n💬 SMS: <i>%s</i>", Field(sms))
+		block += "\n" + l.t("SMSFullLine", args{"SMS": Field(sms)})
 	}
 	return block
 }
 
 // statusLabel words the order's state for people; an unknown status word is
 // shown as SMSOnline gave it.
-func statusLabel(o smsapi.Order) string {
+func (l *Lang) statusLabel(o smsapi.Order) string {
 	switch o.State() {
 	case smsapi.StateReceived:
-		return "✅ SMS received"
+		return l.t("StatusReceived", nil)
 	case smsapi.StateFinal:
-		return "❌ " + Field(strings.ToLower(o.Status))
+		return "❌ " + l.Status(o.Status)
 	}
 	if s := strings.TrimSpace(o.Status); s != "" && !isWaitingWord(s) {
 		return "⏳ " + Field(s)
 	}
-	return "⏳ Waiting for SMS"
+	return l.t("StatusWaiting", nil)
+}
+
+// Status words a final status in l; another word is shown as SMSOnline
+// gave it, escaped.
+func (l *Lang) Status(status string) string {
+	switch strings.ToLower(strings.TrimSpace(status)) {
+	case "cancelled", "canceled":
+		return l.t("StatusCancelled", nil)
+	case "expired":
+		return l.t("StatusExpired", nil)
+	case "refunded":
+		return l.t("StatusRefunded", nil)
+	}
+	return Field(strings.ToLower(status))
 }
 
 // isWaitingWord reports whether an API status word just means "no SMS yet", so
@@ -77,72 +91,73 @@ func isWaitingWord(s string) bool {
 }
 
 // timeLeft says how long the number stays rented.
-func timeLeft(expires, now time.Time) string {
+func (l *Lang) timeLeft(expires, now time.Time) string {
 	if expires.IsZero() {
 		return ""
 	}
 	left := expires.Sub(now)
 	if left <= 0 {
-		return "expired"
+		return l.t("CardExpired", nil)
 	}
-	return Duration(left)
+	return l.Duration(left)
 }
 
 // Duration renders a duration the way people say it: "14 min", "45 s",
 // "1 h 5 min".
-func Duration(d time.Duration) string {
+func (l *Lang) Duration(d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
+		return l.t("Seconds", args{"S": int(d.Seconds())})
 	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
+		return l.t("Minutes", args{"M": int(d.Minutes())})
 	default:
 		h := int(d.Hours())
 		m := int((d - time.Duration(h)*time.Hour).Minutes())
 		if m == 0 {
-			return fmt.Sprintf("%d h", h)
+			return l.t("Hours", args{"H": h})
 		}
-		return fmt.Sprintf("%d h %d min", h, m)
+		return l.t("HoursMinutes", args{"H": h, "M": m})
 	}
 }
 
 // WatchList renders /orders: each watched order with its service, status and
 // time left.
-func WatchList(watches []store.Watch, now time.Time) string {
+func (l *Lang) WatchList(watches []store.Watch, now time.Time) string {
 	if len(watches) == 0 {
-		return NoWatches
+		return l.T(NoWatches)
 	}
-	const footer = "\n\nStop one with <code>/stop &lt;orderId&gt;</code>."
+	footer := "\n\n" + l.t("WatchListFooter", nil)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "🔔 <b>Orders I'm watching</b> (%d)\n", len(watches))
+	sb.WriteString(l.n("WatchListTitle", len(watches), nil) + "\n")
 	// room is what the lines may take, counted with their markup (which only
 	// errs on the short side), keeping space for the "and N more" line. The
 	// first line always fits: its fields are capped.
-	room := MaxMessageUnits - UTF16Len(sb.String()) - UTF16Len(footer) - 32
+	room := MaxMessageUnits - UTF16Len(sb.String()) - UTF16Len(footer) - 64
 	for i, w := range watches {
 		parts := []string{}
 		if s := strings.TrimSpace(w.Service); s != "" {
 			parts = append(parts, Field(s))
 		}
 		if w.State == store.WatchPaused {
-			parts = append(parts, "⏸ paused until you /login again")
+			parts = append(parts, l.t("WatchPaused", nil))
 		} else {
-			status := "waiting for SMS"
+			status := l.t("WatchWaiting", nil)
 			if s := strings.TrimSpace(w.Status); s != "" && !isWaitingWord(s) {
 				status = Field(s)
 			}
 			parts = append(parts, status)
-			if left := timeLeft(w.ExpiresAt, now); left != "" {
-				if left != "expired" {
-					left += " left"
-				}
-				parts = append(parts, left)
+			switch left := w.ExpiresAt.Sub(now); {
+			case w.ExpiresAt.IsZero():
+			case left <= 0:
+				parts = append(parts, l.t("CardExpired", nil))
+			default:
+				parts = append(parts, l.t("TimeLeft", args{"Time": l.Duration(left)}))
 			}
 		}
 		line := fmt.Sprintf("\n• <code>%s</code> %s", Escape(w.OrderID), strings.Join(parts, " · "))
 		if room -= UTF16Len(line); room < 0 && i > 0 {
-			fmt.Fprintf(&sb, "\n… and %d more", len(watches)-i)
+			sb.WriteString("\n" + l.t("WatchListMore", args{"Count": len(watches) - i}))
 			break
 		}
 		sb.WriteString(line)

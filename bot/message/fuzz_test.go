@@ -153,14 +153,16 @@ func FuzzOrderCard(f *testing.F) {
 			ExpiresAt:   fuzzTime(expires),
 		}
 		in := validUTF8(id, service, country, carrier, phone, price, status, sms)
-		checkMessage(t, "Card", Card(o, fuzzNow), true, in)
+		for _, l := range languages {
+			checkMessage(t, l.Tag+" Card", l.Card(o, fuzzNow), true, in)
+		}
 
 		short := len(id) <= maxValidIDLen
-		checkMessage(t, "OrderNotFound", OrderNotFound(id), short, in)
-		checkMessage(t, "WatchedOrderGone", WatchedOrderGone(id), short, in)
-		checkMessage(t, "WatchGaveUp", WatchGaveUp(id), short, in)
-		checkMessage(t, "OrderExpired", OrderExpired(id, o.Service), short, in)
-		checkMessage(t, "OrderEnded", OrderEnded(id, o.Service, o.Status), short, in)
+		checkAll(t, "OrderNotFound", short, in, func(l *Lang) string { return l.OrderNotFound(id) })
+		checkAll(t, "WatchedOrderGone", short, in, func(l *Lang) string { return l.WatchedOrderGone(id) })
+		checkAll(t, "WatchGaveUp", short, in, func(l *Lang) string { return l.WatchGaveUp(id) })
+		checkAll(t, "OrderExpired", short, in, func(l *Lang) string { return l.OrderExpired(id, o.Service) })
+		checkAll(t, "OrderEnded", short, in, func(l *Lang) string { return l.OrderEnded(id, o.Service, o.Status) })
 	})
 }
 
@@ -188,8 +190,11 @@ func FuzzPushMessage(f *testing.F) {
 			Status:      "completed",
 			ExpiresAt:   fuzzTime(expires),
 		}
-		m := Push(w, o, fuzzNow)
 		in := validUTF8(orderID, watchService, watchPhone, service, phone, sms)
+		for _, l := range languages[1:] {
+			checkMessage(t, l.Tag+" Push", l.Push(w, o, fuzzNow).Text, len(orderID) <= maxValidIDLen, in)
+		}
+		m := English.Push(w, o, fuzzNow) // the keyboard is checked once: its data is the same in every language
 		checkMessage(t, "Push", m.Text, len(orderID) <= maxValidIDLen, in)
 
 		code := ExtractCode(o.SMS)
@@ -264,7 +269,7 @@ func FuzzWatchList(f *testing.F) {
 			}
 		}
 		in := validUTF8(orderID, service, status, state)
-		checkMessage(t, "WatchList", WatchList(watches, fuzzNow), len(orderID) <= maxValidIDLen, in)
+		checkAll(t, "WatchList", len(orderID) <= maxValidIDLen, in, func(l *Lang) string { return l.WatchList(watches, fuzzNow) })
 	})
 }
 
@@ -280,8 +285,8 @@ func FuzzBalanceText(f *testing.F) {
 		in := validUTF8(userID, amount)
 		userID = repeat(userID, rep)
 		b := smsapi.Balance{UserID: userID, Amount: fuzzMoney(amount)}
-		checkMessage(t, "LoginOK", LoginOK(b, userID), true, in)
-		checkMessage(t, "Balance", Balance(b, userID), true, in)
+		checkAll(t, "LoginOK", true, in, func(l *Lang) string { return l.LoginOK(b, userID) })
+		checkAll(t, "Balance", true, in, func(l *Lang) string { return l.Balance(b, userID) })
 	})
 }
 
@@ -293,6 +298,14 @@ var htmlTag = regexp.MustCompile(`<[^>]*>`)
 // telegramtest.ValidateHTML, not empty, and, when checkLen is set, at most
 // 4096 UTF-16 units once parsed. When the inputs were valid UTF-8 (every API
 // string arrives as JSON, so it is), so must the text be.
+// checkAll is checkMessage for the text in every language.
+func checkAll(t *testing.T, name string, checkLen, utf8In bool, render func(*Lang) string) {
+	t.Helper()
+	for _, l := range languages {
+		checkMessage(t, l.Tag+" "+name, render(l), checkLen, utf8In)
+	}
+}
+
 func checkMessage(t *testing.T, name, text string, checkLen, utf8In bool) {
 	t.Helper()
 	if err := telegramtest.ValidateHTML(text); err != nil {
@@ -336,11 +349,14 @@ func TestWatchListFitsOneMessage(t *testing.T) {
 	for i := range watches {
 		watches[i] = store.Watch{OrderID: strings.Repeat("9", 64), Service: "Discord", Status: "pending", ExpiresAt: fuzzNow.Add(10 * time.Minute)}
 	}
-	text := WatchList(watches, fuzzNow)
+	for _, l := range languages[1:] {
+		checkMessage(t, l.Tag+" WatchList", l.WatchList(watches, fuzzNow), true, true)
+	}
+	text := English.WatchList(watches, fuzzNow)
 	checkMessage(t, "WatchList", text, true, true)
 	shown := strings.Count(text, "\n• ")
 	if shown == 0 || shown >= len(watches) {
 		t.Fatalf("WatchList shows %d of %d watches", shown, len(watches))
 	}
-	assertContains(t, text, "(200)", fmt.Sprintf("… and %d more", len(watches)-shown), "/stop &lt;orderId&gt;")
+	assertContains(t, text, "Watching 200 orders", fmt.Sprintf("… and %d more", len(watches)-shown), "/stop &lt;orderId&gt;")
 }

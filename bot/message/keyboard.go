@@ -2,6 +2,7 @@ package message
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/smsbot/smsbot/smsapi"
 )
@@ -75,26 +76,26 @@ func (bs *buttons) add(label string, c Callback) {
 // owner: while it waits for its SMS, refresh, watch or stop, and a refund;
 // once an SMS arrived, another SMS or the same number again; once it ended,
 // buying the same again.
-func CardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *Keyboard {
+func (l *Lang) CardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *Keyboard {
 	c := func(action string) Callback { return Callback{Action: action, Owner: owner, OrderID: orderID} }
 	var top, actions buttons
 	if open {
-		top.add(ButtonRefresh, c(ActRefresh))
+		top.add(l.T(ButtonRefresh), c(ActRefresh))
 		switch {
 		case watched:
-			top.add(ButtonStop, c(ActStop))
+			top.add(l.T(ButtonStop), c(ActStop))
 		case !o.HasSMS():
-			top.add(ButtonSendCode, c(ActWatch))
+			top.add(l.T(ButtonSendCode), c(ActWatch))
 		}
 	}
 	switch {
 	case open && !o.HasSMS():
-		actions.add(ButtonRefund(o.Price), c(ActRefundAsk))
+		actions.add(l.ButtonRefund(o.Price), c(ActRefundAsk))
 	case open:
-		actions.add(ButtonAnotherSMS, c(ActAnotherSMS))
-		actions.add(ButtonBuyAgain, c(ActBuyAsk))
+		actions.add(l.T(ButtonAnotherSMS), c(ActAnotherSMS))
+		actions.add(l.T(ButtonBuyAgain), c(ActBuyAsk))
 	default:
-		actions.add(ButtonBuyAgain, c(ActBuyAsk))
+		actions.add(l.T(ButtonBuyAgain), c(ActBuyAsk))
 	}
 	return Rows(top, actions)
 }
@@ -102,44 +103,44 @@ func CardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched boo
 // PushKeyboard is the keyboard of a push: the code to copy, and what comes
 // after a code (another SMS, the same number again), answered in a new
 // message.
-func PushKeyboard(owner int64, orderID, code string) *Keyboard {
+func (l *Lang) PushKeyboard(owner int64, orderID, code string) *Keyboard {
 	var copyRow []Button
 	if code != "" {
-		copyRow = []Button{CopyButton(ButtonCopyCode, code)}
+		copyRow = []Button{CopyButton(l.T(ButtonCopyCode), code)}
 	}
 	var actions buttons
 	if owner != 0 {
 		c := func(action string) Callback {
 			return Callback{Action: action, Owner: owner, OrderID: orderID, FromPush: true}
 		}
-		actions.add(ButtonAnotherSMS, c(ActAnotherSMS))
-		actions.add(ButtonBuyAgain, c(ActBuyAsk))
+		actions.add(l.T(ButtonAnotherSMS), c(ActAnotherSMS))
+		actions.add(l.T(ButtonBuyAgain), c(ActBuyAsk))
 	}
 	return Rows(copyRow, actions)
 }
 
 // RefundKeyboard asks to confirm a refund.
-func RefundKeyboard(owner int64, orderID string) *Keyboard {
+func (l *Lang) RefundKeyboard(owner int64, orderID string) *Keyboard {
 	var bs buttons
-	bs.add(ButtonYesRefund, Callback{Action: ActRefund, Owner: owner, OrderID: orderID})
-	bs.add(ButtonNo, Callback{Action: ActCancel, Owner: owner, OrderID: orderID})
+	bs.add(l.T(ButtonYesRefund), Callback{Action: ActRefund, Owner: owner, OrderID: orderID})
+	bs.add(l.T(ButtonNo), Callback{Action: ActCancel, Owner: owner, OrderID: orderID})
 	return Rows(bs)
 }
 
 // BuyKeyboard asks to confirm buying the same as sourceID again for at most
 // max; label is ButtonBuy, or ButtonTryAgain after an out-of-stock answer.
 // Every confirmation gets a new nonce: pressing it twice buys once.
-func BuyKeyboard(owner int64, sourceID string, max smsapi.Money, label string) *Keyboard {
+func (l *Lang) BuyKeyboard(owner int64, sourceID string, max smsapi.Money, label Text) *Keyboard {
 	var bs buttons
-	bs.add(label, Callback{Action: ActBuy, Owner: owner, OrderID: sourceID, MaxPrice: max.Cents, Nonce: NewNonce()})
-	bs.add(ButtonCancel, Callback{Action: ActCancel, Owner: owner, OrderID: sourceID})
+	bs.add(l.T(label), Callback{Action: ActBuy, Owner: owner, OrderID: sourceID, MaxPrice: max.Cents, Nonce: NewNonce()})
+	bs.add(l.T(ButtonCancel), Callback{Action: ActCancel, Owner: owner, OrderID: sourceID})
 	return Rows(bs)
 }
 
 // BuyAgainKeyboard offers buying the same as orderID again.
-func BuyAgainKeyboard(owner int64, orderID string) *Keyboard {
+func (l *Lang) BuyAgainKeyboard(owner int64, orderID string) *Keyboard {
 	var bs buttons
-	bs.add(ButtonBuyAgain, Callback{Action: ActBuyAsk, Owner: owner, OrderID: orderID})
+	bs.add(l.T(ButtonBuyAgain), Callback{Action: ActBuyAsk, Owner: owner, OrderID: orderID})
 	return Rows(bs)
 }
 
@@ -153,4 +154,26 @@ func MarkupJSON(k *Keyboard) string {
 		return "" // cannot happen for these plain structs
 	}
 	return string(b)
+}
+
+// languagePrefix starts the callback data of a /language button.
+const languagePrefix = "lang:"
+
+// LanguageKeyboard offers every language by its own name.
+func LanguageKeyboard() *Keyboard {
+	var row []Button
+	for _, l := range languages {
+		row = append(row, CallbackButton(l.Name, languagePrefix+l.Tag))
+	}
+	return Rows(row)
+}
+
+// ParseLanguageButton returns the language a /language button picks, or
+// nil for other data.
+func ParseLanguageButton(data string) *Lang {
+	tag, ok := strings.CutPrefix(data, languagePrefix)
+	if !ok {
+		return nil
+	}
+	return ByTag(tag)
 }

@@ -73,7 +73,7 @@ func TestOrderCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := base
 			tt.edit(&o)
-			card := Card(o, now)
+			card := English.Card(o, now)
 			for _, w := range tt.want {
 				if !strings.Contains(card, w) {
 					t.Errorf("card lacks %q:\n%s", w, card)
@@ -125,8 +125,8 @@ func TestHumanDuration(t *testing.T) {
 		time.Hour + 5*time.Minute:       "1 h 5 min",
 	}
 	for d, want := range tests {
-		if got := Duration(d); got != want {
-			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		if got := English.Duration(d); got != want {
+			t.Errorf("English.Duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
@@ -152,13 +152,13 @@ func TestBalanceShowsMoney(t *testing.T) {
 			{From: smsapi.Cents(0), Multiplier: 1, Label: "0%"},
 		},
 	}
-	got := Balance(b, "u1")
+	got := English.Balance(b, "u1")
 	for _, want := range []string{"Balance: <b>$12.34</b>", "Discount: <b>-10%</b>", "Top up $10.00 more for -15%."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Balance = %q, want it to contain %q", got, want)
 		}
 	}
-	if got := Balance(smsapi.Balance{}, "u1"); !strings.Contains(got, "Balance: <b>unknown</b>") || strings.Contains(got, "Top up") {
+	if got := English.Balance(smsapi.Balance{}, "u1"); !strings.Contains(got, "Balance: <b>unknown</b>") || strings.Contains(got, "Top up") {
 		t.Errorf("Balance of an unreadable answer = %q", got)
 	}
 }

@@ -14,9 +14,9 @@ import (
 
 // Push is the message that brings an SMS into the chat: the code in
 // <code> with a copy button, the full text, and the time left on the number.
-func Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message {
+func (l *Lang) Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "🔔 <b>New SMS for order %s</b>\n", Escape(w.OrderID))
+	sb.WriteString(l.t("PushTitle", args{"Order": Escape(w.OrderID)}) + "\n")
 	service, phone := firstNonEmpty(o.Service, w.Service), firstNonEmpty(o.PhoneNumber, w.PhoneNumber)
 	switch {
 	case service != "" && phone != "":
@@ -26,13 +26,13 @@ func Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message {
 	case phone != "":
 		fmt.Fprintf(&sb, "<code>%s</code>\n", Field(phone))
 	}
-	sb.WriteString("\n" + smsBlock(o.SMS))
+	sb.WriteString("\n" + l.smsBlock(o.SMS))
 	expires := o.ExpiresAt
 	if expires.IsZero() {
 		expires = w.ExpiresAt
 	}
 	if left := expires.Sub(now); !expires.IsZero() && left > 0 {
-		fmt.Fprintf(&sb, "\n⏳ Number active for %s more", Duration(left))
+		sb.WriteString("\n" + l.t("PushActiveFor", args{"Time": l.Duration(left)}))
 	}
 	m := &store.Message{
 		ChatID:         w.ChatID,
@@ -41,7 +41,7 @@ func Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message {
 		Priority:       store.PriorityPush,
 		Text:           sb.String(),
 	}
-	m.Markup = MarkupJSON(PushKeyboard(w.TelegramUserID, w.OrderID, ExtractCode(o.SMS)))
+	m.Markup = MarkupJSON(l.PushKeyboard(w.TelegramUserID, w.OrderID, ExtractCode(o.SMS)))
 	return m
 }
 
@@ -56,26 +56,23 @@ func Notice(w store.Watch, text string) *store.Message {
 	}
 }
 
-const WatchesPaused = "🔑 SMSOnline refused your API key, so I paused watching your orders. Link your account again with <code>/login &lt;userId&gt; &lt;apiKey&gt;</code> and I'll pick them up."
-
-func OrderExpired(orderID, service string) string {
-	return fmt.Sprintf("⌛ Order <code>%s</code>%s expired without an SMS. I've stopped watching it.", Escape(orderID), serviceSuffix(service))
+func (l *Lang) OrderExpired(orderID, service string) string {
+	return l.t("OrderExpired", args{"Order": Escape(orderID), "Service": serviceSuffix(service)})
 }
 
-func OrderEnded(orderID, service, status string) string {
+func (l *Lang) OrderEnded(orderID, service, status string) string {
 	if strings.EqualFold(strings.TrimSpace(status), "expired") {
-		return OrderExpired(orderID, service)
+		return l.OrderExpired(orderID, service)
 	}
-	return fmt.Sprintf("❌ Order <code>%s</code>%s was %s before an SMS arrived. I've stopped watching it.",
-		Escape(orderID), serviceSuffix(service), Field(strings.ToLower(status)))
+	return l.t("OrderEnded", args{"Order": Escape(orderID), "Service": serviceSuffix(service), "Status": l.Status(status)})
 }
 
-func WatchedOrderGone(orderID string) string {
-	return fmt.Sprintf("🔍 Order <code>%s</code> is no longer on your SMSOnline account. I've stopped watching it.", Escape(orderID))
+func (l *Lang) WatchedOrderGone(orderID string) string {
+	return l.t("WatchedOrderGone", args{"Order": Escape(orderID)})
 }
 
-func WatchGaveUp(orderID string) string {
-	return fmt.Sprintf("⚠️ I couldn't reach SMSOnline for hours, and order <code>%s</code> has expired. I've stopped watching it; check it with <code>/order %s</code>.", Escape(orderID), Escape(orderID))
+func (l *Lang) WatchGaveUp(orderID string) string {
+	return l.t("WatchGaveUp", args{"Order": Escape(orderID)})
 }
 
 func serviceSuffix(service string) string {

@@ -49,8 +49,10 @@ type Config struct {
 	// OnChange is called after a settlement added a watch or a message, so
 	// the watcher and the sender look at once; nil for none.
 	OnChange func()
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Lang is the language of a user's notices; nil for English.
+	Lang   func(telegramUserID int64) *message.Lang
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -74,6 +76,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Lang == nil {
+		c.Lang = func(int64) *message.Lang { return message.English }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

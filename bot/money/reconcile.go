@@ -105,7 +105,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 	case v == happened:
 		err = s.settleHappened(ctx, a, found, now)
 	case v == impossible, v == unchanged && a.Checks+1 >= s.cfg.SettleReads:
-		err = s.store.FailActionWithNotice(ctx, a.ID, "no sign of it on SMSOnline", message.ActionNotice(a, notDone(a)), now)
+		err = s.store.FailActionWithNotice(ctx, a.ID, "no sign of it on SMSOnline", message.ActionNotice(a, s.notDone(a)), now)
 		if err == nil {
 			s.log.Info("money action did not happen", "action", a.ID, "kind", a.Kind, "reads", a.Checks+1)
 			s.cfg.OnChange()
@@ -126,11 +126,11 @@ func (s *Service) settleHappened(ctx context.Context, a store.Action, o smsapi.O
 	switch a.Kind {
 	case store.ActionRefund:
 		set.Price = a.Price
-		set.Notice = message.ActionNotice(a, message.RefundDone(a.OrderID, smsapi.Cents(a.Price), smsapi.Money{}))
+		set.Notice = message.ActionNotice(a, s.cfg.Lang(a.TelegramUserID).RefundDone(a.OrderID, smsapi.Cents(a.Price), smsapi.Money{}))
 	case store.ActionBuy:
 		w := s.boughtWatch(a, o)
 		set.Watch = &w
-		set.Notice = message.BoughtNotice(a, o, now)
+		set.Notice = s.cfg.Lang(a.TelegramUserID).BoughtNotice(a, o, now)
 	}
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err
@@ -220,11 +220,12 @@ func PurchaseMatch(a store.Action, orders []smsapi.Order, bought map[string]bool
 }
 
 // notDone is the notice of an action that turned out not to have happened.
-func notDone(a store.Action) string {
+func (s *Service) notDone(a store.Action) string {
+	l := s.cfg.Lang(a.TelegramUserID)
 	if a.Kind == store.ActionRefund {
-		return message.RefundNotDone(a.OrderID)
+		return l.RefundNotDone(a.OrderID)
 	}
-	return message.BuyNotDone(message.Offer(a.ServiceName, a.CountryName, a.Carrier), a.SourceOrderID)
+	return l.BuyNotDone(l.Offer(a.ServiceName, a.CountryName, a.Carrier), a.SourceOrderID)
 }
 
 // checkBalance reads a watched balance: a rise above the baseline is the
@@ -254,7 +255,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		s.log.Info("top-up arrived", "user", bw.TelegramUserID, "cents", bal.Amount.Cents-bw.Baseline)
 		end(&store.Message{
 			ChatID: bw.ChatID, TelegramUserID: bw.TelegramUserID, Priority: store.PriorityNotice,
-			Text: message.BalanceArrived(smsapi.Cents(bal.Amount.Cents-bw.Baseline), bal.Amount),
+			Text: s.cfg.Lang(bw.TelegramUserID).BalanceArrived(smsapi.Cents(bal.Amount.Cents-bw.Baseline), bal.Amount),
 		})
 		return
 	case !now.Before(bw.Until):

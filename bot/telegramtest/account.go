@@ -11,12 +11,19 @@ import (
 // commandName is what Telegram accepts as a command in setMyCommands.
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-// Commands returns the command list last set with setMyCommands (any scope
-// or language), nil after deleteMyCommands.
-func (s *Server) Commands() []models.BotCommand {
+// languageCode is a two-letter ISO 639-1 code, as setMyCommands takes.
+var languageCode = regexp.MustCompile(`^[a-z]{2}$`)
+
+// Commands returns the command list last set with setMyCommands without a
+// language_code (any scope), nil after deleteMyCommands.
+func (s *Server) Commands() []models.BotCommand { return s.CommandsFor("") }
+
+// CommandsFor returns the command list last set for language_code lang
+// ("" for the one without).
+func (s *Server) CommandsFor(lang string) []models.BotCommand {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]models.BotCommand(nil), s.commands...)
+	return append([]models.BotCommand(nil), s.commands[lang]...)
 }
 
 // Webhook returns the URL last set with setWebhook, "" when none.
@@ -48,16 +55,23 @@ func (s *Server) setMyCommands(rq *request) reply {
 			return badRequest("command description must be non-empty")
 		}
 	}
+	lang := rq.params["language_code"]
+	if lang != "" && !languageCode.MatchString(lang) {
+		return badRequest("invalid language code specified")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.commands = cmds
+	if s.commands == nil {
+		s.commands = make(map[string][]models.BotCommand)
+	}
+	s.commands[lang] = cmds
 	s.notifyLocked()
 	return ok(true)
 }
 
 // getMyCommands implements https://core.telegram.org/bots/api#getmycommands.
-func (s *Server) getMyCommands(*request) reply {
-	cmds := s.Commands()
+func (s *Server) getMyCommands(rq *request) reply {
+	cmds := s.CommandsFor(rq.params["language_code"])
 	if cmds == nil {
 		cmds = []models.BotCommand{}
 	}
@@ -65,10 +79,10 @@ func (s *Server) getMyCommands(*request) reply {
 }
 
 // deleteMyCommands implements https://core.telegram.org/bots/api#deletemycommands.
-func (s *Server) deleteMyCommands(*request) reply {
+func (s *Server) deleteMyCommands(rq *request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.commands = nil
+	delete(s.commands, rq.params["language_code"])
 	s.notifyLocked()
 	return ok(true)
 }

@@ -77,7 +77,7 @@ type Server struct {
 	blocked map[int64]bool
 
 	// account.go
-	commands   []models.BotCommand
+	commands   map[string][]models.BotCommand // by language_code; "" for none
 	webhookURL string
 }
 

@@ -13,11 +13,21 @@ type User struct {
 	ID        int64
 	FirstName string
 	Username  string
+	// LanguageCode is the language_code of the user's updates, as their
+	// Telegram app sends it; "" sends "en", "-" sends none.
+	LanguageCode string
 }
 
 // model returns the user as the Bot API describes it.
 func (u User) model() models.User {
-	return models.User{ID: u.ID, FirstName: u.FirstName, Username: u.Username, LanguageCode: "en"}
+	code := u.LanguageCode
+	switch code {
+	case "":
+		code = "en"
+	case "-":
+		code = ""
+	}
+	return models.User{ID: u.ID, FirstName: u.FirstName, Username: u.Username, LanguageCode: code}
 }
 
 // PrivateChat returns the private chat between u and the bot; its id is the

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -46,8 +47,10 @@ type Config struct {
 	Batch        int           // most due watches claimed per database round; default 256
 	ExpiryGrace  time.Duration // how long after expiry an order is still checked; default 1m
 	OnChecked    func(n int)   // called with how many orders each written batch looked at; nil for none
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Lang is the language of a user's pushes and notices; nil for English.
+	Lang   func(telegramUserID int64) *message.Lang
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // DefaultPollInterval is the time between two checks of a waiting order

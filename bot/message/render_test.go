@@ -1,0 +1,96 @@
+package message
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// TestEveryTextRendersInEveryLanguage renders each text the bot sends, in
+// each language, with hostile values where SMSOnline's or a user's words
+// go: each must be HTML Telegram takes, within its length limit, and found
+// in the catalogue.
+func TestEveryTextRendersInEveryLanguage(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	hostile := `<b>Disc&ord</b> "x"`
+	order := smsapi.Order{
+		ID: "20046875", Service: hostile, Country: "United <States>", Carrier: "any", PhoneNumber: "1234567890",
+		Price: smsapi.Cents(16), Status: "pending", ExpiresAt: now.Add(14 * time.Minute),
+	}
+	got := order
+	got.Status, got.SMS = "completed", "Your code is 123456 <don't share>"
+	ended := order
+	ended.Status = "refunded"
+	bal := smsapi.Balance{Amount: smsapi.Cents(1234), DiscountRate: "5%", TotalCharges: smsapi.Cents(2000),
+		Discounts: []smsapi.DiscountTier{{From: smsapi.Cents(5000), Label: "-15%"}}}
+	w := store.Watch{TelegramUserID: 7, OrderID: "20046875", ChatID: 7, Service: hostile, ExpiresAt: now.Add(time.Hour)}
+	watches := []store.Watch{w, {OrderID: "2", State: store.WatchPaused}, {OrderID: "3", Status: "expired", ExpiresAt: now.Add(-time.Minute)}}
+	action := store.Action{TelegramUserID: 7, ChatID: 7, OrderID: "20046875"}
+	coupons := []smsapi.Coupon{{Code: "SAVE10", Percentage: 10, TargetPay: "crypto"}}
+	offer := English.Offer(hostile, "US", "tmobile")
+	apiErr := &smsapi.Error{Op: "buy", Kind: smsapi.ErrRateLimited, RetryAfter: 90 * time.Second}
+
+	for _, l := range languages {
+		texts := map[string]string{}
+		for _, id := range []Text{Help, Unknown, NotAllowed, NeedLogin, LoginUsage, LoginBadInput, LoginRefused, LoginInGroup,
+			LoginNotDeleted, LoggedOut, NotLoggedIn, OrderUsage, BadOrderID, KeyRefused, APIDown, APIGarbled, APIRejected,
+			KeyUnreadable, Internal, Watching, WatchingMore, WatchingPrivately, WatchingMorePrivately, SentPrivately,
+			WatchFailed, StopUsage, NoWatches, WatchesPaused, BuyUnknownOffer, BuyUsage, NothingBought, TopUpUsage,
+			TopUpInGroup, TopUpBadAmount, BadCoupon, LanguageAsk, LanguageSet, LanguageUsage} {
+			texts[string(id)] = l.T(id)
+		}
+		push := l.Push(w, got, now)
+		bought := l.BoughtNotice(action, order, now)
+		list, _ := l.BuyList(7, []BuyEntry{{OrderID: "1", Service: hostile, Country: "US", Price: smsapi.Cents(16)}})
+		checkErr, _ := l.APIError(apiErr, "1")
+		for name, text := range map[string]string{
+			"LoginOK": l.LoginOK(bal, "u<1>"), "Balance": l.Balance(bal, "u1"), "RateLimited": l.RateLimited(0),
+			"RateLimitedFor": checkErr, "OrderNotFound": l.OrderNotFound("1"), "PushPrivatelyFailed": l.PushPrivatelyFailed("1"),
+			"WatchLimit": l.WatchLimit(50), "SlowDown": l.SlowDown(3 * time.Second), "NotWatching": l.NotWatching("1"),
+			"StoppedWatching": l.StoppedWatching("1"), "Resumed": l.Resumed(3), "LoggedOutEnded": l.LoggedOutEnded(2),
+			"CheckKeyFailed": l.CheckKeyFailed(errors.New("x")), "Card": l.Card(order, now), "CardSMS": l.Card(got, now),
+			"CardEnded": l.Card(ended, now), "WatchList": l.WatchList(watches, now), "Push": push.Text,
+			"OrderExpired": l.OrderExpired("1", hostile), "OrderEnded": l.OrderEnded("1", hostile, "cancelled"),
+			"WatchedOrderGone": l.WatchedOrderGone("1"), "WatchGaveUp": l.WatchGaveUp("1"),
+			"RefundAsk": l.RefundAsk("1", smsapi.Cents(16)), "RefundAskNoPrice": l.RefundAsk("1", smsapi.Money{}),
+			"RefundDone": l.RefundDone("1", smsapi.Cents(16), smsapi.Cents(1516)), "RefundDoneNoPrice": l.RefundDone("1", smsapi.Money{}, smsapi.Money{}),
+			"RefundAfterSMS": l.RefundAfterSMS("1"), "RefundClosed": l.RefundClosed("1", "expired"), "RefundPending": l.RefundPending("1"),
+			"RefundFailed": l.RefundFailed("1", l.T(APIDown)), "RefundNotDone": l.RefundNotDone("1"),
+			"AnotherSMSAsked": l.AnotherSMSAsked("1", true), "AnotherSMSAskedPrivately": l.AnotherSMSAsked("1", false),
+			"AnotherSMSNotYet": l.AnotherSMSNotYet("1"), "AnotherSMSClosed": l.AnotherSMSClosed("1"),
+			"AnotherSMSFailed": l.AnotherSMSFailed("1", l.T(APIDown)), "BuyAsk": l.BuyAsk(offer, "1", smsapi.Cents(20)),
+			"BuyPriceChanged": l.BuyPriceChanged(offer, smsapi.Cents(30)), "BuyOutOfStock": l.BuyOutOfStock(offer),
+			"LowBalance": l.LowBalance(smsapi.Money{}, smsapi.Cents(16)), "LowBalanceKnown": l.LowBalance(smsapi.Cents(5), smsapi.Cents(16)),
+			"BuyPending": l.BuyPending(offer), "BuyFailed": l.BuyFailed(offer, l.T(APIDown)), "BuyNotDone": l.BuyNotDone(offer, "1"),
+			"BuyNoPrice": l.BuyNoPrice("1"), "BuyPriceUnknown": l.BuyPriceUnknown("1"), "Bought": bought.Text,
+			"BadMaxPrice": l.BadMaxPrice(), "BuyList": list, "TopUp": l.TopUp(smsapi.Cents(500), "", true, coupons),
+			"TopUpCoupon": l.TopUp(smsapi.Cents(1250), "SAVE10", false, nil), "TopUpFailed": l.TopUpFailed(l.T(APIDown)),
+			"BalanceArrived": l.BalanceArrived(smsapi.Cents(500), smsapi.Cents(1734)),
+		} {
+			texts[name] = text
+		}
+		for name, text := range texts {
+			if strings.Contains(text, "⚠️ "+name) || strings.Contains(text, "{{") {
+				t.Errorf("%s %s did not render: %q", l.Tag, name, text)
+			}
+			checkMessage(t, l.Tag+" "+name, text, true, true)
+		}
+		for _, label := range []string{l.T(ButtonRefresh), l.ButtonRefund(smsapi.Cents(16)), l.ToastTooManyTaps(time.Second)} {
+			if strings.TrimSpace(label) == "" || strings.Contains(label, "⚠️") {
+				t.Errorf("%s: label %q", l.Tag, label)
+			}
+		}
+		for _, c := range l.Commands() {
+			if c.Description == "" || len([]rune(c.Description)) > 256 {
+				t.Errorf("%s: /%s description %q", l.Tag, c.Command, c.Description)
+			}
+		}
+		if l.Tag != "en" && texts["Help"] == English.T(Help) {
+			t.Errorf("%s: help is the English one", l.Tag)
+		}
+	}
+}
