@@ -61,6 +61,8 @@ type benchRig struct {
 	tg      *telegramtest.Server
 	sms     *smsapitest.Server
 	st      *store.Store
+	dbPath  string // st's file and key, to open it again
+	key     []byte
 	checks  atomic.Int64 // orders the watcher looked at
 	watches []benchWatch
 	stop    func()
@@ -80,9 +82,10 @@ func newBenchRig(b *testing.B, sc benchScenario, smsOpts ...smsapitest.Option) *
 		sms: smsapitest.New(b, smsOpts...),
 	}
 	r.sms.SetLatency(sc.apiLatency)
-	key := make([]byte, store.KeySize)
-	rand.Read(key)
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bot.db"), key)
+	r.key = make([]byte, store.KeySize)
+	rand.Read(r.key)
+	r.dbPath = filepath.Join(b.TempDir(), "bot.db")
+	st, err := store.Open(ctx, r.dbPath, r.key)
 	if err != nil {
 		b.Fatal(err)
 	}
