@@ -22,10 +22,16 @@ import (
 // Litestream.
 const litestreamInstall = "go install github.com/benbjohnson/litestream/cmd/litestream@v0.5.18"
 
+// s3Bucket is the bucket of the S3-compatible replica in litestream.yml,
+// which SMSBOT_LITESTREAM_S3 must serve.
+const s3Bucket = "smsbot-backups"
+
 // TestLitestreamRestore proves README's backup recipe with the real
 // litestream binary and the shipped litestream.yml: the bot runs with
 // watched orders and SMS codes waiting in its outbox (Telegram refuses every
-// sendMessage), Litestream replicates the database to a file replica, the
+// sendMessage), Litestream replicates the database to the file replica of
+// litestream.yml (or, with SMSBOT_LITESTREAM_S3=<endpoint URL>, to its
+// S3-compatible replica in that server's bucket smsbot-backups), the
 // host is lost but for the replica and the separately kept key file, and
 // the database restored into a new folder starts a bot that delivers the
 // waiting codes once and still watches the orders. Without the key file the
@@ -34,12 +40,12 @@ func TestLitestreamRestore(t *testing.T) {
 	if os.Getenv("SMSBOT_LITESTREAM") != "1" {
 		t.Skip("set SMSBOT_LITESTREAM=1 to replicate and restore with the real litestream binary")
 	}
-	ls := litestreamBinary(t)
-	out, err := exec.Command(ls, "version").CombinedOutput()
+	ls := newLitestream(t)
+	out, err := ls.run("version")
 	if err != nil {
-		t.Fatalf("%s version: %v\n%s", ls, err, out)
+		t.Fatalf("litestream version: %v\n%s", err, out)
 	}
-	t.Logf("litestream %s (%s)", bytes.TrimSpace(out), ls)
+	t.Logf("litestream %s (%s)", bytes.TrimSpace(out), ls.bin)
 
 	bin := smsbotBinary(t)
 	tg := telegramtest.New(t)
@@ -57,9 +63,13 @@ func TestLitestreamRestore(t *testing.T) {
 	root := t.TempDir()
 	host := filepath.Join(root, "host") // the machine that will be lost
 	liveDB := filepath.Join(host, "data", "bot.db")
-	replica := filepath.Join(root, "replica")
+	replica := filepath.Join(root, "replica") // a folder, or the path in the bucket
+	if ls.s3Endpoint != "" {
+		replica = fmt.Sprintf("smsbot-test-%d/bot.db", time.Now().UnixNano())
+		t.Logf("S3-compatible replica s3://%s/%s at %s", s3Bucket, replica, ls.s3Endpoint)
+	}
 	keyBackup := filepath.Join(root, "key-backup", "bot.db.key")
-	config := litestreamConfig(t, filepath.Join(root, "litestream.yml"), liveDB, replica) // from the repo, like the replica
+	config := ls.config(t, filepath.Join(root, "litestream.yml"), liveDB, replica) // kept apart from the host, like the replica
 	env := func(dbPath string) []string {
 		return botEnv(
 			"TELEGRAM_BOT_TOKEN="+tg.Token,
@@ -99,8 +109,14 @@ func TestLitestreamRestore(t *testing.T) {
 	t.Log("both codes refused by Telegram and waiting in the outbox")
 
 	// Litestream replicates until the replica holds them and the watches.
-	stream := startBinary(t, ls, os.Environ(), "replicate", "-config", config)
+	stream := ls.start(t, "replicate", "-config", config)
 	rc := &replicaCheck{ls: ls, scratch: filepath.Join(root, "scratch"), keyFile: keyBackup, userID: user.ID}
+	stream.waitOutput(t, `msg="replicating to"`, 10*time.Second)
+	for line := range strings.Lines(stream.out.String()) {
+		if strings.Contains(line, `msg="replicating to"`) {
+			t.Logf("litestream: %s", strings.TrimSpace(line))
+		}
+	}
 	rc.waitFor(t, config, liveDB, "the 3 watches and the 2 waiting codes", func(watched []string, waiting []store.Message) bool {
 		return holdsAll(watched, orders) && holdsCodes(waiting, codes)
 	})
@@ -116,7 +132,7 @@ func TestLitestreamRestore(t *testing.T) {
 
 	// Restore into a new folder from the replica alone.
 	newDB := filepath.Join(root, "new", "data", "bot.db")
-	out, err = exec.Command(ls, "restore", "-config", config, "-o", newDB, liveDB).CombinedOutput()
+	out, err = ls.run("restore", "-config", config, "-o", newDB, liveDB)
 	if err != nil {
 		t.Fatalf("litestream restore: %v\n%s", err, out)
 	}
@@ -181,8 +197,8 @@ func TestLitestreamRestore(t *testing.T) {
 
 	// Litestream on the restored database goes on into the same replica:
 	// a watch stopped now is gone from the next restore.
-	newConfig := litestreamConfig(t, filepath.Join(root, "litestream-new.yml"), newDB, replica)
-	startBinary(t, ls, os.Environ(), "replicate", "-config", newConfig)
+	newConfig := ls.config(t, filepath.Join(root, "litestream-new.yml"), newDB, replica)
+	ls.start(t, "replicate", "-config", newConfig)
 	tg.SendText(user, chat, "/stop 557")
 	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Stopped watching order <code>557</code>") == 1 })
 	rc.waitFor(t, newConfig, newDB, "the /stop 557 made after the restore", func(watched []string, _ []store.Message) bool {
@@ -206,37 +222,79 @@ func TestLitestreamRestore(t *testing.T) {
 	}
 }
 
-// litestreamBinary is $LITESTREAM, else litestream from PATH; the test is
-// skipped without one.
-func litestreamBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("LITESTREAM"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("litestream")
-	if err != nil {
-		t.Skipf("litestream is not in PATH and $LITESTREAM is not set; install it with `%s`", litestreamInstall)
-	}
-	return p
+// litestream runs the litestream binary: $LITESTREAM, else litestream
+// from PATH.
+type litestream struct {
+	bin        string
+	env        []string
+	s3Endpoint string // SMSBOT_LITESTREAM_S3: replicate to S3, not a folder
 }
 
-// litestreamConfig writes the shipped litestream.yml to path with the
-// container's paths, /data/bot.db and /replica, replaced by db and replica,
-// and returns path.
-func litestreamConfig(t *testing.T, path, db, replica string) string {
+// newLitestream finds the binary; the test is skipped without one.
+func newLitestream(t *testing.T) *litestream {
+	t.Helper()
+	ls := &litestream{bin: os.Getenv("LITESTREAM"), env: os.Environ(), s3Endpoint: os.Getenv("SMSBOT_LITESTREAM_S3")}
+	if ls.bin == "" {
+		p, err := exec.LookPath("litestream")
+		if err != nil {
+			t.Skipf("litestream is not in PATH and $LITESTREAM is not set; install it with `%s`", litestreamInstall)
+		}
+		ls.bin = p
+	}
+	if ls.s3Endpoint != "" {
+		// Litestream 0.5.18 cannot load its S3 client at all when
+		// AWS_CA_BUNDLE is set ("unable to add custom RootCAs").
+		ls.env = slices.DeleteFunc(ls.env, func(kv string) bool { return strings.HasPrefix(kv, "AWS_CA_BUNDLE=") })
+		for _, v := range []string{"LITESTREAM_ACCESS_KEY_ID", "LITESTREAM_SECRET_ACCESS_KEY"} {
+			if os.Getenv(v) == "" {
+				ls.env = append(ls.env, v+"=smsbot-test") // enough for a local fake
+			}
+		}
+	}
+	return ls
+}
+
+// run runs litestream with args and returns what it wrote.
+func (ls *litestream) run(args ...string) ([]byte, error) {
+	cmd := exec.Command(ls.bin, args...)
+	cmd.Env = ls.env
+	return cmd.CombinedOutput()
+}
+
+// start starts litestream with args until the test ends.
+func (ls *litestream) start(t *testing.T, args ...string) *binaryRun {
+	t.Helper()
+	return startBinary(t, ls.bin, ls.env, args...)
+}
+
+// config writes the shipped litestream.yml to path for the database db and
+// returns path. The container's database, /data/bot.db, becomes db; the
+// file replica's folder, /replica, becomes replica; or, with an S3
+// endpoint, the commented S3-compatible replica replaces the file replica,
+// at ls.s3Endpoint, with replica as the path in the bucket.
+func (ls *litestream) config(t *testing.T, path, db, replica string) string {
 	t.Helper()
 	shipped, err := os.ReadFile("litestream.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := string(shipped)
-	for _, p := range []string{"path: /data/bot.db\n", "path: /replica\n"} {
-		if !strings.Contains(cfg, p) {
-			t.Fatalf("litestream.yml has no %q", p)
+	replace := func(old, new string) {
+		t.Helper()
+		if !strings.Contains(cfg, old) {
+			t.Fatalf("litestream.yml has no %q", old)
 		}
+		cfg = strings.Replace(cfg, old, new, 1)
 	}
-	cfg = strings.Replace(cfg, "path: /data/bot.db\n", "path: "+db+"\n", 1)
-	cfg = strings.Replace(cfg, "path: /replica\n", "path: "+replica+"\n", 1)
+	replace("path: /data/bot.db\n", "path: "+db+"\n")
+	if ls.s3Endpoint == "" {
+		replace("path: /replica\n", "path: "+replica+"\n")
+	} else {
+		cfg = s3Replica(t, cfg)
+		replace("endpoint: https://s3.example.com\n", "endpoint: "+ls.s3Endpoint+"\n")
+		replace("bucket: "+s3Bucket+"\n", "bucket: "+s3Bucket+"\n") // the bucket SMSBOT_LITESTREAM_S3 serves
+		replace("path: bot.db\n", "path: "+replica+"\n")
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -246,12 +304,46 @@ func litestreamConfig(t *testing.T, path, db, replica string) string {
 	return path
 }
 
+// s3Replica turns litestream.yml's active file replica into a comment and
+// its commented S3-compatible replica into the active one, as README tells
+// the operator to.
+func s3Replica(t *testing.T, cfg string) string {
+	t.Helper()
+	var out []string
+	state := "" // "file" inside the active file replica, "s3" inside the commented one
+	for line := range strings.Lines(cfg) {
+		switch {
+		case line == "    replica:\n":
+			state = "file"
+		case state == "file" && !strings.HasPrefix(line, "      "):
+			state = ""
+		case line == "    # replica:\n":
+			state = "s3"
+		case state == "s3" && !strings.HasPrefix(line, "    #   "):
+			state = ""
+		}
+		switch state {
+		case "file":
+			line = "#" + line
+		case "s3":
+			line = "    " + strings.TrimPrefix(line, "    # ")
+		}
+		out = append(out, line)
+	}
+	s3 := strings.Join(out, "")
+	if !strings.Contains(s3, "\n    replica:\n      type: s3\n") || strings.Contains(s3, "\n      type: file\n") {
+		t.Fatalf("litestream.yml: can't swap the file replica for the S3 one; got:\n%s", s3)
+	}
+	return s3
+}
+
 // replicaCheck restores a replica into fresh scratch folders and reads
 // the copy as the bot would, with the key in keyFile.
 type replicaCheck struct {
-	ls, scratch, keyFile string
-	userID               int64
-	restores             int
+	ls               *litestream
+	scratch, keyFile string
+	userID           int64
+	restores         int
 }
 
 // waitFor restores db's replica (as config names it) every half second
@@ -266,7 +358,7 @@ func (rc *replicaCheck) waitFor(t *testing.T, config, db, what string, ok func(w
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 		rc.restores++
 		copyPath := filepath.Join(rc.scratch, fmt.Sprint(rc.restores), "bot.db")
-		out, err := exec.Command(rc.ls, "restore", "-config", config, "-o", copyPath, db).CombinedOutput()
+		out, err := rc.ls.run("restore", "-config", config, "-o", copyPath, db)
 		if err == nil && ok(readCopy(t, copyPath, key, rc.userID)) {
 			t.Logf("replica holds %s (restore %d of this wait)", what, rc.restores-first+1)
 			return
