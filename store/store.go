@@ -118,10 +118,14 @@ func open(ctx context.Context, path string, key []byte, exclusive bool) (*Store,
 func openLocked(ctx context.Context, path string, sl *sealer) (*Store, error) {
 	// SQLite would create the file (and copy its mode to -wal and -shm) as
 	// 0644 under the usual umask; the outbox holds SMS codes, so make it 0600.
+	// A file made by someone else (a backup restored by litestream, a
+	// copy) is tightened to 0600 too, before SQLite copies its mode.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, err
+	} else if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		os.Chmod(path, 0o600) // best effort: a file we may not chmod still opens
 	}
 
 	write, err := sql.Open("sqlite3", dsn(path, false))

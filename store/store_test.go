@@ -333,3 +333,21 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenTightensAForeignFile: a database file written by another tool (a
+// restored backup is 0644) holds SMS codes; opening it makes it 0600.
+func TestOpenTightensAForeignFile(t *testing.T) {
+	s, path := openTest(t)
+	s.Close()
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openAt(t, path, testKey(1))
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("database mode after open = %o, want 600", perm)
+	}
+}
