@@ -86,7 +86,7 @@ func explainUnwritable(err error, dbPath string, host hostProbe) error {
 			"and %s is not on a volume; mount one on /data (docker run -v smsbot-data:/data) and keep DATABASE_PATH under /data", dir, dir)}
 	case errors.Is(pe.Err, syscall.EROFS):
 		return &unwritableError{err: err, msg: fmt.Sprintf("can't write in %s: the volume at %s is mounted read-only (:ro); "+
-			"mount it writable: docker run -v smsbot-data:%s, without :ro", dir, at, at)}
+			"mount it writable, without :ro (docker run -v smsbot-data:%s)", dir, at, at)}
 	case errors.Is(pe.Err, fs.ErrPermission):
 		return &unwritableError{err: err, msg: fmt.Sprintf("can't write in %s: permission denied for uid %d, the user the bot runs as "+
 			"(a bind mount owned by another user?); on the host, give the folder mounted at %s to that user "+
