@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -29,6 +30,9 @@ type config struct {
 	AllowedUsers     userIDs       `envconfig:"ALLOWED_USERS"`
 	LogLevel         slog.Level    `envconfig:"LOG_LEVEL" default:"info"`
 	DefaultLanguage  string        `envconfig:"DEFAULT_LANGUAGE" default:"en"`
+	HealthAddr       string        `envconfig:"HEALTH_ADDR" default:"127.0.0.1:8081"`
+	MetricsAddr      string        `envconfig:"METRICS_ADDR"`
+	LogFormat        string        `envconfig:"LOG_FORMAT" default:"text"`
 }
 
 // usage is what `smsbot help` prints.
@@ -66,6 +70,19 @@ func loadConfig() (config, error) {
 	}
 	if cfg.MaxWatches < 1 {
 		return cfg, fmt.Errorf("MAX_WATCHES_PER_USER: %d must be at least 1", cfg.MaxWatches)
+	}
+	for name, addr := range map[string]string{"HEALTH_ADDR": cfg.HealthAddr, "METRICS_ADDR": cfg.MetricsAddr} {
+		if addr == "" || addr == "off" && name == "HEALTH_ADDR" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return cfg, fmt.Errorf("%s: %q is not host:port (e.g. 127.0.0.1:8081 or :9090)", name, addr)
+		}
+	}
+	switch cfg.LogFormat = strings.ToLower(strings.TrimSpace(cfg.LogFormat)); cfg.LogFormat {
+	case "text", "json":
+	default:
+		return cfg, fmt.Errorf("LOG_FORMAT: %q is not a log format (use text or json)", cfg.LogFormat)
 	}
 	cfg.DefaultLanguage = strings.ToLower(strings.TrimSpace(cfg.DefaultLanguage))
 	if message.ByTag(cfg.DefaultLanguage) == nil {

@@ -71,6 +71,8 @@ func botEnv(vars ...string) []string {
 			env = append(env, kv)
 		}
 	}
+	// Tests run several bots at once: each health server takes a free port.
+	env = append(env, "HEALTH_ADDR=127.0.0.1:0")
 	return append(env, vars...)
 }
 

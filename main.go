@@ -8,13 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/smsbot/smsbot/bot"
+	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -29,6 +32,8 @@ Usage:
                        or the key file DATABASE_PATH.key when that is unset; the
                        new one is NEW_BOT_ENCRYPTION_KEY, or when that is unset
                        (and the current key is the key file) a new key file.
+  smsbot healthcheck   ask the running bot's /healthz (HEALTH_ADDR); exit 0
+                       when healthy. For the container's HEALTHCHECK.
   smsbot help          print this text
 `
 
@@ -37,6 +42,8 @@ func main() {
 		switch os.Args[1] {
 		case "rotate-key":
 			os.Exit(mainRotateKey())
+		case "healthcheck":
+			os.Exit(mainHealthcheck())
 		case "help", "-h", "-help", "--help":
 			fmt.Print(usage)
 			return
@@ -51,7 +58,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "smsbot: "+err.Error())
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -107,7 +114,24 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer st.Close()
 
-	api, err := smsapi.New(cfg.SMSOnlineAPIURL, smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS))
+	// The listeners open before anything else runs: a taken port is a
+	// failure to start.
+	var healthLn, metricsLn net.Listener
+	if cfg.HealthAddr != "off" {
+		if healthLn, err = listen("HEALTH_ADDR", cfg.HealthAddr); err != nil {
+			return startError{err}
+		}
+	}
+	var m *metrics.Metrics
+	apiOpts := []smsapi.Option{smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS)}
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = listen("METRICS_ADDR", cfg.MetricsAddr); err != nil {
+			return startError{err}
+		}
+		m = metrics.New(st)
+		apiOpts = append(apiOpts, smsapi.WithObserver(m.SMSOnline))
+	}
+	api, err := smsapi.New(cfg.SMSOnlineAPIURL, apiOpts...)
 	if err != nil {
 		return startError{fmt.Errorf("SMSONLINE_API_URL: %w", err)}
 	}
@@ -120,9 +144,20 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		PollInterval:      cfg.PollInterval,
 		TelegramMaxRPS:    cfg.TelegramMaxRPS,
 		MaxWatchesPerUser: cfg.MaxWatches,
+		Metrics:           m,
 	}, api, st)
 	if err != nil {
 		return startError{err}
+	}
+	var servers sync.WaitGroup
+	defer servers.Wait()
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	if healthLn != nil {
+		servers.Go(func() { serveHTTP(serveCtx, healthLn, healthHandler(b.Health), logger, "health") })
+	}
+	if metricsLn != nil {
+		servers.Go(func() { serveHTTP(serveCtx, metricsLn, m.Handler(), logger, "metrics") })
 	}
 	logger.Info("smsbot starting", "database", cfg.DatabasePath, "telegram", cfg.TelegramAPIURL,
 		"smsonline", cfg.SMSOnlineAPIURL, "poll_interval", cfg.PollInterval, "allowed_users", len(cfg.AllowedUsers))

@@ -39,6 +39,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		MaxWatches:       50,
 		LogLevel:         slog.LevelInfo,
 		DefaultLanguage:  "en",
+		HealthAddr:       "127.0.0.1:8081",
+		LogFormat:        "text",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -46,6 +48,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	// The admin's defaults are the packages' own: they cannot drift apart.
 	if cfg.PollInterval != watch.DefaultPollInterval {
 		t.Errorf("POLL_INTERVAL defaults to %v, the watcher to %v", cfg.PollInterval, watch.DefaultPollInterval)
+	}
+	if cfg.HealthAddr != defaultHealthAddr {
+		t.Errorf("HEALTH_ADDR defaults to %v, smsbot healthcheck to %v", cfg.HealthAddr, defaultHealthAddr)
 	}
 }
 
@@ -81,6 +86,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"interval too short", map[string]string{"POLL_INTERVAL": "10ms"}, "POLL_INTERVAL"},
 		{"bad user id", map[string]string{"ALLOWED_USERS": "1,bob"}, `ALLOWED_USERS: "bob" is not a Telegram user id`},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"bad health addr", map[string]string{"HEALTH_ADDR": "8081"}, `HEALTH_ADDR: "8081" is not host:port`},
+		{"bad metrics addr", map[string]string{"METRICS_ADDR": "localhost"}, `METRICS_ADDR: "localhost" is not host:port`},
+		{"bad log format", map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT: "xml" is not a log format`},
 		{"bad language", map[string]string{"DEFAULT_LANGUAGE": "de"}, `DEFAULT_LANGUAGE: "de" is not a language the bot speaks`},
 		{"bad telegram url", map[string]string{"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"},
 		{"bad smsonline url", map[string]string{"SMSONLINE_API_URL": "not a url"}, "SMSONLINE_API_URL"},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/deliver"
+	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/bot/money"
 	"github.com/smsbot/smsbot/bot/watch"
 
@@ -60,6 +61,7 @@ type Config struct {
 	ShutdownGrace   time.Duration    // how long running handlers may finish after a stop; default 5s
 	Workers         int              // updates handled at once (one per user at a time); default 16
 	DefaultLanguage string           // "en", "ru" or "zh": for users whose language the bot does not speak; default "en"
+	Metrics         *metrics.Metrics // nil for none
 	Now             func() time.Time // clock; default time.Now
 }
 
@@ -123,6 +125,8 @@ type Bot struct {
 	sender  *deliver.Sender
 	money   *money.Service
 	langs   *languages
+	polls   *pollTracker // getUpdates as it goes, for Health
+	metrics *metrics.Metrics
 
 	username   string          // the bot's @username, known after getMe
 	handlerCtx context.Context // outlives the polling context by ShutdownGrace
@@ -168,7 +172,9 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	// The sender's workers call Telegram in parallel: keep their connections.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
-	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second, Transport: transport}
+	b.polls = &pollTracker{next: transport}
+	b.metrics = cfg.Metrics
+	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second, Transport: b.polls}
 	tg, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
 		tgbot.WithSkipGetMe(), // Run calls getMe itself, with retries and a clear error
@@ -198,12 +204,14 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	}
 	b.tg = tg
 	b.telegram = deliver.NewClient(cfg.APIURL, cfg.Token, httpClient)
+	b.telegram.Observe = cfg.Metrics.Telegram
 	b.sender = deliver.New(deliver.Config{
 		ChatInterval: cfg.ChatInterval,
 		SendTimeout:  cfg.SendTimeout,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
+		Metrics:      cfg.Metrics,
 	}, st, b.telegram, b.pace)
 	b.watcher = watch.New(watch.Config{
 		PollInterval: cfg.PollInterval,
@@ -211,6 +219,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		ExpiryGrace:  cfg.ExpiryGrace,
 		OnChecked:    cfg.OnChecked,
 		Lang:         b.langs.For,
+		Metrics:      cfg.Metrics,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 	}, st, b.api, b.sender.Wake)
@@ -223,9 +232,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 			b.watcher.Wake()
 			b.sender.Wake()
 		},
-		Lang:   b.langs.For,
-		Now:    cfg.Now,
-		Logger: cfg.Logger,
+		Lang:    b.langs.For,
+		Metrics: cfg.Metrics,
+		Now:     cfg.Now,
+		Logger:  cfg.Logger,
 	}, st, b.api)
 	return b, nil
 }

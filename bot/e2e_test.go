@@ -49,6 +49,7 @@ type harness struct {
 	logs   *syncBuffer
 
 	store *store.Store // of the running bot
+	bot   *Bot         // the running bot
 	stop  func()       // stops the running bot; nil when stopped
 
 	apiNet *switchableNet // the bot's network path to SMSOnline
@@ -130,6 +131,7 @@ func (h *harness) start() {
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	h.store = st
+	h.bot = b
 	h.stop = func() {
 		cancel()
 		select {

@@ -30,11 +30,13 @@ func (r request) private() bool { return r.msg.Chat.Type == models.ChatTypePriva
 func (b *Bot) dispatch(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
 	switch {
 	case u.Message != nil:
+		b.metrics.Update("message")
 		if from := u.Message.From; from != nil && !from.IsBot {
 			ctx = b.speak(ctx, from)
 		}
 		b.onMessage(ctx, u.Message)
 	case u.CallbackQuery != nil:
+		b.metrics.Update("callback")
 		b.onCallback(b.speak(ctx, &u.CallbackQuery.From), u.CallbackQuery)
 	}
 }
@@ -53,6 +55,9 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 	}
 	cmd, isCommand := parseCommand(msg.Text, b.username)
 	r := request{msg: msg, cmd: cmd, user: msg.From.ID, chat: msg.Chat.ID}
+	if isCommand {
+		b.metrics.Command(commandLabel(cmd.Name))
+	}
 	b.log.Debug("update", "user", r.user, "chat", r.chat, "command", cmd.Name)
 
 	if isCommand && cmd.Name == "login" {
@@ -99,6 +104,16 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 			b.reply(ctx, r, lang(ctx).T(message.Unknown))
 		}
 	}
+}
+
+// commandLabel is a command's name for metrics: one of the bot's, or
+// "other", so a user cannot make up label values.
+func commandLabel(name string) string {
+	switch name {
+	case "start", "help", "login", "order", "orders", "stop", "buy", "language", "balance", "topup", "logout":
+		return name
+	}
+	return "other"
 }
 
 // isAllowed applies ALLOWED_USERS.

@@ -482,7 +482,9 @@ func TestTopUp(t *testing.T) {
 }
 
 func TestMoneyButtonsOnlyForOwner(t *testing.T) {
-	h := newHarness(t, withFastMoney())
+	// The watcher waits an hour between checks, so every SMSOnline request
+	// counted below would come from a press.
+	h := newHarness(t, withConfig(func(c *Config) { c.PollInterval, c.CommandBurst = time.Hour, 100 }))
 	h.login()
 	h.loginBob()
 	h.sms.SetOffer(discord)

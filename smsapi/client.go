@@ -43,6 +43,18 @@ type Client struct {
 	userAgent string
 	now       func() time.Time // for Retry-After HTTP-dates; swapped in tests
 	limit     *requestCap      // nil: no cap; see WithMaxRPS
+	observe   Observer         // nil: none; see WithObserver
+}
+
+// Observer is told about every request that was sent: its operation ("get
+// order", "buy", …), the error it ended with (nil for success) and how
+// long the exchange took, the wait for the request cap left out. It must be
+// fast and safe for concurrent use; it is for metrics.
+type Observer func(op string, err error, took time.Duration)
+
+// WithObserver calls o after every request sent.
+func WithObserver(o Observer) Option {
+	return func(c *Client) { c.observe = o }
 }
 
 // Option configures a Client in New.
@@ -190,9 +202,13 @@ func (c *Client) do(ctx context.Context, op string, cred Credentials, req *http.
 	if err := ctx.Err(); err != nil {
 		return nil, transportError(ctx, op, cred.APIKey, 0, err) // nothing sent
 	}
+	start := time.Now()
 	body, err := c.send(ctx, op, cred, req)
 	if e, ok := err.(*Error); ok {
 		e.Sent = true // it may have reached the API
+	}
+	if c.observe != nil {
+		c.observe(op, err, time.Since(start))
 	}
 	return body, err
 }

@@ -287,3 +287,30 @@ func TestConnectionsAreReused(t *testing.T) {
 		t.Errorf("%d connections for %d sequential calls, want 1", got, 3*len(bodies))
 	}
 }
+
+func TestObserverSeesEveryRequestSent(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/balance") {
+			respond(200, `{"ok":true,"body":{"balance":500}}`)(w, r)
+			return
+		}
+		respond(404, `{"ok":false,"message":"Order not found"}`)(w, r)
+	})
+	type seen struct {
+		op  string
+		err error
+	}
+	var got []seen
+	c := newTestClient(t, api.URL, WithObserver(func(op string, err error, took time.Duration) {
+		if took < 0 {
+			t.Errorf("%s took %v", op, took)
+		}
+		got = append(got, seen{op, err})
+	}))
+	c.Balance(t.Context(), testCred)
+	c.GetOrder(t.Context(), testCred, "1")
+	c.GetOrder(t.Context(), testCred, "bad id") // refused before sending: not observed
+	if len(got) != 2 || got[0].op != "balance" || got[0].err != nil || got[1].op != "get order" || !errors.Is(got[1].err, ErrOrderNotFound) {
+		t.Errorf("observed %+v", got)
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/jitter"
+	"github.com/smsbot/smsbot/bot/metrics"
 
 	"golang.org/x/time/rate"
 
@@ -42,6 +44,7 @@ type Config struct {
 	Now          func() time.Time
 	Logger       *slog.Logger
 	Redact       func(string) string // strips the bot token from error text
+	Metrics      *metrics.Metrics    // nil for none
 }
 
 // Sender drains the outbox to Telegram under Telegram's limits. A message
@@ -55,6 +58,8 @@ type Sender struct {
 	log    *slog.Logger
 	wake   chan struct{}
 	onDrop func() // a chat's watches ended (user blocked the bot)
+
+	tick atomic.Int64 // unix nanoseconds of the dispatcher's last round, for the health check
 
 	mu       sync.Mutex
 	inflight map[int64]bool      // message ids being sent
@@ -118,6 +123,15 @@ func (s *Sender) Run(ctx, drain context.Context) {
 	workers.Wait()
 }
 
+// LastRound is when the dispatcher last looked at the outbox; zero before
+// it started. It looks at least every 5 s.
+func (s *Sender) LastRound() time.Time {
+	if n := s.tick.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
 // batch is one Telegram message and the outbox rows it delivers: one row,
 // or a chat's due pushes joined.
 type batch struct {
@@ -141,6 +155,7 @@ func (s *Sender) dispatch(ctx context.Context, jobs chan<- batch) {
 	defer timer.Stop()
 	for ctx.Err() == nil {
 		now := s.cfg.Now()
+		s.tick.Store(time.Now().UnixNano())
 		due, err := s.store.DueMessages(ctx, now, 256)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("can't read outbox", "err", err)
@@ -273,6 +288,12 @@ func (s *Sender) deliver(drain context.Context, b batch) {
 	if err == nil {
 		if err := s.store.MarkSent(db, b.ids()...); err != nil {
 			s.log.Error("can't mark message sent", "ids", b.ids(), "err", err)
+		}
+		now := s.cfg.Now()
+		for _, row := range b.rows {
+			if row.Priority == store.PriorityPush {
+				s.cfg.Metrics.PushDelivered(row.CreatedAt, now)
+			}
 		}
 		return
 	}

@@ -25,6 +25,10 @@ type Client struct {
 	base   string       // <api url>/bot<token>/
 	shown  string       // base with the token redacted, for errors
 	client *http.Client // the bot's keep-alive client
+
+	// Observe, when set before the first call, is told how each call ended:
+	// "ok", "rate_limited", "refused" or "error" (no answer). For metrics.
+	Observe func(method, outcome string)
 }
 
 func NewClient(apiURL, token string, client *http.Client) *Client {
@@ -190,13 +194,34 @@ func (a *Client) call(ctx context.Context, method string, params any) (json.RawM
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := a.client.Do(req)
 	if err != nil {
+		a.observe(method, err)
 		return nil, fmt.Errorf("call %s: %w", method, a.redact(err, method))
 	}
 	defer resp.Body.Close()
 	// A read error does not matter once the status says 200: what Telegram
 	// decided arrived with the status line.
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
-	return decideAnswer(method, resp.StatusCode, data, readErr)
+	result, err := decideAnswer(method, resp.StatusCode, data, readErr)
+	a.observe(method, err)
+	return result, err
+}
+
+// observe tells Observe how a call ended.
+func (a *Client) observe(method string, err error) {
+	if a.Observe == nil {
+		return
+	}
+	refused, isRefusal := errors.AsType[*APIError](err)
+	switch {
+	case err == nil:
+		a.Observe(method, "ok")
+	case isRefusal && refused.TooManyRequests():
+		a.Observe(method, "rate_limited")
+	case isRefusal:
+		a.Observe(method, "refused")
+	default:
+		a.Observe(method, "error")
+	}
 }
 
 // redact replaces the URL in a transport error, which carries the token.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -50,9 +51,10 @@ type Config struct {
 	// the watcher and the sender look at once; nil for none.
 	OnChange func()
 	// Lang is the language of a user's notices; nil for English.
-	Lang   func(telegramUserID int64) *message.Lang
-	Now    func() time.Time
-	Logger *slog.Logger
+	Lang    func(telegramUserID int64) *message.Lang
+	Metrics *metrics.Metrics // nil for none
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -169,6 +171,7 @@ func (s *Service) Refund(ctx context.Context, acct store.Account, o smsapi.Order
 		err = s.store.FailAction(wctx, a.ID, callErr.Error(), s.cfg.Now())
 		out.Action.State, out.Err = store.ActionFailed, callErr
 	}
+	s.count(out.Action.Kind, out.Action.State)
 	if err != nil {
 		return s.unrecorded(wctx, out, err)
 	}
@@ -216,10 +219,16 @@ func (s *Service) Buy(ctx context.Context, acct store.Account, source smsapi.Ord
 		err = s.store.FailAction(wctx, a.ID, callErr.Error(), s.cfg.Now())
 		out.Action.State, out.Err = store.ActionFailed, callErr
 	}
+	s.count(out.Action.Kind, out.Action.State)
 	if err != nil {
 		return s.unrecorded(wctx, out, err)
 	}
 	return out, nil
+}
+
+// count records the outcome of a request in the metrics.
+func (s *Service) count(kind store.ActionKind, state store.ActionState) {
+	s.cfg.Metrics.MoneyAction(kind, string(state))
 }
 
 // notSent handles a failure to record that a request is about to go: it

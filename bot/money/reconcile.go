@@ -107,6 +107,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 	case v == impossible, v == unchanged && a.Checks+1 >= s.cfg.SettleReads:
 		err = s.store.FailActionWithNotice(ctx, a.ID, "no sign of it on SMSOnline", message.ActionNotice(a, s.notDone(a)), now)
 		if err == nil {
+			s.cfg.Metrics.MoneyAction(a.Kind, "settled_failed")
 			s.log.Info("money action did not happen", "action", a.ID, "kind", a.Kind, "reads", a.Checks+1)
 			s.cfg.OnChange()
 		}
@@ -135,6 +136,7 @@ func (s *Service) settleHappened(ctx context.Context, a store.Action, o smsapi.O
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err
 	}
+	s.cfg.Metrics.MoneyAction(a.Kind, "settled_done")
 	s.log.Info("settled money action", "action", a.ID, "kind", a.Kind, "order", o.ID)
 	s.cfg.OnChange()
 	return nil

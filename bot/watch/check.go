@@ -16,6 +16,12 @@ import (
 func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 	g := job.watches
 	out := make([]checkResult, 0, len(g))
+	started := w.cfg.Now()
+	for _, dw := range g {
+		if !dw.NextCheckAt.After(job.at) {
+			w.cfg.Metrics.CheckStarted(dw.NextCheckAt, started)
+		}
+	}
 	if len(g) == 1 || w.lister == nil || g[0].KeyErr != nil || !w.inventoryUsable(g[0].TelegramUserID, job.at) {
 		for _, dw := range g {
 			if dw.NextCheckAt.After(job.at) {

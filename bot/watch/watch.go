@@ -11,9 +11,11 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -48,9 +50,10 @@ type Config struct {
 	ExpiryGrace  time.Duration // how long after expiry an order is still checked; default 1m
 	OnChecked    func(n int)   // called with how many orders each written batch looked at; nil for none
 	// Lang is the language of a user's pushes and notices; nil for English.
-	Lang   func(telegramUserID int64) *message.Lang
-	Now    func() time.Time
-	Logger *slog.Logger
+	Lang    func(telegramUserID int64) *message.Lang
+	Metrics *metrics.Metrics // nil for none
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // DefaultPollInterval is the time between two checks of a waiting order
@@ -105,6 +108,7 @@ type Watcher struct {
 	wake   chan struct{}
 	freed  chan struct{} // a worker became idle
 	onPush func()        // tells the sender that new messages are due
+	tick   atomic.Int64  // unix nanoseconds of the scheduler's last round, for the health check
 
 	mu          sync.Mutex
 	noInventory map[int64]time.Time // user -> until when to skip the inventory call
@@ -229,6 +233,7 @@ func (w *Watcher) schedule(ctx context.Context, jobs chan<- checkJob, idle chan 
 		ahead = w.cfg.PollInterval / 2
 	}
 	for ctx.Err() == nil {
+		w.tick.Store(time.Now().UnixNano())
 		limit := min(len(idle), w.cfg.Batch)
 		if limit == 0 {
 			w.sleep(ctx, timer, 0, true)
@@ -262,6 +267,15 @@ func (w *Watcher) schedule(ctx context.Context, jobs chan<- checkJob, idle chan 
 		}
 		w.sleep(ctx, timer, max(wait, claimTick), false)
 	}
+}
+
+// LastRound is when the scheduler last ran a round; zero before it started.
+// It runs at least once per PollInterval.
+func (w *Watcher) LastRound() time.Time {
+	if n := w.tick.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // groupByUser splits claimed watches into runs of one user's watches; the
