@@ -92,7 +92,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return startError{fmt.Errorf("DATABASE_PATH: %w", err)}
 	}
 	cfg.DatabasePath = dbPath
-	logDatabasePlace(logger, dbPath, systemHost())
+	host := systemHost()
+	logDatabasePlace(logger, dbPath, host)
 
 	// Errors from LoadKey and openStore are one line that names the file and
 	// says what to do; a prefix would only hide that.
@@ -101,7 +102,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		err = withRotationHint(cfg.DatabasePath, err)
 	}
 	if err != nil {
-		return startError{err}
+		return startError{explainUnwritable(err, cfg.DatabasePath, host)}
 	}
 	if created {
 		logger.Warn("created a new encryption key for stored API keys; back it up with the database",
@@ -109,7 +110,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	st, err := openStore(ctx, cfg.DatabasePath, key, logger, startLockWait)
 	if err != nil {
-		return startError{err}
+		return startError{explainUnwritable(err, cfg.DatabasePath, host)}
 	}
 	defer st.Close()
 

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // This file decides at start whether the database will outlive the
@@ -25,6 +26,7 @@ type hostProbe struct {
 	containerMarkers []string            // any of these existing means the bot runs in a container
 	mountInfo        string              // this process's mount table, in /proc/<pid>/mountinfo format
 	realPath         func(string) string // resolves symlinks, as existingPath does
+	uid, gid         int                 // the user and group the bot runs as
 }
 
 // systemHost is the real host: Docker's and Podman's marker files, the
@@ -34,6 +36,8 @@ func systemHost() hostProbe {
 		containerMarkers: []string{"/.dockerenv", "/run/.containerenv"},
 		mountInfo:        "/proc/self/mountinfo",
 		realPath:         existingPath,
+		uid:              os.Getuid(),
+		gid:              os.Getgid(),
 	}
 }
 
@@ -57,6 +61,51 @@ func logDatabasePlace(logger *slog.Logger, dbPath string, host hostProbe) {
 	}
 }
 
+// explainUnwritable turns a failure to start because the database's folder
+// could not be written, in a container, into one line with the
+// container's fix. Outside a container, and for any other failure, err is
+// returned as it is. The usual cause is a bind mount (-v ./data:/data)
+// owned by the host's user while the image runs as uid 65532, where the
+// store's own hint (set DATABASE_PATH or BOT_ENCRYPTION_KEY) leads only to
+// the next permission error.
+func explainUnwritable(err error, dbPath string, host hostProbe) error {
+	var pe *fs.PathError
+	if err == nil || !errors.As(err, &pe) || !host.inContainer() {
+		return err
+	}
+	dir := host.realPath(filepath.Dir(dbPath))
+	at, onRoot := dir, true
+	if mounts, err := readMountInfo(host.mountInfo); err == nil {
+		if m, ok := mountOf(dir, mounts); ok && m.point != "/" {
+			at, onRoot = m.point, false
+		}
+	}
+	switch {
+	case errors.Is(pe.Err, syscall.EROFS) && onRoot:
+		return &unwritableError{err: err, msg: fmt.Sprintf("can't write in %s: the container's file system is read-only (docker run --read-only) "+
+			"and %s is not on a volume; mount one on /data (docker run -v smsbot-data:/data) and keep DATABASE_PATH under /data", dir, dir)}
+	case errors.Is(pe.Err, syscall.EROFS):
+		return &unwritableError{err: err, msg: fmt.Sprintf("can't write in %s: the volume at %s is mounted read-only (:ro); "+
+			"mount it writable, without :ro (docker run -v smsbot-data:%s)", dir, at, at)}
+	case errors.Is(pe.Err, fs.ErrPermission):
+		return &unwritableError{err: err, msg: fmt.Sprintf("can't write in %s: permission denied for uid %d, the user the bot runs as "+
+			"(a bind mount owned by another user?); on the host, give the folder mounted at %s to that user "+
+			"(chown %d:%d ./data), or run the container as the folder's owner (docker run --user <uid>:<gid>)",
+			dir, host.uid, at, host.uid, host.gid)}
+	}
+	return err
+}
+
+// unwritableError is what explainUnwritable says, with the store's error
+// kept for errors.Is and errors.As.
+type unwritableError struct {
+	msg string
+	err error
+}
+
+func (e *unwritableError) Error() string { return e.msg }
+func (e *unwritableError) Unwrap() error { return e.err }
+
 func (h hostProbe) inContainer() bool {
 	for _, marker := range h.containerMarkers {
 		if _, err := os.Stat(marker); err == nil {
@@ -77,14 +126,9 @@ var anonymousVolume = regexp.MustCompile(`/volumes/[0-9a-f]{64}/_data$`)
 // and only a mount other than the container's root file system, holding
 // files on disk, outlives the container.
 func volumeProblem(dir, mountInfo string) (string, error) {
-	f, err := os.Open(mountInfo)
+	mounts, err := readMountInfo(mountInfo)
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	mounts, err := parseMountInfo(f)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", mountInfo, err)
 	}
 	m, ok := mountOf(dir, mounts)
 	switch {
@@ -104,6 +148,20 @@ func volumeProblem(dir, mountInfo string) (string, error) {
 // system is mounted where.
 type mount struct {
 	root, point, fsType string
+}
+
+// readMountInfo reads the mount table in the file path.
+func readMountInfo(path string) ([]mount, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	mounts, err := parseMountInfo(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return mounts, nil
 }
 
 // parseMountInfo reads the format of proc(5)'s /proc/<pid>/mountinfo:

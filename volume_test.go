@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/smsbot/smsbot/store"
@@ -95,6 +99,90 @@ func TestDatabaseVolumeWarning(t *testing.T) {
 						t.Errorf("warning lacks %q:\n%s", want, out)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestUnwritableVolumeError: in a container, a start that fails because
+// the database's folder cannot be written ends with one line that says why
+// in container terms and what to do: for a bind mount owned by someone
+// else, the uid the bot runs as and the chown that fixes it; for a
+// read-only mount, to mount it writable. Other failures, and failures
+// outside a container, keep the store's own line.
+func TestUnwritableVolumeError(t *testing.T) {
+	// What the store returns when it can't create the key file: its own
+	// line (whose advice does not help in a container) around the cause.
+	storeErr := func(errno syscall.Errno) error {
+		return fmt.Errorf("can't use key file /data/bot.db.key: %v; set DATABASE_PATH to a file in a writable folder "+
+			"(the key file is kept beside it), or set BOT_ENCRYPTION_KEY: %w", errno,
+			&fs.PathError{Op: "createtemp", Path: "/data/.keytmp-*", Err: errno})
+	}
+	tests := []struct {
+		name      string
+		container bool
+		mountInfo string
+		dbPath    string
+		err       error
+		wants     []string // nil: err comes back unchanged
+	}{
+		{"bind mount owned by root", true, mountRoot + mountBind, "/data/bot.db", storeErr(syscall.EACCES),
+			[]string{"can't write in /data", "permission denied for uid 65532", "folder mounted at /data", "chown 65532:65532 ./data", "docker run --user"}},
+		{"operation not permitted", true, mountRoot + mountBind, "/data/bot.db", storeErr(syscall.EPERM),
+			[]string{"uid 65532", "chown 65532:65532 ./data"}},
+		{"below the volume", true, mountRoot + mountNamed, "/data/sub/bot.db", storeErr(syscall.EACCES),
+			[]string{"can't write in /data/sub", "folder mounted at /data", "chown 65532:65532"}},
+		{"volume mounted :ro", true, mountRoot + mountBind, "/data/bot.db", storeErr(syscall.EROFS),
+			[]string{"can't write in /data", "volume at /data is mounted read-only", "without :ro"}},
+		{"read-only container, database off the volume", true, mountRoot + mountNamed, "/var/lib/smsbot/bot.db", storeErr(syscall.EROFS),
+			[]string{"can't write in /var/lib/smsbot", "docker run --read-only", "-v smsbot-data:/data"}},
+		{"unreadable mount table", true, "", "/data/bot.db", storeErr(syscall.EACCES),
+			[]string{"can't write in /data", "uid 65532", "chown 65532:65532 ./data"}},
+		{"outside a container", false, mountRoot, "/data/bot.db", storeErr(syscall.EACCES), nil},
+		{"disk full", true, mountRoot + mountBind, "/data/bot.db", storeErr(syscall.ENOSPC), nil},
+		{"not a file error", true, mountRoot + mountBind, "/data/bot.db", store.ErrWrongKey, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			host := hostProbe{
+				containerMarkers: []string{filepath.Join(dir, ".dockerenv")},
+				mountInfo:        filepath.Join(dir, "mountinfo"),
+				realPath:         func(p string) string { return p },
+				uid:              65532,
+				gid:              65532,
+			}
+			if tt.container {
+				if err := os.WriteFile(host.containerMarkers[0], nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.mountInfo != "" {
+				if err := os.WriteFile(host.mountInfo, []byte(tt.mountInfo), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := explainUnwritable(tt.err, tt.dbPath, host)
+			if tt.wants == nil {
+				if got != tt.err {
+					t.Fatalf("error changed to %q, want %q as it was", got, tt.err)
+				}
+				return
+			}
+			msg := got.Error()
+			for _, want := range tt.wants {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			for _, bad := range []string{"BOT_ENCRYPTION_KEY", "keytmp", "\n"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("error contains %q:\n%s", bad, msg)
+				}
+			}
+			var pe *fs.PathError
+			if !errors.As(got, &pe) || !errors.Is(got, pe.Err) {
+				t.Errorf("the cause is lost: %#v", got)
 			}
 		})
 	}
