@@ -65,7 +65,7 @@ type Action struct {
 
 	Price  int64  // cents: what went back (refund) or was paid (buy); 0 = unknown
 	ChatID int64  // where the outcome is told
-	Detail string // why it failed, in words for the user
+	Detail string // why it failed, for the log and for support (the user is told by the bot's own texts)
 
 	Checks      int       // reads made to settle an unknown outcome
 	NextCheckAt time.Time // unknown: when to read SMSOnline next
