@@ -143,73 +143,71 @@ func Credentials(a store.Account) smsapi.Credentials {
 // and checked that it may be refunded (no SMS, not ended). The error is a
 // store failure; SMSOnline's answer is in the Outcome.
 func (s *Service) Refund(ctx context.Context, acct store.Account, o smsapi.Order) (Outcome, error) {
-	now := s.cfg.Now()
-	a, begun, err := s.store.BeginAction(ctx, store.Action{
+	return s.carryOut(ctx, store.Action{
 		TelegramUserID: acct.TelegramUserID, Kind: store.ActionRefund, Key: o.ID,
 		OrderID: o.ID, ServiceName: message.Clip(o.Service), CountryName: message.Clip(o.Country),
 		Price: o.Price.Cents, ChatID: privateChat(acct.TelegramUserID),
-	}, now)
-	if err != nil || !begun {
-		return Outcome{Action: a}, err
-	}
-	if err := s.store.MarkActionSent(ctx, a.ID, now); err != nil {
-		return s.notSent(ctx, a, err)
-	}
-	s.log.Info("refunding order", "user", acct.TelegramUserID, "order", o.ID, "action", a.ID)
-	callErr := s.api.Refund(ctx, Credentials(acct), o.ID)
-	wctx, cancel := afterCall(ctx)
-	defer cancel()
-	out := Outcome{Action: a, Begun: true}
-	switch {
-	case callErr == nil:
-		err = s.store.SettleAction(wctx, a, store.Settlement{OrderID: o.ID, Price: o.Price.Cents}, s.cfg.Now())
-		out.Action.State = store.ActionDone
-	case smsapi.OutcomeUnknown(callErr):
-		err = s.unknown(wctx, a, callErr)
-		out.Action.State = store.ActionUnknown
-	default:
-		err = s.store.FailAction(wctx, a.ID, callErr.Error(), s.cfg.Now())
-		out.Action.State, out.Err = store.ActionFailed, callErr
-	}
-	s.count(out.Action.Kind, out.Action.State)
-	if err != nil {
-		return s.unrecorded(wctx, out, err)
-	}
-	return out, nil
+	}, func(ctx context.Context, a store.Action) (store.Settlement, error) {
+		s.log.Info("refunding order", "user", acct.TelegramUserID, "order", o.ID, "action", a.ID)
+		if err := s.api.Refund(ctx, Credentials(acct), o.ID); err != nil {
+			return store.Settlement{}, err
+		}
+		return store.Settlement{OrderID: o.ID, Price: o.Price.Cents}, nil
+	})
 }
 
 // Buy buys the same number as source again for at most max, at most once
 // per nonce (the confirmation pressed). The caller has read source and
 // checked that it names its service, country and carrier.
 func (s *Service) Buy(ctx context.Context, acct store.Account, source smsapi.Order, max smsapi.Money, nonce string) (Outcome, error) {
-	now := s.cfg.Now()
-	a, begun, err := s.store.BeginAction(ctx, store.Action{
+	var p smsapi.Purchase
+	out, err := s.carryOut(ctx, store.Action{
 		TelegramUserID: acct.TelegramUserID, Kind: store.ActionBuy, Key: nonce, SourceOrderID: source.ID,
 		Service: source.ServiceCode, Country: source.CountryCode, Carrier: source.Carrier,
 		ServiceName: message.Clip(source.Service), CountryName: message.Clip(source.Country),
 		MaxPrice: max.Cents, ChatID: privateChat(acct.TelegramUserID),
-	}, now)
+	}, func(ctx context.Context, a store.Action) (store.Settlement, error) {
+		s.log.Info("buying number", "user", acct.TelegramUserID, "source", source.ID, "action", a.ID, "max_cents", max.Cents)
+		var err error
+		p, err = s.api.Buy(ctx, Credentials(acct), smsapi.BuyRequest{
+			Service: a.Service, Country: a.Country, Carrier: a.Carrier, MaxPrice: max,
+		})
+		if err != nil {
+			return store.Settlement{}, err
+		}
+		w := s.boughtWatch(a, BoughtOrder(a, p))
+		return store.Settlement{OrderID: p.OrderID, Price: p.Price.Cents, Watch: &w}, nil
+	})
+	if out.Begun && out.Action.State == store.ActionDone {
+		out.Purchase = p
+		s.log.Info("bought number", "user", acct.TelegramUserID, "order", p.OrderID, "action", out.Action.ID)
+	}
+	return out, err
+}
+
+// carryOut begins action a and, unless an earlier tap began it, records
+// that its request is about to go, sends it once with send, and records what
+// came of it: done with send's settlement, unknown (to be read, never sent
+// again), or failed. The error is a store failure; SMSOnline's answer is in
+// the Outcome.
+func (s *Service) carryOut(ctx context.Context, a store.Action, send func(context.Context, store.Action) (store.Settlement, error)) (Outcome, error) {
+	now := s.cfg.Now()
+	a, begun, err := s.store.BeginAction(ctx, a, now)
 	if err != nil || !begun {
 		return Outcome{Action: a}, err
 	}
 	if err := s.store.MarkActionSent(ctx, a.ID, now); err != nil {
 		return s.notSent(ctx, a, err)
 	}
-	s.log.Info("buying number", "user", acct.TelegramUserID, "source", source.ID, "action", a.ID, "max_cents", max.Cents)
-	p, callErr := s.api.Buy(ctx, Credentials(acct), smsapi.BuyRequest{
-		Service: a.Service, Country: a.Country, Carrier: a.Carrier, MaxPrice: max,
-	})
+	set, callErr := send(ctx, a)
 	wctx, cancel := afterCall(ctx)
 	defer cancel()
 	out := Outcome{Action: a, Begun: true}
 	switch {
 	case callErr == nil:
-		order := BoughtOrder(a, p)
-		w := s.boughtWatch(a, order)
-		err = s.store.SettleAction(wctx, a, store.Settlement{OrderID: p.OrderID, Price: p.Price.Cents, Watch: &w}, s.cfg.Now())
-		out.Action.State, out.Action.OrderID, out.Action.Price, out.Purchase = store.ActionDone, p.OrderID, p.Price.Cents, p
-		if err == nil {
-			s.log.Info("bought number", "user", acct.TelegramUserID, "order", p.OrderID, "action", a.ID)
+		err = s.store.SettleAction(wctx, a, set, s.cfg.Now())
+		out.Action.State, out.Action.OrderID, out.Action.Price = store.ActionDone, set.OrderID, set.Price
+		if err == nil && (set.Watch != nil || set.Notice != nil) {
 			s.cfg.OnChange()
 		}
 	case smsapi.OutcomeUnknown(callErr):
