@@ -71,12 +71,7 @@ func TestLitestreamRestore(t *testing.T) {
 	keyBackup := filepath.Join(root, "key-backup", "bot.db.key")
 	config := ls.config(t, filepath.Join(root, "litestream.yml"), liveDB, replica) // kept apart from the host, like the replica
 	env := func(dbPath string) []string {
-		return botEnv(
-			"TELEGRAM_BOT_TOKEN="+tg.Token,
-			"TELEGRAM_API_URL="+tg.URL,
-			"SMSONLINE_API_URL="+sms.URL,
-			"DATABASE_PATH="+dbPath,
-			"POLL_INTERVAL=1s",
+		return fakesEnv(tg, sms.URL, dbPath, "POLL_INTERVAL=1s",
 			"LOG_LEVEL=debug",
 		)
 	}

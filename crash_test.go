@@ -30,11 +30,7 @@ func TestCrashAndRestart(t *testing.T) {
 	user := telegramtest.User{ID: 1001, FirstName: "Alice"}
 	chat := telegramtest.PrivateChat(user)
 
-	env := botEnv(
-		"TELEGRAM_BOT_TOKEN="+tg.Token,
-		"TELEGRAM_API_URL="+tg.URL,
-		"SMSONLINE_API_URL="+sms.URL,
-		"DATABASE_PATH="+filepath.Join(t.TempDir(), "data", "bot.db"),
+	env := fakesEnv(tg, sms.URL, filepath.Join(t.TempDir(), "data", "bot.db"),
 		"POLL_INTERVAL=1s",
 		"LOG_LEVEL=debug",
 	)
@@ -94,11 +90,7 @@ func TestCrashLoop(t *testing.T) {
 	bin := smsbotBinary(t)
 	tg := telegramtest.New(t)
 	sms := smsapitest.New(t)
-	env := botEnv(
-		"TELEGRAM_BOT_TOKEN="+tg.Token,
-		"TELEGRAM_API_URL="+tg.URL,
-		"SMSONLINE_API_URL="+sms.URL,
-		"DATABASE_PATH="+filepath.Join(t.TempDir(), "bot.db"),
+	env := fakesEnv(tg, sms.URL, filepath.Join(t.TempDir(), "bot.db"),
 		"POLL_INTERVAL=1s",
 		"LOG_LEVEL=debug",
 	)
@@ -202,11 +194,7 @@ func TestCrashDuringPurchase(t *testing.T) {
 	sms.AddOrder("777", smsapitest.NewOrder("555"))
 	user := telegramtest.User{ID: 1001, FirstName: "Alice"}
 	chat := telegramtest.PrivateChat(user)
-	env := botEnv(
-		"TELEGRAM_BOT_TOKEN="+tg.Token,
-		"TELEGRAM_API_URL="+tg.URL,
-		"SMSONLINE_API_URL="+sms.URL,
-		"DATABASE_PATH="+filepath.Join(t.TempDir(), "bot.db"),
+	env := fakesEnv(tg, sms.URL, filepath.Join(t.TempDir(), "bot.db"),
 		"POLL_INTERVAL=1s",
 		"LOG_LEVEL=debug",
 	)

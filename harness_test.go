@@ -76,6 +76,17 @@ func botEnv(vars ...string) []string {
 	return append(env, vars...)
 }
 
+// fakesEnv is botEnv for a bot that talks to the fake Telegram tg and the
+// fake SMSOnline at smsURL and keeps its database at dbPath, plus vars.
+func fakesEnv(tg *telegramtest.Server, smsURL, dbPath string, vars ...string) []string {
+	return botEnv(append([]string{
+		"TELEGRAM_BOT_TOKEN=" + tg.Token,
+		"TELEGRAM_API_URL=" + tg.URL,
+		"SMSONLINE_API_URL=" + smsURL,
+		"DATABASE_PATH=" + dbPath,
+	}, vars...)...)
+}
+
 // binaryRun is a running smsbot process and everything it wrote.
 type binaryRun struct {
 	cmd    *exec.Cmd

@@ -55,11 +55,7 @@ func TestHealthMetricsAndJSONLogs(t *testing.T) {
 	user := telegramtest.User{ID: 1001, FirstName: "Alice"}
 	chat := telegramtest.PrivateChat(user)
 	healthAddr, metricsAddr := freeAddr(t), freeAddr(t)
-	env := botEnv(
-		"TELEGRAM_BOT_TOKEN="+tg.Token,
-		"TELEGRAM_API_URL="+tg.URL,
-		"SMSONLINE_API_URL="+sms.URL,
-		"DATABASE_PATH="+filepath.Join(t.TempDir(), "bot.db"),
+	env := fakesEnv(tg, sms.URL, filepath.Join(t.TempDir(), "bot.db"),
 		"HEALTH_ADDR="+healthAddr,
 		"METRICS_ADDR="+metricsAddr,
 		"LOG_FORMAT=json",

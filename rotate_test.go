@@ -403,8 +403,7 @@ func TestRotateKeyBinary(t *testing.T) {
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
 	chat := telegramtest.PrivateChat(alice)
 	dbPath := filepath.Join(t.TempDir(), "data", "bot.db")
-	env := botEnv("TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_URL="+tg.URL, "SMSONLINE_API_URL="+sms.URL,
-		"DATABASE_PATH="+dbPath, "LOG_LEVEL=debug")
+	env := fakesEnv(tg, sms.URL, dbPath, "LOG_LEVEL=debug")
 	ask := func(text string) string {
 		t.Helper()
 		before := len(tg.SentTo(chat.ID))

@@ -69,11 +69,7 @@ func TestNoSecretsLeak(t *testing.T) {
 	)
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startBinary(t, bin, botEnv(
-		"TELEGRAM_BOT_TOKEN="+tg.Token,
-		"TELEGRAM_API_URL="+tg.URL,
-		"SMSONLINE_API_URL="+smsURL,
-		"DATABASE_PATH="+filepath.Join(dataDir, "bot.db"),
+	p := startBinary(t, bin, fakesEnv(tg, smsURL, filepath.Join(dataDir, "bot.db"),
 		"POLL_INTERVAL=1s",
 		"LOG_LEVEL=debug",
 	))

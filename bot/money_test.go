@@ -244,7 +244,7 @@ func TestAnotherSMS(t *testing.T) {
 	// The new code is pushed; the old one is not pushed again.
 	h.sms.DeliverSMS(smsUser, "555", "Your code is 222222")
 	h.waitMessage(aliceChat.ID, "<code>222222</code>")
-	if n := countTexts(h.tg.SentTo(aliceChat.ID), "<code>111111</code>"); n != 1 {
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), "<code>111111</code>"); n != 1 {
 		t.Errorf("old code sent %d times, want 1", n)
 	}
 
@@ -256,16 +256,6 @@ func TestAnotherSMS(t *testing.T) {
 	if n := h.sms.RequestCount("another_sms"); n != 1 {
 		t.Errorf("%d another-SMS requests, want 1", n)
 	}
-}
-
-func countTexts(msgs []telegramtest.SentMessage, want string) int {
-	n := 0
-	for _, m := range msgs {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
 }
 
 func TestBuyAgain(t *testing.T) {
@@ -476,7 +466,7 @@ func TestTopUp(t *testing.T) {
 	if _, err := h.store.BalanceWatchOf(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the balance is still watched: %v", err)
 	}
-	if n := countTexts(h.tg.SentTo(aliceChat.ID), "arrived</b>"); n != 1 {
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), "arrived</b>"); n != 1 {
 		t.Errorf("arrival told %d times, want 1", n)
 	}
 }
