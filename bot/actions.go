@@ -211,11 +211,8 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 		b.log.Error("can't record delivered sms", "user", p.owner(), "order", o.ID, "err", err)
 	}
 	user := p.owner()
-	w := store.Watch{
-		TelegramUserID: user, OrderID: o.ID, ChatID: privateChat(user), State: store.WatchActive,
-		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
-		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(b.cfg.PollInterval), LastCheckedAt: now, FastUntil: o.ExpiresAt,
-	}
+	w := watch.NewWatch(user, o, now, b.cfg.PollInterval)
+	w.FastUntil = o.ExpiresAt // the waiting pace until the number expires
 	line := lang(ctx).AnotherSMSAsked(o.ID, p.private)
 	watched := true
 	switch _, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now); {

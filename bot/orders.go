@@ -74,12 +74,7 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 	orderID := order.ID
 	now := b.cfg.Now()
 	user := acct.TelegramUserID
-	// The watch's snapshot, capped as the card caps what it shows.
-	w := store.Watch{
-		TelegramUserID: user, OrderID: orderID, ChatID: privateChat(user), State: store.WatchActive,
-		Service: message.Clip(order.Service), PhoneNumber: message.Clip(order.PhoneNumber), Status: message.Clip(order.Status),
-		ExpiresAt: order.ExpiresAt, NextCheckAt: now.Add(b.cfg.PollInterval), LastCheckedAt: now,
-	}
+	w := watch.NewWatch(user, order, now, b.cfg.PollInterval)
 	var card string
 	switch {
 	case !order.HasSMS():

@@ -18,6 +18,7 @@ import (
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/metrics"
+	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -134,11 +135,6 @@ func afterCall(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 }
 
-// Credentials is how a stored account calls SMSOnline.
-func Credentials(a store.Account) smsapi.Credentials {
-	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
-}
-
 // Refund returns order o for a refund, at most once: the caller has read o
 // and checked that it may be refunded (no SMS, not ended). The error is a
 // store failure; SMSOnline's answer is in the Outcome.
@@ -149,7 +145,7 @@ func (s *Service) Refund(ctx context.Context, acct store.Account, o smsapi.Order
 		Price: o.Price.Cents, ChatID: privateChat(acct.TelegramUserID),
 	}, func(ctx context.Context, a store.Action) (store.Settlement, error) {
 		s.log.Info("refunding order", "user", acct.TelegramUserID, "order", o.ID, "action", a.ID)
-		if err := s.api.Refund(ctx, Credentials(acct), o.ID); err != nil {
+		if err := s.api.Refund(ctx, watch.Credentials(acct), o.ID); err != nil {
 			return store.Settlement{}, err
 		}
 		return store.Settlement{OrderID: o.ID, Price: o.Price.Cents}, nil
@@ -169,7 +165,7 @@ func (s *Service) Buy(ctx context.Context, acct store.Account, source smsapi.Ord
 	}, func(ctx context.Context, a store.Action) (store.Settlement, error) {
 		s.log.Info("buying number", "user", acct.TelegramUserID, "source", source.ID, "action", a.ID, "max_cents", max.Cents)
 		var err error
-		p, err = s.api.Buy(ctx, Credentials(acct), smsapi.BuyRequest{
+		p, err = s.api.Buy(ctx, watch.Credentials(acct), smsapi.BuyRequest{
 			Service: a.Service, Country: a.Country, Carrier: a.Carrier, MaxPrice: max,
 		})
 		if err != nil {
@@ -292,12 +288,7 @@ func BoughtOrder(a store.Action, p smsapi.Purchase) smsapi.Order {
 // boughtWatch is the watch of a number just bought: paid for, so always
 // watched, its codes going to the owner's private chat.
 func (s *Service) boughtWatch(a store.Action, o smsapi.Order) store.Watch {
-	now := s.cfg.Now()
-	return store.Watch{
-		TelegramUserID: a.TelegramUserID, OrderID: o.ID, ChatID: privateChat(a.TelegramUserID), State: store.WatchActive,
-		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
-		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(s.cfg.PollInterval), LastCheckedAt: now,
-	}
+	return watch.NewWatch(a.TelegramUserID, o, s.cfg.Now(), s.cfg.PollInterval)
 }
 
 // privateChat is the private chat with a user: its id is theirs.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -87,7 +88,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		s.reschedule(ctx, a, time.Minute, false)
 		return
 	}
-	cred := Credentials(d.Account)
+	cred := watch.Credentials(d.Account)
 	var v verdict
 	var found smsapi.Order
 	switch a.Kind {
@@ -248,7 +249,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		end(nil)
 		return
 	}
-	bal, err := s.api.Balance(ctx, Credentials(bw.Account))
+	bal, err := s.api.Balance(ctx, watch.Credentials(bw.Account))
 	switch {
 	case errors.Is(err, smsapi.ErrBadCredentials):
 		end(nil)

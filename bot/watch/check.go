@@ -158,3 +158,14 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 func Credentials(a store.Account) smsapi.Credentials {
 	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
 }
+
+// NewWatch is the watch of order o for user: a snapshot of the order capped
+// as the card caps what it shows, its codes going to the user's private chat
+// (whose id is the user's), first checked poll from now.
+func NewWatch(user int64, o smsapi.Order, now time.Time, poll time.Duration) store.Watch {
+	return store.Watch{
+		TelegramUserID: user, OrderID: o.ID, ChatID: user, State: store.WatchActive,
+		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
+		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(poll), LastCheckedAt: now,
+	}
+}
