@@ -55,6 +55,34 @@ func (s *Server) SetPrice(service, country, carrier string, cents int64) {
 	}
 }
 
+// Failover is how the server treats a purchase's failover field, which the
+// API documents with a default of true: an order for one carrier may be
+// filled on another. Our client leaves the field out.
+type Failover int
+
+const (
+	// FailoverOff fills a purchase only on the carrier it names (the default).
+	FailoverOff Failover = iota
+	// FailoverWhenOut fills a purchase whose carrier has no stock from
+	// another offer of the same service and country priced within its
+	// maximumPrice.
+	FailoverWhenOut
+	// FailoverAlways fills a purchase on another carrier whenever one has
+	// stock within its maximumPrice, even when the named carrier has some.
+	FailoverAlways
+)
+
+// SetFailover sets how later purchases that name a carrier (not "any") may
+// be filled on another one: the first such offer in the catalogue, whose
+// carrier, price and stock the order then has. A purchase that sends
+// "failover": false is never filled on another carrier. The default,
+// FailoverOff, is stricter than SMSOnline, whose default is to fail over.
+func (s *Server) SetFailover(f Failover) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failover = f
+}
+
 // findOffer returns the offer with exactly these codes or fails the test;
 // s.mu is held.
 func (s *Server) findOffer(service, country, carrier, method string) *Offer {
@@ -79,6 +107,25 @@ func (s *Server) match(service, country, carrier string) *Offer {
 	return nil
 }
 
+// fill returns the offer a purchase is filled from, else nil; s.mu is held.
+// Failing over takes an offer on another carrier, within maxPrice.
+func (s *Server) fill(c call, maxPrice int64) *Offer {
+	service, country, carrier := c.body["service"], c.body["country"], c.body["carrier"]
+	o := s.match(service, country, carrier)
+	if carrier == "any" || s.failover == FailoverOff || o != nil && s.failover != FailoverAlways {
+		return o
+	}
+	if ok, err := strconv.ParseBool(c.body["failover"]); err == nil && !ok {
+		return o
+	}
+	for _, alt := range s.offers {
+		if alt.Service == service && alt.Country == country && alt.Carrier != carrier && alt.Stock != 0 && alt.Price <= maxPrice {
+			return alt
+		}
+	}
+	return o
+}
+
 // buyFields are the documented required fields of a buy body besides apiKey.
 var buyFields = []string{"country", "service", "carrier", "maximumPrice", "m", "n"}
 
@@ -91,8 +138,9 @@ type purchaseWire struct {
 }
 
 // buy serves a purchase; s.mu is held. The checks go from the request to the
-// catalogue to the money: a missing field, no stock, a price over the
-// maximum (222, with the price), a balance under the price.
+// catalogue to the money: a missing field, no stock (after failing over, see
+// SetFailover), a price over the maximum (222, with the price), a balance
+// under the price.
 func (s *Server) buy(c call, acc *account, now time.Time) reply {
 	for _, f := range buyFields {
 		if _, ok := c.body[f]; !ok {
@@ -103,7 +151,7 @@ func (s *Server) buy(c call, acc *account, now time.Time) reply {
 	if err != nil || maxPrice < 0 {
 		return errorReply(http.StatusBadRequest, "Invalid maximumPrice")
 	}
-	o := s.match(c.body["service"], c.body["country"], c.body["carrier"])
+	o := s.fill(c, maxPrice)
 	switch {
 	case o == nil:
 		return errorReply(http.StatusBadRequest, "NO_NUMBERS")
@@ -132,7 +180,7 @@ func (s *Server) buy(c call, acc *account, now time.Time) reply {
 	}
 	s.nextPhone++
 	s.addOrder(c.userID, order)
-	return okReply(purchaseWire{order.ID, order.PhoneNumber, formatTime(order.ExpiresAt), order.Price})
+	return okReply(purchaseWire{order.ID, order.PhoneNumber, formatSkewed(order.ExpiresAt, s.clockSkew), order.Price})
 }
 
 // newOrderID returns the next id from the counter that userID has no order

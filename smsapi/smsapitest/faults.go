@@ -10,10 +10,13 @@ import (
 // 200 with an empty Body answers normally, only after Delay: that is how to
 // script a slow answer. DelayAfter instead holds the answer of a call already
 // carried out: with a client that times out first, that is "a PUT that buys
-// and then times out".
+// and then times out". A Status or Body replaces the call, unless CarryOut:
+// then the call is made first and only its answer is replaced, as in "a PUT
+// that buys and then answers 500".
 type Fault struct {
 	Status     int           // HTTP status to answer; 0 means 200
 	Body       string        // raw body to send; "" means a JSON error envelope fitting Status
+	CarryOut   bool          // carry the call out before answering with Status or Body; its effect stays
 	RetryAfter string        // Retry-After header value; "" sends none
 	Delay      time.Duration // wait before the call; given up (call not made) when the client goes away
 	DelayAfter time.Duration // wait after the call, before answering; given up when the client goes away, the effect stays

@@ -20,7 +20,8 @@ const (
 const timeLayout = "2006-01-02 15:04:05"
 
 // Order is an order as the server reports it: the documented order object's
-// fields.
+// fields. Its times are real times; the server sends them shifted by its
+// clock skew (see SetClockSkew).
 type Order struct {
 	ID          string // orderId
 	ServiceCode string // sShort
@@ -212,7 +213,21 @@ type orderWire struct {
 	LastCheckedAt string `json:"lastCheckedAt"`
 }
 
-func (o *order) wire() orderWire {
+// SetClockSkew makes the clock that stamps orders read d ahead of ours (d < 0:
+// behind), as when SMSOnline's clock or time zone differs: from now on every
+// order time the server sends (orderedAt, expiredAt, lastCheckedAt and a
+// purchase's expiredAtUTC) is shifted by d, of bought and added orders alike.
+// Orders still expire at their real ExpiresAt, which is when the skewed
+// expiredAt comes by the server's own clock, so d never expires one early or
+// late. Invoice and coupon times are not shifted.
+func (s *Server) SetClockSkew(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clockSkew = d
+}
+
+// wire is the order as sent by a server whose clock reads skew ahead of ours.
+func (o *order) wire(skew time.Duration) orderWire {
 	return orderWire{
 		SShort:        o.ServiceCode,
 		CShort:        o.CountryCode,
@@ -224,9 +239,9 @@ func (o *order) wire() orderWire {
 		PurchasePrice: o.Price,
 		Status:        o.Status,
 		ReceivedSMS:   o.SMS,
-		OrderedAt:     formatTime(o.OrderedAt),
-		ExpiredAt:     formatTime(o.ExpiresAt),
-		LastCheckedAt: formatTime(o.LastCheckedAt),
+		OrderedAt:     formatSkewed(o.OrderedAt, skew),
+		ExpiredAt:     formatSkewed(o.ExpiresAt, skew),
+		LastCheckedAt: formatSkewed(o.LastCheckedAt, skew),
 	}
 }
 
@@ -236,6 +251,14 @@ func formatTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(timeLayout)
+}
+
+// formatSkewed is formatTime of t shifted by skew; the zero time stays "".
+func formatSkewed(t time.Time, skew time.Duration) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t.Add(skew))
 }
 
 // inventoryWire lists userID's orders in the order they were added: all that
@@ -261,7 +284,7 @@ func (s *Server) inventoryWire(userID string, acc *account, limit int, now time.
 	list := make([]orderWire, 0, n)
 	for i, id := range acc.orders {
 		if keep[i] {
-			list = append(list, s.orders[orderKey{userID, id}].wire())
+			list = append(list, s.orders[orderKey{userID, id}].wire(s.clockSkew))
 		}
 	}
 	return list

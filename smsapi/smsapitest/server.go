@@ -1,9 +1,11 @@
 // Package smsapitest is a fake SMSOnline v3 server for tests and benchmarks.
 // Tests script accounts and orders (an SMS now, an SMS at a given time, a
-// cancellation), a catalogue of offers to buy, invoices that pay themselves
-// and coupons, inject faults (errors, rate limiting, latency, a call carried
-// out whose answer never comes) and read back what was asked of it. All state is in one mutex-protected map and nothing
-// runs in the background, so it stays cheap with thousands of orders.
+// cancellation), a catalogue of offers to buy (filled on another carrier when
+// failing over), invoices that pay themselves and coupons, skew the clock
+// that stamps orders, inject faults (errors, rate limiting, latency, a call
+// carried out whose answer never comes or is an error) and read back what was
+// asked of it. All state is in one mutex-protected map and nothing runs in the
+// background, so it stays cheap with thousands of orders.
 package smsapitest
 
 import (
@@ -63,6 +65,8 @@ type Server struct {
 	nextPhone int           // numbers the next bought phone number
 	nextPay   int           // numbers the next invoice
 	payAfter  time.Duration // see SetPayAfter; < 0: invoices are never paid by themselves
+	failover  Failover      // see SetFailover
+	clockSkew time.Duration // see SetClockSkew
 	faults    []*activeFault
 	latency   time.Duration
 	stats     stats
@@ -247,6 +251,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var a answer
 	if f != nil && f.answers() {
+		if f.CarryOut {
+			s.answerCall(c, arrived) // the effect stays, the answer is the fault's
+		}
 		a = f.answer(c.kind)
 	} else {
 		a = s.answerCall(c, arrived)
@@ -336,7 +343,7 @@ func (s *Server) getOrder(c call, now time.Time) reply {
 	}
 	o.advance(now)
 	o.LastCheckedAt = now.UTC().Truncate(time.Second)
-	return okReply([]orderWire{o.wire()})
+	return okReply([]orderWire{o.wire(s.clockSkew)})
 }
 
 // reply is the outcome of a call, made under s.mu and marshalled after.
