@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
@@ -8,7 +9,6 @@ import (
 
 	"github.com/smsbot/smsbot/bot/deliver"
 	"github.com/smsbot/smsbot/bot/message"
-	"github.com/smsbot/smsbot/bot/money"
 	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -26,15 +26,17 @@ type answer struct {
 type press struct {
 	acct    store.Account
 	c       message.Callback
-	private bool // the message is in the owner's private chat
+	private bool         // the message is in the owner's private chat
+	conf    store.Action // the confirmation a money button names (c.Confirms())
 }
 
 func (p press) owner() int64 { return p.acct.TelegramUserID }
 
 // onCallback handles the buttons of cards, pushes and confirmations. Only
-// the user a card was made for may press its buttons. A press on a card
-// edits the card; a press on a push answers with a new message, because a
-// push may hold the codes of other orders too.
+// the user a card was made for may press its buttons, and a press edits
+// only a message made for its presser. A press on a card edits the card; a
+// press on a push answers with a new message, because a push may hold the
+// codes of other orders too.
 func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	if ok, _, wait := b.limiter.allow(q.From.ID, b.cfg.Now()); !ok {
 		b.answerCallback(ctx, q.ID, lang(ctx).ToastTooManyTaps(wait))
@@ -57,6 +59,18 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	// A group's id is negative, never a user's: this is the presser's own
 	// private chat or not.
 	private := msg.Chat.ID == privateChat(q.From.ID)
+	var conf store.Action
+	if c.Confirms() {
+		var err error
+		if conf, err = b.money.Confirmation(ctx, confirmationKind(c.Action), c.Nonce); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				b.log.Error("can't load confirmation", "user", q.From.ID, "err", err)
+			}
+			b.answerCallback(ctx, q.ID, lang(ctx).T(message.ButtonExpired))
+			return
+		}
+		c.Owner, c.OrderID = conf.TelegramUserID, cmp.Or(conf.OrderID, conf.SourceOrderID)
+	}
 	if c.Owner == 0 {
 		// An old card names no owner: it is safe only in the private chat
 		// of the user pressing it.
@@ -66,8 +80,9 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		}
 		c.Owner = q.From.ID
 	}
-	if c.Owner != q.From.ID {
-		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", c.Owner)
+	edit, foreign := b.mayEdit(ctx, q, msg, private)
+	if c.Owner != q.From.ID || foreign {
+		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", c.Owner, "foreign_message", foreign)
 		b.answerCallback(ctx, q.ID, lang(ctx).T(message.NotYourCard))
 		return
 	}
@@ -76,18 +91,63 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		b.answerCallback(ctx, q.ID, lang(ctx).T(message.ToastLinkFirst))
 		return
 	}
-	a := b.answerPress(ctx, press{acct: acct, c: c, private: private})
+	if !acct.LogoutAt.IsZero() && c.Confirms() {
+		b.answerCallback(ctx, q.ID, lang(ctx).T(message.LoggingOut))
+		return
+	}
+	a := b.answerPress(ctx, press{acct: acct, c: c, private: private, conf: conf})
 	switch {
 	case a.text == "":
-	case c.FromPush:
+	case c.FromPush || !edit:
 		m := deliver.TextMessage{ChatID: msg.Chat.ID, Text: a.text, Markup: message.MarkupJSON(a.kb)}
-		if err := b.sendMessage(ctx, m); err != nil {
+		if id, err := b.sendMessage(ctx, m); err != nil {
 			b.log.Warn("can't answer", "chat", msg.Chat.ID, "err", b.errText(err))
+		} else {
+			b.rememberCard(ctx, msg.Chat.ID, id, q.From.ID, a.kb)
 		}
 	default:
 		b.editMessage(ctx, msg.Chat.ID, msg.ID, a.text, a.kb)
 	}
 	b.answerCallback(ctx, q.ID, a.toast)
+}
+
+// mayEdit says whether a press may edit the message it is on: one in the
+// presser's private chat, one the bot recorded as made for them, or one
+// whose buttons, as Telegram shows them, hold the data pressed. foreign is
+// true for a message the bot made for someone else: the press is forged.
+// Otherwise the press is answered with a new message.
+func (b *Bot) mayEdit(ctx context.Context, q *models.CallbackQuery, msg *models.Message, private bool) (edit, foreign bool) {
+	if private {
+		return true, false
+	}
+	owner, err := b.store.CardOwner(ctx, msg.Chat.ID, msg.ID)
+	switch {
+	case err == nil:
+		return owner == q.From.ID, owner != q.From.ID
+	case !errors.Is(err, store.ErrNotFound):
+		b.log.Warn("can't load card owner", "chat", msg.Chat.ID, "err", err)
+	}
+	if msg.ReplyMarkup != nil {
+		for _, row := range msg.ReplyMarkup.InlineKeyboard {
+			for _, btn := range row {
+				if btn.CallbackData == q.Data {
+					return true, false
+				}
+			}
+		}
+	}
+	return false, false
+}
+
+// rememberCard records whom a message with buttons sent to a group was made
+// for; private chats need no record.
+func (b *Bot) rememberCard(ctx context.Context, chatID int64, messageID int, owner int64, kb *message.Keyboard) {
+	if chatID == privateChat(owner) || messageID == 0 || kb == nil {
+		return
+	}
+	if err := b.store.SaveCard(ctx, chatID, messageID, owner, b.cfg.Now()); err != nil {
+		b.log.Warn("can't record card owner", "chat", chatID, "err", err)
+	}
 }
 
 // answerPress carries out a press.
@@ -113,7 +173,9 @@ func (b *Bot) answerPress(ctx context.Context, p press) answer {
 		return card(followNone, lang(ctx).T(message.ToastStopped))
 	case message.ActCancel:
 		return card(followNone, lang(ctx).T(message.ToastCancelled))
-	case message.ActRefundAsk, message.ActRefund:
+	case message.ActRefundAsk:
+		return b.refundAsk(ctx, p)
+	case message.ActRefund:
 		return b.refund(ctx, p)
 	case message.ActAnotherSMS:
 		return b.anotherSMS(ctx, p)
@@ -123,6 +185,14 @@ func (b *Bot) answerPress(ctx context.Context, p press) answer {
 		return b.buy(ctx, p)
 	}
 	return answer{toast: lang(ctx).T(message.ButtonExpired)}
+}
+
+// confirmationKind is the money action a confirmation's button presses.
+func confirmationKind(action string) store.ActionKind {
+	if action == message.ActRefund {
+		return store.ActionRefund
+	}
+	return store.ActionBuy
 }
 
 // failed is the answer to a press whose order could not be read.
@@ -136,60 +206,9 @@ func (b *Bot) withCard(ctx context.Context, p press, o smsapi.Order, line, toast
 	return answer{text + "\n\n" + line, kb, toast}
 }
 
-// refundRefusal says why an order cannot be refunded, or "" when it can:
-// only an order still waiting for its first SMS is refunded.
-func refundRefusal(ctx context.Context, o smsapi.Order, open bool) string {
-	switch {
-	case o.HasSMS() || o.State() == smsapi.StateReceived:
-		return lang(ctx).RefundAfterSMS(o.ID)
-	case o.State() == smsapi.StateFinal:
-		return lang(ctx).RefundClosed(o.ID, o.Status)
-	case !open:
-		return lang(ctx).RefundClosed(o.ID, "expired")
-	}
-	return ""
-}
-
-// refund asks before a refund (ActRefundAsk) or carries it out once
-// (ActRefund). Either way the order is read first: what it shows now
-// decides, and a refusal is answered here, without asking SMSOnline.
-func (b *Bot) refund(ctx context.Context, p press) answer {
-	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
-	if err != nil {
-		return b.failed(ctx, err, p.c.OrderID)
-	}
-	if why := refundRefusal(ctx, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, lang(ctx).T(message.ToastNotDone))
-	}
-	if p.c.Action == message.ActRefundAsk {
-		return answer{lang(ctx).RefundAsk(o.ID, o.Price), lang(ctx).RefundKeyboard(p.owner(), o.ID), ""}
-	}
-	out, err := b.money.Refund(ctx, p.acct, o)
-	if err != nil {
-		b.log.Error("can't refund", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
-	}
-	buyAgain := lang(ctx).BuyAgainKeyboard(p.owner(), o.ID)
-	switch {
-	case out.Pending() && !out.Begun:
-		return answer{toast: lang(ctx).T(message.ToastInProgress)}
-	case out.Pending():
-		return answer{lang(ctx).RefundPending(o.ID), nil, lang(ctx).T(message.ToastInProgress)}
-	case out.Action.State == store.ActionFailed:
-		return b.withCard(ctx, p, o, lang(ctx).RefundFailed(o.ID, b.apiErrorText(ctx, out.Err, o.ID)), lang(ctx).T(message.ToastNotDone))
-	case !out.Begun:
-		return answer{lang(ctx).RefundDone(o.ID, smsapi.Cents(out.Action.Price), smsapi.Money{}), buyAgain, lang(ctx).T(message.ToastDone)}
-	}
-	b.log.Info("refunded order", "user", p.owner(), "order", o.ID)
-	var balance smsapi.Money
-	if bal, err := b.api.Balance(ctx, watch.Credentials(p.acct)); err == nil {
-		balance = bal.Amount
-	}
-	return answer{lang(ctx).RefundDone(o.ID, o.Price, balance), buyAgain, lang(ctx).T(message.ToastDone)}
-}
-
 // anotherSMS asks SMSOnline for another SMS on a number that received one,
-// and watches the order again at the fast pace until it expires.
+// once per SMS shown (further taps are told it was asked), and watches the
+// order again at the fast pace until it expires.
 func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
@@ -202,7 +221,21 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 	case !o.HasSMS():
 		return b.withCard(ctx, p, o, lang(ctx).AnotherSMSNotYet(o.ID), lang(ctx).T(message.ToastNotDone))
 	}
+	first, err := b.store.AskAnotherSMS(ctx, p.owner(), o.ID, o.SMS, now)
+	if err != nil {
+		b.log.Error("can't record another sms", "user", p.owner(), "order", o.ID, "err", err)
+		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+	}
+	if !first {
+		return b.anotherSMSCard(ctx, p, o, lang(ctx).AnotherSMSAlready(o.ID), true)
+	}
 	if err := b.api.AnotherSMS(ctx, watch.Credentials(p.acct), o.ID); err != nil {
+		if !smsapi.OutcomeUnknown(err) {
+			// Refused: nothing was asked, so a later tap may ask.
+			if ferr := b.store.ForgetAnotherSMS(context.WithoutCancel(ctx), p.owner(), o.ID, o.SMS); ferr != nil {
+				b.log.Error("can't forget another sms", "user", p.owner(), "order", o.ID, "err", ferr)
+			}
+		}
 		return b.withCard(ctx, p, o, lang(ctx).AnotherSMSFailed(o.ID, b.apiErrorText(ctx, err, o.ID)), lang(ctx).T(message.ToastNotDone))
 	}
 	b.log.Info("asked for another sms", "user", p.owner(), "order", o.ID)
@@ -210,10 +243,17 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 	if _, err := b.store.MarkDelivered(ctx, p.owner(), o.ID, o.SMS, now); err != nil {
 		b.log.Error("can't record delivered sms", "user", p.owner(), "order", o.ID, "err", err)
 	}
+	return b.anotherSMSCard(ctx, p, o, lang(ctx).AnotherSMSAsked(o.ID, p.private), false)
+}
+
+// anotherSMSCard is the card of an order another SMS was asked for, watched
+// at the waiting pace until it expires, with line below it; the old code is
+// left out (the new one is pushed).
+func (b *Bot) anotherSMSCard(ctx context.Context, p press, o smsapi.Order, line string, again bool) answer {
+	now := b.cfg.Now()
 	user := p.owner()
 	w := watch.NewWatch(user, o, now, b.cfg.PollInterval)
 	w.FastUntil = o.ExpiresAt // the waiting pace until the number expires
-	line := lang(ctx).AnotherSMSAsked(o.ID, p.private)
 	watched := true
 	switch _, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now); {
 	case errors.Is(err, store.ErrWatchLimit):
@@ -225,109 +265,10 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 		b.wakeWatcher()
 	}
 	shown := o
-	shown.SMS = "" // the old code is done with; the new one is pushed
-	return answer{lang(ctx).Card(shown, now) + "\n\n" + line, lang(ctx).CardKeyboard(o, user, o.ID, true, watched), lang(ctx).T(message.ToastAsked)}
-}
-
-// buyAsk asks before buying the same number as sourceID again, for at most
-// max (zero: the last price plus the default margin). A balance below the
-// price is said at once.
-func (b *Bot) buyAsk(ctx context.Context, acct store.Account, private bool, sourceID string, max smsapi.Money) answer {
-	o, err := b.fetchOrder(ctx, acct, sourceID)
-	if err != nil {
-		return b.failed(ctx, err, sourceID)
+	shown.SMS = ""
+	toast := lang(ctx).T(message.ToastAsked)
+	if again {
+		toast = lang(ctx).T(message.ToastInProgress)
 	}
-	if !canBuyAgain(o) {
-		return answer{lang(ctx).T(message.BuyUnknownOffer), nil, lang(ctx).T(message.ToastNotDone)}
-	}
-	if !max.Valid {
-		if max = defaultCeiling(o.Price); !max.Valid {
-			return answer{lang(ctx).BuyNoPrice(o.ID), nil, ""}
-		}
-	}
-	text := lang(ctx).BuyAsk(lang(ctx).OfferOf(o), o.ID, max)
-	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
-		text += "\n\n" + lang(ctx).LowBalance(bal.Amount, o.Price)
-	}
-	return answer{text, lang(ctx).BuyKeyboard(acct.TelegramUserID, o.ID, max, message.ButtonBuy), ""}
-}
-
-// canBuyAgain reports whether an order names what to buy again.
-func canBuyAgain(o smsapi.Order) bool {
-	return o.ServiceCode != "" && o.CountryCode != "" && o.Carrier != ""
-}
-
-// lowBalance reports whether a known balance is below a known price.
-func lowBalance(balance, price smsapi.Money) bool {
-	return balance.Valid && price.Valid && balance.Cents < price.Cents
-}
-
-// buyMarginPercent is how much above the last price a purchase may cost by
-// default: prices move a little, and a user who wants a firmer limit names
-// it with /buy <orderId> <maxPrice>.
-const buyMarginPercent = 25
-
-// defaultCeiling is the last price plus the margin, rounded up to a cent;
-// invalid when the price is unknown.
-func defaultCeiling(price smsapi.Money) smsapi.Money {
-	if !price.Valid || price.Cents <= 0 {
-		return smsapi.Money{}
-	}
-	return smsapi.Cents(min((price.Cents*(100+buyMarginPercent)+99)/100, message.MaxBuyCeiling.Cents))
-}
-
-// buy carries out a confirmed purchase, at most once per confirmation.
-func (b *Bot) buy(ctx context.Context, p press) answer {
-	src, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
-	if err != nil {
-		return b.failed(ctx, err, p.c.OrderID)
-	}
-	if !canBuyAgain(src) {
-		return answer{lang(ctx).T(message.BuyUnknownOffer), nil, lang(ctx).T(message.ToastNotDone)}
-	}
-	max := smsapi.Cents(p.c.MaxPrice)
-	out, err := b.money.Buy(ctx, p.acct, src, max, p.c.Nonce)
-	if err != nil {
-		b.log.Error("can't buy", "user", p.owner(), "source", src.ID, "err", err)
-		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
-	}
-	offer := lang(ctx).OfferOf(src)
-	switch {
-	case out.Pending() && !out.Begun:
-		return answer{toast: lang(ctx).T(message.ToastInProgress)}
-	case out.Pending():
-		return answer{lang(ctx).BuyPending(offer), nil, lang(ctx).T(message.ToastInProgress)}
-	case out.Action.State == store.ActionFailed:
-		return b.buyFailed(ctx, p, src, max, out.Err)
-	case !out.Begun:
-		// The confirmation was pressed again after the purchase: show the number.
-		text, kb := b.orderAnswer(ctx, p.acct, p.private, out.Action.OrderID, followNone)
-		return answer{text, kb, lang(ctx).T(message.ToastDone)}
-	}
-	o := money.BoughtOrder(out.Action, out.Purchase)
-	return answer{lang(ctx).Bought(o, b.cfg.Now()), lang(ctx).CardKeyboard(o, p.owner(), o.ID, true, true), lang(ctx).T(message.ToastDone)}
-}
-
-// buyFailed answers a refused purchase: a new price is asked about again,
-// an empty stock offers to try again, a low balance says how to top up and
-// offers to try again after.
-func (b *Bot) buyFailed(ctx context.Context, p press, src smsapi.Order, max smsapi.Money, err error) answer {
-	offer := lang(ctx).OfferOf(src)
-	switch {
-	case errors.Is(err, smsapi.ErrPriceChanged):
-		if price, ok := smsapi.NewPrice(err); ok && price.Cents <= message.MaxBuyCeiling.Cents {
-			return answer{lang(ctx).BuyPriceChanged(offer, price), lang(ctx).BuyKeyboard(p.owner(), src.ID, price, message.ButtonBuy), lang(ctx).T(message.ToastNotDone)}
-		}
-		return answer{lang(ctx).BuyFailed(offer, lang(ctx).BuyPriceUnknown(src.ID)), nil, lang(ctx).T(message.ToastNotDone)}
-	case errors.Is(err, smsapi.ErrOutOfStock):
-		return answer{lang(ctx).BuyOutOfStock(offer), lang(ctx).BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), lang(ctx).T(message.ToastNotDone)}
-	case errors.Is(err, smsapi.ErrLowBalance):
-		var balance smsapi.Money
-		if bal, berr := b.api.Balance(ctx, watch.Credentials(p.acct)); berr == nil {
-			balance = bal.Amount
-		}
-		return answer{lang(ctx).BuyFailed(offer, lang(ctx).LowBalance(balance, src.Price)),
-			lang(ctx).BuyKeyboard(p.owner(), src.ID, max, message.ButtonTryAgain), lang(ctx).T(message.ToastNotDone)}
-	}
-	return answer{lang(ctx).BuyFailed(offer, b.apiErrorText(ctx, err, src.ID)), nil, lang(ctx).T(message.ToastNotDone)}
+	return answer{lang(ctx).Card(shown, now) + "\n\n" + line, lang(ctx).CardKeyboard(o, user, o.ID, true, watched), toast}
 }

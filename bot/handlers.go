@@ -187,26 +187,25 @@ func (b *Bot) login(ctx context.Context, r request) string {
 	return answer
 }
 
-// cmdLogout forgets the user's account and ends its watches.
+// cmdLogout forgets the user's account and ends its watches, at once
+// unless a money action of theirs is unsettled: its outcome is found out
+// with the key first (bot/money finishes the logout and tells the user).
 func (b *Bot) cmdLogout(ctx context.Context, r request) {
-	watches, err := b.store.Watches(ctx, r.user)
-	if err != nil {
-		b.log.Error("can't list watches", "user", r.user, "err", err)
+	out, err := b.store.LogoutAccount(ctx, r.user, b.cfg.Now())
+	switch {
+	case err != nil:
+		b.log.Error("can't log out", "user", r.user, "err", err)
 		b.reply(ctx, r, lang(ctx).T(message.Internal))
-		return
-	}
-	existed, err := b.store.DeleteAccount(ctx, r.user)
-	if err != nil {
-		b.log.Error("can't delete account", "user", r.user, "err", err)
-		b.reply(ctx, r, lang(ctx).T(message.Internal))
-		return
-	}
-	if !existed {
+	case !out.Existed:
 		b.reply(ctx, r, lang(ctx).T(message.NotLoggedIn))
-		return
+	case out.Unsettled > 0:
+		b.log.Info("logout waits for money actions", "user", r.user, "unsettled", out.Unsettled, "since", out.Since)
+		b.money.Wake()
+		b.reply(ctx, r, lang(ctx).T(message.LogoutWaiting))
+	default:
+		b.log.Info("account unlinked", "user", r.user, "watches_ended", out.Watches)
+		b.reply(ctx, r, lang(ctx).LoggedOutEnded(out.Watches))
 	}
-	b.log.Info("account unlinked", "user", r.user, "watches_ended", len(watches))
-	b.reply(ctx, r, lang(ctx).LoggedOutEnded(len(watches)))
 }
 
 // cmdBalance shows the linked account's balance.

@@ -64,8 +64,9 @@ func (p *pollTracker) check(now time.Time, limit time.Duration) string {
 }
 
 // Health reports whether the bot works: the database takes a write, long
-// polling answered within a minute (LongPollTimeout + 10 s), and the
-// watcher and the sender ran a round recently. The error lists every
+// polling answered within a minute (LongPollTimeout + 10 s), the watcher
+// and the sender ran a round recently, and no money outcome waits to be
+// recorded. The error lists every
 // reason it does not.
 func (b *Bot) Health(ctx context.Context) error {
 	now := time.Now()
@@ -90,6 +91,9 @@ func (b *Bot) Health(ctx context.Context) error {
 		case now.Sub(loop.last) > loop.limit:
 			problems = append(problems, fmt.Sprintf("%s: no round for %s", loop.name, now.Sub(loop.last).Round(time.Second)))
 		}
+	}
+	if n, since := b.money.Unwritten(); n > 0 {
+		problems = append(problems, fmt.Sprintf("money: %d outcome(s) SMSOnline gave not yet recorded, for %s", n, now.Sub(since).Round(time.Second)))
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))

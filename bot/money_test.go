@@ -138,7 +138,9 @@ func TestRefund(t *testing.T) {
 		t.Fatalf("asking and cancelling sent %d refunds", n)
 	}
 
-	if toast := h.tap(alice, aliceChat, card.MessageID, "F:1001:555"); toast != "Done" {
+	h.tap(alice, aliceChat, card.MessageID, "f:1001:555")
+	confirm := buttonWith(t, h.lastEdit(aliceChat, card.MessageID).ReplyMarkup, "F:")
+	if toast := h.tap(alice, aliceChat, card.MessageID, confirm); toast != "Done" {
 		t.Errorf("refund toast %q", toast)
 	}
 	done := h.lastEdit(aliceChat, card.MessageID)
@@ -153,24 +155,40 @@ func TestRefund(t *testing.T) {
 		t.Errorf("the refunded order is still watched: %v", err)
 	}
 
-	// The same confirmation pressed again: answered from the order, which
-	// is refunded; nothing is sent.
-	h.tap(alice, aliceChat, card.MessageID, "F:1001:555")
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "already refunded, so there is nothing to refund")
+	// The same confirmation pressed again: answered from its record, with
+	// no request at all (not even a read of the order).
+	before := h.sms.Requests()
+	h.tap(alice, aliceChat, card.MessageID, confirm)
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "Order <code>555</code> refunded: <b>$0.16</b> went back to your balance.")
 	if n := h.sms.RequestCount("refund"); n != 1 {
 		t.Errorf("%d refund requests, want 1", n)
 	}
+	if n := h.sms.Requests() - before; n != 0 {
+		t.Errorf("the used confirmation made %d requests", n)
+	}
 
-	// An order that received an SMS is refused here, with why.
-	got := smsapitest.NewOrder("556")
-	got.SMS = "Your code is 111111"
-	h.sms.AddOrder(smsUser, got)
+	// An order that received an SMS is refused here, with why: when asked,
+	// and when the SMS came between the question and the answer.
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("556"))
 	card2 := h.say(alice, aliceChat, "/order 556")
-	h.tap(alice, aliceChat, card2.MessageID, "F:1001:556")
+	h.tap(alice, aliceChat, card2.MessageID, "f:1001:556")
+	confirm2 := buttonWith(t, h.lastEdit(aliceChat, card2.MessageID).ReplyMarkup, "F:")
+	h.sms.DeliverSMS(smsUser, "556", "Your code is 111111")
+	h.tap(alice, aliceChat, card2.MessageID, confirm2)
+	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "already received an SMS, so order <code>556</code> can't be refunded")
+	h.tap(alice, aliceChat, card2.MessageID, "f:1001:556")
 	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "already received an SMS, so order <code>556</code> can't be refunded")
 	if n := h.sms.RequestCount("refund"); n != 1 {
 		t.Errorf("%d refund requests, want 1", n)
 	}
+}
+
+// refundConfirmation asks for a refund on a card and returns the
+// confirmation's button data.
+func (h *harness) refundConfirmation(chat models.Chat, messageID int, orderID string) string {
+	h.t.Helper()
+	h.tap(alice, chat, messageID, "f:1001:"+orderID)
+	return buttonWith(h.t, h.lastEdit(chat, messageID).ReplyMarkup, "F:")
 }
 
 func TestRefundTimeoutIsSettledNotRepeated(t *testing.T) {
@@ -183,7 +201,7 @@ func TestRefundTimeoutIsSettledNotRepeated(t *testing.T) {
 	// order refunded and says so once.
 	h.sms.InjectFault(smsapitest.Fault{Match: "refund", DelayAfter: 5 * time.Second, Times: 1})
 	card := h.say(alice, aliceChat, "/order 555")
-	if toast := h.tap(alice, aliceChat, card.MessageID, "F:1001:555"); !strings.Contains(toast, "in progress") {
+	if toast := h.tap(alice, aliceChat, card.MessageID, h.refundConfirmation(aliceChat, card.MessageID, "555")); !strings.Contains(toast, "in progress") {
 		t.Errorf("toast %q", toast)
 	}
 	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "didn't confirm the refund of order <code>555</code>", "I won't send it twice")
@@ -193,17 +211,26 @@ func TestRefundTimeoutIsSettledNotRepeated(t *testing.T) {
 	}
 
 	// The request is lost before it is carried out: a second tap sends
-	// nothing while the outcome is unknown; once the reads show nothing
-	// happened, the user is told and may try again.
+	// nothing while the outcome is unknown, nor does a second confirmation
+	// of the same order; once the reads show nothing happened, the user is
+	// told, the used confirmation stays used, and a new one refunds.
 	h.sms.InjectFault(smsapitest.Fault{Match: "refund", Delay: 5 * time.Second, Times: 1})
 	card2 := h.say(alice, aliceChat, "/order 556")
-	h.tap(alice, aliceChat, card2.MessageID, "F:1001:556")
-	if toast := h.tap(alice, aliceChat, card2.MessageID, "F:1001:556"); !strings.Contains(toast, "in progress") {
+	confirm := h.refundConfirmation(aliceChat, card2.MessageID, "556")
+	h.tap(alice, aliceChat, card2.MessageID, confirm)
+	if toast := h.tap(alice, aliceChat, card2.MessageID, confirm); !strings.Contains(toast, "in progress") {
 		t.Errorf("second tap while unknown: toast %q", toast)
+	}
+	card3 := h.say(alice, aliceChat, "/order 556")
+	if toast := h.tap(alice, aliceChat, card3.MessageID, h.refundConfirmation(aliceChat, card3.MessageID, "556")); !strings.Contains(toast, "in progress") {
+		t.Errorf("another confirmation of the same refund while unknown: toast %q", toast)
 	}
 	h.waitMessage(aliceChat.ID, "Order <code>556</code> was not refunded")
 	h.waitCount("refund", 2)
-	h.tap(alice, aliceChat, card2.MessageID, "F:1001:556")
+	h.tap(alice, aliceChat, card2.MessageID, confirm)
+	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "This confirmation was already used.", "Order <code>556</code> was not refunded")
+	h.waitCount("refund", 2)
+	h.tap(alice, aliceChat, card2.MessageID, h.refundConfirmation(aliceChat, card2.MessageID, "556"))
 	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "Order <code>556</code> refunded")
 	h.waitCount("refund", 3)
 	if got := h.sms.Balance(smsUser); got != 1500+16+16 {
@@ -270,7 +297,7 @@ func TestBuyAgain(t *testing.T) {
 	h.tap(alice, aliceChat, card.MessageID, "b:1001:555")
 	ask := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, ask.Text, "Buy <b>Discord · United States</b> again for at most <b>$0.20</b>?")
-	confirm := buttonWith(t, ask.ReplyMarkup, "B:1001:555:m20:k")
+	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != "🛒 Buy|Cancel" {
 		t.Errorf("confirmation buttons %q", got)
 	}
@@ -304,21 +331,26 @@ func TestBuyRefusals(t *testing.T) {
 	h.sms.SetOffer(discord)
 	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
 	card := h.say(alice, aliceChat, "/buy 555")
-	confirm := buttonWith(t, card.ReplyMarkup, "B:1001:555:m20:k")
+	confirm := buttonWith(t, card.ReplyMarkup, "B:")
 
-	// The price went up: asked again with the new price.
+	// The price went up: asked again with the new price, a new
+	// confirmation whose stored ceiling is what is sent.
 	h.sms.SetPrice("ds", "12", "any", 30)
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	changed := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, changed.Text, "now <b>$0.30</b>")
-	confirm = buttonWith(t, changed.ReplyMarkup, "B:1001:555:m30:k")
+	first := confirm
+	confirm = buttonWith(t, changed.ReplyMarkup, "B:")
+	if confirm == first {
+		t.Fatal("the new price reuses the refused confirmation")
+	}
 
 	// Out of stock: said, with a button to try again.
 	h.sms.SetStock("ds", "12", "any", 0)
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	empty := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, empty.Text, "No <b>Discord · United States</b> numbers are free right now")
-	retry := buttonWith(t, empty.ReplyMarkup, "B:1001:555:m30:k")
+	retry := buttonWith(t, empty.ReplyMarkup, "B:")
 	if !contains(labels(empty.ReplyMarkup), "🔁 Try again") || retry == confirm {
 		t.Errorf("out of stock offers %v / %v, want a new Try again", labels(empty.ReplyMarkup), buttonData(empty.ReplyMarkup))
 	}
@@ -328,8 +360,9 @@ func TestBuyRefusals(t *testing.T) {
 	h.sms.AddAccount(smsUser, smsKey, 5)
 	h.tap(alice, aliceChat, card.MessageID, retry)
 	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "Your balance ($0.05) doesn't cover this number", "<code>/topup 5</code>")
-	if n := len(h.sms.Buys(smsUser)); n != 3 {
-		t.Errorf("%d purchase requests, want 3 (one per confirmation)", n)
+	buys := h.sms.Buys(smsUser)
+	if len(buys) != 3 || buys[0].MaximumPrice != "20" || buys[1].MaximumPrice != "30" || buys[2].MaximumPrice != "30" {
+		t.Errorf("purchase requests %+v, want one per confirmation, at 20, 30, 30", buys)
 	}
 
 	// The confirmation says at once when the balance is too low.
@@ -350,7 +383,7 @@ func TestBuyTimeoutIsSettledFromInventory(t *testing.T) {
 	// The PUT buys, and its answer never comes back in time.
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", DelayAfter: 5 * time.Second, Times: 1})
 	ask := h.say(alice, aliceChat, "/buy 555")
-	confirm := buttonWith(t, ask.ReplyMarkup, "B:1001:555:m20:k")
+	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 	h.tap(alice, aliceChat, ask.MessageID, confirm)
 	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, "didn't confirm the purchase", "I won't buy twice")
 	if toast := h.tap(alice, aliceChat, ask.MessageID, confirm); !strings.Contains(toast, "in progress") {
@@ -375,7 +408,10 @@ func TestBuyTimeoutIsSettledFromInventory(t *testing.T) {
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", Delay: 5 * time.Second, Times: 1})
 	ask = h.say(alice, aliceChat, "/buy 555")
 	h.tap(alice, aliceChat, ask.MessageID, buttonWith(t, ask.ReplyMarkup, "B:"))
-	h.waitMessage(aliceChat.ID, "I found no new <b>Discord · United States</b> number on your SMSOnline account, so nothing was bought")
+	notBought := h.waitMessage(aliceChat.ID, "I found no new <b>Discord · United States</b> number on your SMSOnline account, so nothing was bought")
+	if notBought.ReplyMarkup != nil {
+		t.Errorf("\"nothing was bought\" offers %v: it must not invite a second purchase", buttonData(notBought.ReplyMarkup))
+	}
 	if n := len(h.sms.Buys(smsUser)); n != 2 {
 		t.Errorf("%d purchase requests, want 2", n)
 	}
@@ -479,17 +515,23 @@ func TestMoneyButtonsOnlyForOwner(t *testing.T) {
 	h.loginBob()
 	h.sms.SetOffer(discord)
 	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	ask := h.say(alice, group, "/buy@smsbot_test_bot 555")
+	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 	card := h.say(alice, group, "/order@smsbot_test_bot 555")
-	confirm := fmt.Sprintf("B:1001:555:m20:k%s", "AAAAAAAA")
 	before := h.sms.Requests()
-	for _, data := range []string{"f:1001:555", "F:1001:555", "a:1001:555", "b:1001:555", confirm, "b:1001:555:p"} {
-		if toast := h.tap(bob, group, card.MessageID, data); toast != "This card belongs to someone else" {
-			t.Errorf("bob pressing %s: toast %q", data, toast)
+	for _, tc := range []struct {
+		msg  int
+		data string
+	}{{card.MessageID, "f:1001:555"}, {card.MessageID, "a:1001:555"}, {card.MessageID, "b:1001:555"},
+		{card.MessageID, "b:1001:555:p"}, {ask.MessageID, confirm}, {card.MessageID, confirm}} {
+		if toast := h.tap(bob, group, tc.msg, tc.data); toast != "This card belongs to someone else" {
+			t.Errorf("bob pressing %s: toast %q", tc.data, toast)
 		}
 	}
 	// Forged or mangled data is refused whoever presses it.
 	for _, data := range []string{"F:1001:555:zz", "B:1001:555", "B:1001:555:m20", "B:1001:555:kAAAAAAAA", "B:1001:555:m0:kAAAAAAAA",
-		"B:1001:555:m20:kAAAA", "b:1001:555:p:p", "x:1001:555", "F:555", "B:1001:5!5:m20:kAAAAAAAA", "b:1001:555:m99999999"} {
+		"B:1001:555:m20:kAAAA", "b:1001:555:p:p", "x:1001:555", "F:555", "B:1001:5!5:m20:kAAAAAAAA", "b:1001:555:m99999999",
+		"B:AAAAAAAAAAAA", "F:AAAAAAAAAAAA", confirm + ":m10000", "r:+1001:555"} {
 		if toast := h.tap(alice, group, card.MessageID, data); !strings.Contains(toast, "expired") {
 			t.Errorf("pressing %q: toast %q, want it refused", data, toast)
 		}

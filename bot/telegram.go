@@ -27,32 +27,35 @@ func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *message
 	if !r.private() {
 		m.ReplyTo = r.msg.ID
 	}
-	if err := b.sendMessage(ctx, m); err != nil {
+	id, err := b.sendMessage(ctx, m)
+	if err != nil {
 		b.log.Warn("can't answer", "chat", r.chat, "err", b.errText(err))
+		return
 	}
+	b.rememberCard(ctx, r.chat, id, r.user, kb)
 }
 
 // sendMessage sends within the bot's pace, and once more after Telegram's
 // retry_after when it asks for a short pause. A nil error means Telegram
-// accepted the message, even when its answer could not be read.
-func (b *Bot) sendMessage(ctx context.Context, m deliver.TextMessage) error {
+// accepted the message, even when its answer could not be read (the id is
+// then 0).
+func (b *Bot) sendMessage(ctx context.Context, m deliver.TextMessage) (messageID int, err error) {
 	if err := b.pace.Wait(ctx); err != nil {
-		return err
+		return 0, err
 	}
-	_, err := b.telegram.SendMessage(ctx, m)
+	id, err := b.telegram.SendMessage(ctx, m)
 	refused, isRefusal := errors.AsType[*deliver.APIError](err)
 	if !isRefusal || !refused.TooManyRequests() || refused.RetryAfter > maxReplyWait {
-		return err
+		return id, err
 	}
 	t := time.NewTimer(refused.RetryAfter)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return err
+		return 0, err
 	case <-t.C:
 	}
-	_, err = b.telegram.SendMessage(ctx, m)
-	return err
+	return b.telegram.SendMessage(ctx, m)
 }
 
 // deleteMessage deletes a message and reports whether it is gone.

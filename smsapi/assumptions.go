@@ -98,8 +98,20 @@ const InvoiceLifetime = time.Hour
 // we guess inventory elements carry "orderedAt" (it is not documented).
 const OrderedAtField = "orderedAt"
 
+// PurchaseLookupLimit is how many expired numbers the inventory is asked
+// for when a purchase is looked up, before its request and when its
+// outcome is settled. We guess the inventory lists every active number and
+// the newest expired ones up to the limit (the order is not documented): a
+// number bought just now is active, so it is in the second read and, being
+// new, not in the first; asking both times for the same generous limit keeps
+// an older number from looking new.
+const PurchaseLookupLimit = 100
+
 // OrderedAtSlack is how much earlier than the bot's own clock an order's
 // orderedAt may read and still be taken for the purchase the bot just made:
 // SMSOnline's clock and ours are not known to agree (orderedAt is not
 // documented to be exact, nor in UTC).
+//
+// It is used only to settle a purchase begun by a version that did not read
+// the inventory before its request; newer purchases compare order ids.
 const OrderedAtSlack = 2 * time.Minute

@@ -16,6 +16,9 @@ type Account struct {
 	APIKey         string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// LogoutAt is when the user sent /logout while a money action was
+	// unsettled: the key is kept until it is (zero: no logout waits).
+	LogoutAt time.Time
 }
 
 const (
@@ -24,20 +27,22 @@ const (
 	ON CONFLICT (telegram_user_id) DO UPDATE SET
 		sms_user_id = excluded.sms_user_id,
 		sealed_api_key = excluded.sealed_api_key,
-		updated_at = excluded.updated_at`
+		updated_at = excluded.updated_at,
+		logout_at = 0`
 	// Resuming clears any stale claim and the failure count (the backoff
 	// was for the old key) so the watch is checked at once with the new key.
 	// The unary + keeps SQLite from scanning every paused watch through
 	// watches_due instead of using the user's key.
 	resumeWatchesQuery = `UPDATE watches SET state = 'active', next_check_at = ?, claimed_until = 0, failures = 0
 	WHERE telegram_user_id = ? AND +state = 'paused'`
-	selectAccountQuery = `SELECT sms_user_id, sealed_api_key, created_at, updated_at
+	selectAccountQuery = `SELECT sms_user_id, sealed_api_key, created_at, updated_at, logout_at
 	FROM accounts WHERE telegram_user_id = ?`
 	deleteAccountQuery = `DELETE FROM accounts WHERE telegram_user_id = ?`
 )
 
 // SaveAccount stores a (the API key sealed), replacing the user's older
-// account if any, and in the same transaction resumes the user's paused
+// account if any (a logout waiting for it is called off), and in the same
+// transaction resumes the user's paused
 // watches so they are checked at now, with their failure count reset. It
 // returns how many were resumed.
 // a.CreatedAt is kept for an existing account and defaults to now.
@@ -76,9 +81,9 @@ func (s *Store) SaveAccount(ctx context.Context, a Account, now time.Time) (resu
 func (s *Store) Account(ctx context.Context, telegramUserID int64) (Account, error) {
 	a := Account{TelegramUserID: telegramUserID}
 	var sealed []byte
-	var created, updated int64
+	var created, updated, logout int64
 	err := s.read.QueryRowContext(ctx, selectAccountQuery, telegramUserID).
-		Scan(&a.SMSUserID, &sealed, &created, &updated)
+		Scan(&a.SMSUserID, &sealed, &created, &updated, &logout)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, fmt.Errorf("account %d: %w", telegramUserID, ErrNotFound)
 	}
@@ -89,22 +94,8 @@ func (s *Store) Account(ctx context.Context, telegramUserID int64) (Account, err
 	if err != nil {
 		return Account{}, fmt.Errorf("open api key of account %d: %w", telegramUserID, err)
 	}
-	a.CreatedAt, a.UpdatedAt = fromMillis(created), fromMillis(updated)
+	a.CreatedAt, a.UpdatedAt, a.LogoutAt = fromMillis(created), fromMillis(updated), fromMillis(logout)
 	return a, nil
-}
-
-// DeleteAccount removes the user's account; their watches go with it.
-// Pending outbox messages stay, so a goodbye notice still arrives.
-func (s *Store) DeleteAccount(ctx context.Context, telegramUserID int64) (existed bool, err error) {
-	res, err := s.write.ExecContext(ctx, deleteAccountQuery, telegramUserID)
-	if err != nil {
-		return false, fmt.Errorf("delete account %d: %w", telegramUserID, err)
-	}
-	n, err := rowsAffected(res)
-	if err != nil {
-		return false, fmt.Errorf("delete account %d: %w", telegramUserID, err)
-	}
-	return n > 0, nil
 }
 
 // joinedAccountColumns are the columns of the account joined (as "a") to a

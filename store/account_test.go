@@ -34,7 +34,7 @@ func TestAccountNotFound(t *testing.T) {
 	}
 }
 
-func TestDeleteAccountCascadesWatches(t *testing.T) {
+func TestLogoutCascadesWatches(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	addAccount(t, s, 1)
@@ -46,9 +46,9 @@ func TestDeleteAccountCascadesWatches(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	existed, err := s.DeleteAccount(ctx, 1)
-	if err != nil || !existed {
-		t.Fatalf("DeleteAccount = %v, %v", existed, err)
+	out, err := s.LogoutAccount(ctx, 1, t0)
+	if err != nil || !out.Existed || out.Watches != 2 {
+		t.Fatalf("LogoutAccount = %+v, %v", out, err)
 	}
 	if ws, err := s.Watches(ctx, 1); err != nil || len(ws) != 0 {
 		t.Errorf("watches of the deleted account: %d, %v", len(ws), err)
@@ -62,8 +62,8 @@ func TestDeleteAccountCascadesWatches(t *testing.T) {
 	if n, err := s.PendingMessages(ctx); err != nil || n != 1 {
 		t.Errorf("pending messages = %d, %v; the goodbye notice must stay", n, err)
 	}
-	if existed, err := s.DeleteAccount(ctx, 1); err != nil || existed {
-		t.Errorf("second DeleteAccount = %v, %v", existed, err)
+	if out, err := s.LogoutAccount(ctx, 1, t0); err != nil || out.Existed {
+		t.Errorf("second LogoutAccount = %+v, %v", out, err)
 	}
 }
 

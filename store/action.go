@@ -3,21 +3,27 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
 
 // Money actions: a refund or a purchase, each done at most once. The row is
-// written before the request that moves money and walks
+// written when the confirmation is shown, before the request that moves
+// money, and walks
 //
-//	intent → sent → done | failed | unknown → done | failed
+//	offered → intent → sent → done | failed | unknown → done | failed
 //
-// "intent" is written first; "sent" just before the request leaves, so a
-// crash in between (intent at start-up) means nothing was sent. "unknown"
-// means the request went out and no answer said what happened: the outcome
-// is found out by reading SMSOnline (the reconciler), never by sending it
-// again.
+// "offered" is a confirmation on the screen: its button carries only the
+// row's key (a nonce), so what is sent is what was confirmed, whatever the
+// button's data says. Pressing it moves the row to "intent", once; "sent" is
+// written just before the request leaves, so a crash in between (intent at
+// start-up) means nothing was sent. "unknown" means the request went out and
+// no answer said what happened: the outcome is found out by reading
+// SMSOnline (the reconciler), never by sending it again. A failed action
+// stays failed: "try again" is a new confirmation. Rows outlive the account,
+// so a used confirmation stays used across /logout and /login.
 
 // ActionKind says what a money action does.
 type ActionKind string
@@ -33,11 +39,33 @@ type ActionState string
 
 // The states of a money action.
 const (
+	ActionOffered ActionState = "offered"
 	ActionIntent  ActionState = "intent"
 	ActionSent    ActionState = "sent"
 	ActionDone    ActionState = "done"
 	ActionFailed  ActionState = "failed"
 	ActionUnknown ActionState = "unknown"
+)
+
+// Unsettled reports whether an action was pressed and its outcome is not
+// known yet.
+func (s ActionState) Unsettled() bool {
+	return s == ActionIntent || s == ActionSent || s == ActionUnknown
+}
+
+// Failure is why a failed action did nothing, as a class the bot words for
+// the user (the Detail is for the log).
+type Failure string
+
+// The classes of failure.
+const (
+	FailNotSent      Failure = "not_sent"      // the request never left: a restart, or the inventory could not be read first
+	FailOutOfStock   Failure = "out_of_stock"  // no number for sale
+	FailPriceChanged Failure = "price_changed" // the price went above the ceiling; NewPrice says to what, when known
+	FailLowBalance   Failure = "low_balance"   // the balance does not cover the price
+	FailRefused      Failure = "refused"       // any other refusal by SMSOnline
+	FailNoSign       Failure = "no_sign"       // unknown outcome, settled: SMSOnline shows no sign of it
+	FailUnconfirmed  Failure = "unconfirmed"   // unknown refund whose order SMSOnline no longer shows
 )
 
 // ErrActionState means a money action was not in the state a transition
@@ -49,8 +77,9 @@ type Action struct {
 	ID             int64
 	TelegramUserID int64
 	Kind           ActionKind
-	// Key is what makes two taps the same action: the order id of a refund,
-	// the nonce of a purchase's confirmation.
+	// Key is the nonce of the confirmation the action was offered with; a
+	// pressed button names it and nothing else. (Refunds of older versions
+	// have the order id.)
 	Key   string
 	State ActionState
 
@@ -63,23 +92,32 @@ type Action struct {
 	ServiceName, CountryName  string
 	MaxPrice                  int64 // buy: the ceiling, in cents
 
-	Price  int64  // cents: what went back (refund) or was paid (buy); 0 = unknown
-	ChatID int64  // where the outcome is told
-	Detail string // why it failed, for the log and for support (the user is told by the bot's own texts)
+	Price    int64   // cents: what goes back (refund: the price shown) or was paid (buy); 0 = unknown
+	ChatID   int64   // where the outcome is told
+	Detail   string  // why it failed, for the log and for support
+	Failure  Failure // failed: why, as a class
+	NewPrice int64   // FailPriceChanged: the price SMSOnline named, in cents; 0 = not said
+
+	// Known holds the ids of the orders of the same service and country the
+	// inventory showed just before a purchase's request; HasKnown is false
+	// for a purchase whose inventory was never read (older versions).
+	Known    []string
+	HasKnown bool
 
 	Checks      int       // reads made to settle an unknown outcome
 	NextCheckAt time.Time // unknown: when to read SMSOnline next
-	CreatedAt   time.Time // when the intent was written
+	CreatedAt   time.Time // when the confirmation was offered
 	UpdatedAt   time.Time
 }
 
 const actionColumns = `m.id, m.telegram_user_id, m.kind, m.key, m.state, m.order_id, m.source_order_id,
 	m.service, m.country, m.carrier, m.service_name, m.country_name, m.max_price, m.price, m.chat_id,
-	m.detail, m.checks, m.next_check_at, m.created_at, m.updated_at`
+	m.detail, m.failure, m.new_price, m.known_orders, m.checks, m.next_check_at, m.created_at, m.updated_at`
 
 type actionScan struct {
 	a                        Action
-	kind, state              string
+	kind, state, failure     string
+	known                    sql.NullString
 	next, created, updatedAt int64
 }
 
@@ -87,45 +125,61 @@ func (as *actionScan) dest() []any {
 	a := &as.a
 	return []any{&a.ID, &a.TelegramUserID, &as.kind, &a.Key, &as.state, &a.OrderID, &a.SourceOrderID,
 		&a.Service, &a.Country, &a.Carrier, &a.ServiceName, &a.CountryName, &a.MaxPrice, &a.Price, &a.ChatID,
-		&a.Detail, &a.Checks, &as.next, &as.created, &as.updatedAt}
+		&a.Detail, &as.failure, &a.NewPrice, &as.known, &a.Checks, &as.next, &as.created, &as.updatedAt}
 }
 
 func (as *actionScan) action() Action {
 	a := as.a
-	a.Kind, a.State = ActionKind(as.kind), ActionState(as.state)
+	a.Kind, a.State, a.Failure = ActionKind(as.kind), ActionState(as.state), Failure(as.failure)
 	a.NextCheckAt, a.CreatedAt, a.UpdatedAt = fromMillis(as.next), fromMillis(as.created), fromMillis(as.updatedAt)
+	if as.known.Valid {
+		a.HasKnown = true
+		if err := json.Unmarshal([]byte(as.known.String), &a.Known); err != nil {
+			a.Known = nil // written by this package only; unreadable means nothing is known
+		}
+	}
 	return a
 }
 
 const (
-	selectActionQuery = `SELECT ` + actionColumns + ` FROM money_actions m
-	WHERE m.telegram_user_id = ? AND m.kind = ? AND m.key = ?`
+	selectActionByKeyQuery = `SELECT ` + actionColumns + ` FROM money_actions m
+	WHERE m.kind = ? AND m.key = ? ORDER BY m.id DESC LIMIT 1`
 	selectActionByIDQuery = `SELECT ` + actionColumns + ` FROM money_actions m WHERE m.id = ?`
 	insertActionQuery     = `INSERT INTO money_actions
 	(telegram_user_id, kind, key, state, order_id, source_order_id, service, country, carrier,
 	 service_name, country_name, max_price, price, chat_id, created_at, updated_at)
-	VALUES (?, ?, ?, 'intent', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// A failed action may be tried again: nothing was done the first time.
-	rearmActionQuery = `UPDATE money_actions SET state = 'intent', order_id = ?, source_order_id = ?,
-		service = ?, country = ?, carrier = ?, service_name = ?, country_name = ?, max_price = ?, price = ?,
-		chat_id = ?, detail = '', checks = 0, next_check_at = 0, created_at = ?, updated_at = ?
-	WHERE id = ? AND state = 'failed'`
+	VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// A refund of an order whose refund was pressed before, and is not known
+	// to have failed, is not begun: that one is the answer.
+	otherRefundQuery = `SELECT ` + actionColumns + ` FROM money_actions m
+	WHERE m.telegram_user_id = ? AND m.kind = 'refund' AND m.order_id = ? AND m.id != ?
+		AND m.state IN ('intent', 'sent', 'unknown', 'done')
+	ORDER BY m.id DESC LIMIT 1`
 	moveActionQuery = `UPDATE money_actions SET state = ?, detail = ?, next_check_at = ?, updated_at = ?
 	WHERE id = ? AND state IN (?, ?, ?)`
+	failActionQuery = `UPDATE money_actions SET state = 'failed', failure = ?, detail = ?, new_price = ?,
+		next_check_at = 0, updated_at = ?
+	WHERE id = ? AND state IN (?, ?, ?)`
+	knownOrdersQuery  = `UPDATE money_actions SET known_orders = ?, updated_at = ? WHERE id = ? AND state = 'intent'`
 	settleActionQuery = `UPDATE money_actions SET state = 'done', order_id = ?, price = ?, detail = '', updated_at = ?
 	WHERE id = ? AND state IN ('sent', 'unknown')`
 	rescheduleActionQuery = `UPDATE money_actions SET checks = checks + ?, next_check_at = ?, updated_at = ?
 	WHERE id = ? AND state = 'unknown'`
-	recoverIntentsQuery = `UPDATE money_actions SET state = 'failed', detail = ?, updated_at = ?
+	recoverIntentsQuery = `UPDATE money_actions SET state = 'failed', failure = 'not_sent', detail = ?, updated_at = ?
 	WHERE state = 'intent'`
 	recoverSentQuery = `UPDATE money_actions SET state = 'unknown', next_check_at = 0, updated_at = ?
 	WHERE state = 'sent'`
-	dueActionsQuery = `SELECT ` + actionColumns + `, ` + joinedAccountColumns + `
-	FROM money_actions m JOIN accounts a ON a.telegram_user_id = m.telegram_user_id
+	// Money rows outlive the account: an action whose user has none (a
+	// logout that could not wait) is read again after the next /login.
+	dueActionsQuery = `SELECT ` + actionColumns + `, a.telegram_user_id IS NOT NULL, ` + joinedAccountColumns + `
+	FROM money_actions m LEFT JOIN accounts a ON a.telegram_user_id = m.telegram_user_id
 	WHERE m.state = 'unknown' AND m.next_check_at <= ?
 	ORDER BY m.next_check_at, m.id LIMIT ?`
 	boughtOrdersQuery = `SELECT order_id FROM money_actions
 	WHERE telegram_user_id = ? AND kind = 'buy' AND order_id != ''`
+	unsettledActionsQuery = `SELECT COUNT(*) FROM money_actions
+	WHERE telegram_user_id = ? AND state IN ('intent', 'sent', 'unknown')`
+	deleteOffersQuery        = `DELETE FROM money_actions WHERE telegram_user_id = ? AND state = 'offered'`
 	deleteWatchOfActionQuery = `DELETE FROM watches WHERE telegram_user_id = ? AND order_id = ?`
 )
 
@@ -133,48 +187,94 @@ const (
 // the bot stopped before the request was sent.
 const RestartedDetail = "restarted before sending"
 
-// BeginAction records the intent of a, unless the same action (user, kind,
-// key) exists already. It returns the stored action and whether this call
-// wrote the intent; only then may the caller go on to send the request. An
-// action that failed before is armed again (nothing was done the first
-// time); one in any other state is returned as it is.
-func (s *Store) BeginAction(ctx context.Context, a Action, now time.Time) (got Action, begun bool, err error) {
+// OfferAction records a confirmation about to be shown: the action a, whose
+// Key is the confirmation's fresh nonce, in state offered. Nothing is sent
+// until BeginAction.
+func (s *Store) OfferAction(ctx context.Context, a Action, now time.Time) (Action, error) {
+	res, err := s.write.ExecContext(ctx, insertActionQuery, a.TelegramUserID, string(a.Kind), a.Key,
+		a.OrderID, a.SourceOrderID, a.Service, a.Country, a.Carrier, a.ServiceName, a.CountryName,
+		a.MaxPrice, a.Price, a.ChatID, millis(now), millis(now))
+	if err == nil {
+		a.ID, err = res.LastInsertId()
+	}
+	if err != nil {
+		return Action{}, fmt.Errorf("offer %s %d: %w", a.Kind, a.TelegramUserID, err)
+	}
+	a.State, a.CreatedAt, a.UpdatedAt = ActionOffered, now, now
+	return a, nil
+}
+
+// ActionByKey returns the action a button names by its nonce, whoever owns
+// it (the caller checks), or ErrNotFound.
+func (s *Store) ActionByKey(ctx context.Context, kind ActionKind, key string) (Action, error) {
+	var as actionScan
+	err := s.read.QueryRowContext(ctx, selectActionByKeyQuery, string(kind), key).Scan(as.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Action{}, fmt.Errorf("money action %s/%s: %w", kind, key, ErrNotFound)
+	}
+	if err != nil {
+		return Action{}, fmt.Errorf("load money action %s/%s: %w", kind, key, err)
+	}
+	return as.action(), nil
+}
+
+// BeginAction moves the offered action id to intent: the confirmation was
+// pressed. It returns the stored action and whether this call began it;
+// only then may the caller go on to send the request. An action pressed
+// before is returned as it is, and so, for a refund, is an earlier refund of
+// the same order that was pressed and did not fail: one order is refunded
+// once, whatever the confirmation.
+func (s *Store) BeginAction(ctx context.Context, id int64, now time.Time) (got Action, begun bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var as actionScan
-		err := tx.QueryRowContext(ctx, selectActionQuery, a.TelegramUserID, string(a.Kind), a.Key).Scan(as.dest()...)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			res, err := tx.ExecContext(ctx, insertActionQuery, a.TelegramUserID, string(a.Kind), a.Key,
-				a.OrderID, a.SourceOrderID, a.Service, a.Country, a.Carrier, a.ServiceName, a.CountryName,
-				a.MaxPrice, a.Price, a.ChatID, millis(now), millis(now))
-			if err != nil {
-				return err
-			}
-			if a.ID, err = res.LastInsertId(); err != nil {
-				return err
-			}
-		case err != nil:
+		if err := tx.QueryRowContext(ctx, selectActionByIDQuery, id).Scan(as.dest()...); err != nil {
 			return err
-		case as.state != string(ActionFailed):
-			got = as.action()
+		}
+		got = as.action()
+		if got.State != ActionOffered {
 			return nil
-		default:
-			a.ID = as.a.ID
-			if _, err := tx.ExecContext(ctx, rearmActionQuery, a.OrderID, a.SourceOrderID, a.Service,
-				a.Country, a.Carrier, a.ServiceName, a.CountryName, a.MaxPrice, a.Price, a.ChatID,
-				millis(now), millis(now), a.ID); err != nil {
+		}
+		if got.Kind == ActionRefund {
+			var other actionScan
+			err := tx.QueryRowContext(ctx, otherRefundQuery, got.TelegramUserID, got.OrderID, got.ID).Scan(other.dest()...)
+			switch {
+			case err == nil:
+				got = other.action()
+				return nil
+			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
 		}
-		a.State, a.Detail, a.Checks, a.NextCheckAt = ActionIntent, "", 0, time.Time{}
-		a.CreatedAt, a.UpdatedAt = now, now
-		got, begun = a, true
+		if err := moveAction(ctx, tx, id, ActionIntent, "", time.Time{}, now, ActionOffered); err != nil {
+			return err
+		}
+		got.State, got.UpdatedAt, begun = ActionIntent, now, true
 		return nil
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
 	if err != nil {
-		return Action{}, false, fmt.Errorf("begin %s %d/%s: %w", a.Kind, a.TelegramUserID, a.Key, err)
+		return Action{}, false, fmt.Errorf("begin money action %d: %w", id, err)
 	}
 	return got, begun, nil
+}
+
+// SetKnownOrders records, on a purchase about to be sent, the ids of the
+// orders of its service and country the inventory shows now: afterwards a
+// new one among them is the purchase.
+func (s *Store) SetKnownOrders(ctx context.Context, id int64, known []string, now time.Time) error {
+	if known == nil {
+		known = []string{}
+	}
+	data, err := json.Marshal(known)
+	if err == nil {
+		err = movedOne(s.write.ExecContext(ctx, knownOrdersQuery, string(data), millis(now), id))
+	}
+	if err != nil {
+		return fmt.Errorf("record known orders of money action %d: %w", id, err)
+	}
+	return nil
 }
 
 // Action returns one action by id, or ErrNotFound.
@@ -195,10 +295,21 @@ func (s *Store) MarkActionSent(ctx context.Context, id int64, now time.Time) err
 	return s.moveAction(ctx, id, ActionSent, "", time.Time{}, now, ActionIntent)
 }
 
-// FailAction records that an action did nothing (a definite refusal, or a
-// read that settled an unknown outcome); detail says why, for the user.
-func (s *Store) FailAction(ctx context.Context, id int64, detail string, now time.Time) error {
-	return s.moveAction(ctx, id, ActionFailed, detail, time.Time{}, now, ActionIntent, ActionSent, ActionUnknown)
+// FailAction records that a pressed action did nothing: a definite
+// refusal, or a request that never left. It stays failed.
+func (s *Store) FailAction(ctx context.Context, id int64, f Failure, detail string, newPrice int64, now time.Time) error {
+	if err := failAction(ctx, s.write, id, f, detail, newPrice, now, ActionIntent, ActionSent, ActionUnknown); err != nil {
+		return fmt.Errorf("fail money action %d: %w", id, err)
+	}
+	return nil
+}
+
+func failAction(ctx context.Context, ex execer, id int64, f Failure, detail string, newPrice int64, now time.Time, from ...ActionState) error {
+	args := []any{string(f), detail, newPrice, millis(now), id}
+	for i := range 3 {
+		args = append(args, string(from[min(i, len(from)-1)]))
+	}
+	return movedOne(ex.ExecContext(ctx, failActionQuery, args...))
 }
 
 // MarkActionUnknown records that a sent request got no answer that says
@@ -305,9 +416,9 @@ func (s *Store) SettleAction(ctx context.Context, a Action, set Settlement, now 
 
 // FailActionWithNotice is FailAction with a notice enqueued in the same
 // transaction, for the reconciler: the user is told exactly once.
-func (s *Store) FailActionWithNotice(ctx context.Context, id int64, detail string, notice *Message, now time.Time) error {
+func (s *Store) FailActionWithNotice(ctx context.Context, id int64, f Failure, detail string, notice *Message, now time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := moveAction(ctx, tx, id, ActionFailed, detail, time.Time{}, now, ActionUnknown); err != nil {
+		if err := failAction(ctx, tx, id, f, detail, 0, now, ActionUnknown); err != nil {
 			return err
 		}
 		if notice == nil {
@@ -351,7 +462,10 @@ func (s *Store) RecoverActions(ctx context.Context, now time.Time) (failed, unkn
 type DueAction struct {
 	Action
 	Account Account
-	KeyErr  error // ErrWrongKey when the sealed API key does not open
+	// KeyErr is ErrWrongKey when the sealed API key does not open, and
+	// ErrNotFound when the user has no account (they logged out): the action
+	// waits for the next /login.
+	KeyErr error
 }
 
 // DueActions returns up to limit actions of unknown outcome due at now,
@@ -366,17 +480,33 @@ func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]Due
 	for rows.Next() {
 		var as actionScan
 		var ja joinedAccount
-		if err := rows.Scan(append(as.dest(), ja.dest()...)...); err != nil {
+		var linked bool
+		var sms sql.NullString
+		var created, updated sql.NullInt64
+		if err := rows.Scan(append(as.dest(), &linked, &sms, &ja.sealed, &created, &updated)...); err != nil {
 			return nil, fmt.Errorf("load due money actions: %w", err)
 		}
-		d := DueAction{Action: as.action()}
-		d.Account, d.KeyErr = ja.account(d.TelegramUserID, s.sealer)
+		d := DueAction{Action: as.action(), KeyErr: ErrNotFound}
+		if linked {
+			ja.a.SMSUserID, ja.created, ja.updated = sms.String, created.Int64, updated.Int64
+			d.Account, d.KeyErr = ja.account(d.TelegramUserID, s.sealer)
+		}
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load due money actions: %w", err)
 	}
 	return out, nil
+}
+
+// UnsettledActions counts the user's actions that were pressed and whose
+// outcome is not known yet.
+func (s *Store) UnsettledActions(ctx context.Context, telegramUserID int64) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, unsettledActionsQuery, telegramUserID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count unsettled money actions of %d: %w", telegramUserID, err)
+	}
+	return n, nil
 }
 
 // BoughtOrders returns the ids of the orders that settled the user's

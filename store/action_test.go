@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,77 +17,138 @@ func buyAction(user int64, key string) Action {
 		MaxPrice: 20, ChatID: user}
 }
 
-// TestBeginActionOnce is the heart of at-most-once: the second tap on the
+func refundAction(user int64, key, order string) Action {
+	return Action{TelegramUserID: user, Kind: ActionRefund, Key: key, OrderID: order, Price: 16, ChatID: user}
+}
+
+// offer stores a as a confirmation shown to its user.
+func offer(t *testing.T, s *Store, a Action) Action {
+	t.Helper()
+	got, err := s.OfferAction(context.Background(), a, t0)
+	if err != nil || got.State != ActionOffered || got.ID == 0 {
+		t.Fatalf("OfferAction = %+v, %v", got, err)
+	}
+	return got
+}
+
+// begin offers a and presses it.
+func begin(t *testing.T, s *Store, a Action) Action {
+	t.Helper()
+	got, begun, err := s.BeginAction(context.Background(), offer(t, s, a).ID, t0)
+	if err != nil || !begun || got.State != ActionIntent {
+		t.Fatalf("BeginAction = %+v, %v, %v", got, begun, err)
+	}
+	return got
+}
+
+// TestBeginActionOnce is the heart of at-most-once: the second press of the
 // same confirmation gets the first one's row back and may not send.
 func TestBeginActionOnce(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	addAccount(t, s, 1)
-	first, begun, err := s.BeginAction(ctx, buyAction(1, "n1"), t0)
-	if err != nil || !begun || first.State != ActionIntent || first.ID == 0 {
+	offered := offer(t, s, buyAction(1, "n1"))
+	if got, err := s.ActionByKey(ctx, ActionBuy, "n1"); err != nil || got.ID != offered.ID || got.MaxPrice != 20 || got.TelegramUserID != 1 {
+		t.Fatalf("ActionByKey = %+v, %v", got, err)
+	}
+	if _, err := s.ActionByKey(ctx, ActionRefund, "n1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a buy nonce found a refund: %v", err)
+	}
+	first, begun, err := s.BeginAction(ctx, offered.ID, t0)
+	if err != nil || !begun || first.State != ActionIntent || first.ID != offered.ID {
 		t.Fatalf("BeginAction = %+v, %v, %v", first, begun, err)
 	}
 	if err := s.MarkActionSent(ctx, first.ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	again, begun, err := s.BeginAction(ctx, buyAction(1, "n1"), t0.Add(time.Second))
+	again, begun, err := s.BeginAction(ctx, offered.ID, t0.Add(time.Second))
 	if err != nil || begun || again.ID != first.ID || again.State != ActionSent {
 		t.Fatalf("second BeginAction = %+v, %v, %v; want the sent row, not begun", again, begun, err)
 	}
-	// Another user's action with the same key is theirs.
-	addAccount(t, s, 2)
-	if _, begun, err := s.BeginAction(ctx, buyAction(2, "n1"), t0); err != nil || !begun {
-		t.Fatalf("other user's BeginAction = %v, %v", begun, err)
-	}
-	// A second MarkActionSent (a racing tap) is refused.
+	// A second MarkActionSent (a racing press) is refused.
 	if err := s.MarkActionSent(ctx, first.ID, t0); !errors.Is(err, ErrActionState) {
 		t.Errorf("second MarkActionSent = %v, want ErrActionState", err)
 	}
+	if _, _, err := s.BeginAction(ctx, 999, t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("BeginAction of no action = %v, want ErrNotFound", err)
+	}
 }
 
-// TestFailedActionMayBeginAgain: a definite refusal did nothing, so the same
-// action can be tried again; done and unknown ones cannot.
-func TestFailedActionMayBeginAgain(t *testing.T) {
+// TestFailedActionStaysFailed: one confirmation is one request, ever. A
+// refusal is kept with its class and SMSOnline's new price, and pressing
+// the confirmation again finds it: trying again is a new confirmation.
+func TestFailedActionStaysFailed(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	addAccount(t, s, 1)
-	refund := Action{TelegramUserID: 1, Kind: ActionRefund, Key: "200", OrderID: "200", Price: 16}
-	a, _, err := s.BeginAction(ctx, refund, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := begin(t, s, buyAction(1, "n1"))
 	if err := s.MarkActionSent(ctx, a.ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FailAction(ctx, a.ID, "rate limited", t0); err != nil {
+	if err := s.FailAction(ctx, a.ID, FailPriceChanged, "222", 30, t0); err != nil {
 		t.Fatal(err)
 	}
-	b, begun, err := s.BeginAction(ctx, refund, t0.Add(time.Minute))
-	if err != nil || !begun || b.ID != a.ID || b.State != ActionIntent {
-		t.Fatalf("BeginAction after failure = %+v, %v, %v", b, begun, err)
+	got, begun, err := s.BeginAction(ctx, a.ID, t0.Add(time.Minute))
+	if err != nil || begun || got.State != ActionFailed || got.Failure != FailPriceChanged || got.NewPrice != 30 {
+		t.Fatalf("BeginAction after failure = %+v, %v, %v; want the failed row, not begun", got, begun, err)
 	}
-	if err := s.MarkActionSent(ctx, b.ID, t0); err != nil {
-		t.Fatal(err)
+	if err := s.MarkActionSent(ctx, a.ID, t0); !errors.Is(err, ErrActionState) {
+		t.Errorf("MarkActionSent of a failed action = %v", err)
 	}
+	// An unknown one is not begun either.
+	b := begin(t, s, buyAction(1, "n2"))
+	_ = s.MarkActionSent(ctx, b.ID, t0)
 	if err := s.MarkActionUnknown(ctx, b.ID, t0, t0); err != nil {
 		t.Fatal(err)
 	}
-	if c, begun, err := s.BeginAction(ctx, refund, t0); err != nil || begun || c.State != ActionUnknown {
+	if c, begun, err := s.BeginAction(ctx, b.ID, t0); err != nil || begun || c.State != ActionUnknown {
 		t.Fatalf("BeginAction while unknown = %+v, %v, %v", c, begun, err)
 	}
 }
 
-// TestRecoverActions: after a crash an intent was never sent (failed), a
-// sent one may have been carried out (unknown, due at once).
+// TestOneRefundPerOrder: two confirmations of the same order's refund (the
+// ask pressed twice) send one refund; once that one failed, the other may.
+func TestOneRefundPerOrder(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	first := offer(t, s, refundAction(1, "k1", "200"))
+	second := offer(t, s, refundAction(1, "k2", "200"))
+	other := offer(t, s, refundAction(1, "k3", "201"))
+	a, begun, err := s.BeginAction(ctx, first.ID, t0)
+	if err != nil || !begun {
+		t.Fatalf("first = %+v, %v, %v", a, begun, err)
+	}
+	if got, begun, err := s.BeginAction(ctx, second.ID, t0); err != nil || begun || got.ID != first.ID {
+		t.Fatalf("second confirmation = %+v, %v, %v; want the first refund, not begun", got, begun, err)
+	}
+	if _, begun, err := s.BeginAction(ctx, other.ID, t0); err != nil || !begun {
+		t.Fatalf("another order's refund = %v, %v", begun, err)
+	}
+	if err := s.FailAction(ctx, a.ID, FailRefused, "400", 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, begun, err := s.BeginAction(ctx, second.ID, t0); err != nil || !begun {
+		t.Fatalf("after the first failed: %v, %v", begun, err)
+	}
+}
+
+// TestRecoverActions: after a crash an intent was never sent (failed, not
+// sent), a sent one may have been carried out (unknown, due at once), and a
+// confirmation nobody pressed is still one.
 func TestRecoverActions(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTest(t)
 	addAccount(t, s, 1)
-	intent, _, _ := s.BeginAction(ctx, buyAction(1, "a"), t0)
-	sent, _, _ := s.BeginAction(ctx, buyAction(1, "b"), t0)
+	intent := begin(t, s, buyAction(1, "a"))
+	sent := begin(t, s, buyAction(1, "b"))
 	if err := s.MarkActionSent(ctx, sent.ID, t0); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetKnownOrders(ctx, sent.ID, []string{"7", "8"}, t0); !errors.Is(err, ErrActionState) {
+		t.Errorf("known orders recorded after sending: %v", err)
+	}
+	offered := offer(t, s, buyAction(1, "c"))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -92,15 +157,36 @@ func TestRecoverActions(t *testing.T) {
 	if err != nil || failed != 1 || unknown != 1 {
 		t.Fatalf("RecoverActions = %d, %d, %v; want 1, 1", failed, unknown, err)
 	}
-	if a, _ := s.Action(ctx, intent.ID); a.State != ActionFailed || a.Detail != RestartedDetail {
+	if a, _ := s.Action(ctx, intent.ID); a.State != ActionFailed || a.Failure != FailNotSent || a.Detail != RestartedDetail {
 		t.Errorf("intent after restart = %+v", a)
 	}
+	if a, _ := s.Action(ctx, offered.ID); a.State != ActionOffered {
+		t.Errorf("confirmation after restart = %+v", a)
+	}
 	due, err := s.DueActions(ctx, t0.Add(time.Minute), 10)
-	if err != nil || len(due) != 1 || due[0].ID != sent.ID || due[0].Account.APIKey == "" {
+	if err != nil || len(due) != 1 || due[0].ID != sent.ID || due[0].Account.APIKey == "" || due[0].KeyErr != nil {
 		t.Fatalf("DueActions = %+v, %v; want the sent one with its key", due, err)
 	}
-	if due[0].MaxPrice != 20 || due[0].Service != "ds" || !due[0].CreatedAt.Equal(t0) {
+	if due[0].MaxPrice != 20 || due[0].Service != "ds" || !due[0].CreatedAt.Equal(t0) || due[0].HasKnown {
 		t.Errorf("due action lost its request: %+v", due[0].Action)
+	}
+}
+
+// TestKnownOrders: the orders seen before a purchase's request come back
+// with it; none seen is not the same as never read.
+func TestKnownOrders(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	for _, known := range [][]string{{"30000001", "30000002"}, {}} {
+		a := begin(t, s, buyAction(1, fmt.Sprint("k", len(known))))
+		if err := s.SetKnownOrders(ctx, a.ID, known, t0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Action(ctx, a.ID)
+		if err != nil || !got.HasKnown || !slices.Equal(got.Known, known) {
+			t.Errorf("known orders = %v (%v), %v; want %v", got.Known, got.HasKnown, err, known)
+		}
 	}
 }
 
@@ -116,7 +202,7 @@ func TestSettleBuyWatchesAndLinksTheOrder(t *testing.T) {
 		Until: t0.Add(time.Hour), NextCheckAt: t0}, t0); err != nil {
 		t.Fatal(err)
 	}
-	a, _, _ := s.BeginAction(ctx, buyAction(1, "n1"), t0)
+	a := begin(t, s, buyAction(1, "n1"))
 	_ = s.MarkActionSent(ctx, a.ID, t0)
 	w := Watch{TelegramUserID: 1, OrderID: "300", ChatID: 1, Service: "Discord"}
 	notice := &Message{ChatID: 1, TelegramUserID: 1, Priority: PriorityNotice, Text: "bought"}
@@ -141,7 +227,7 @@ func TestSettleBuyWatchesAndLinksTheOrder(t *testing.T) {
 	if err := s.SettleAction(ctx, a, Settlement{OrderID: "301"}, t0); !errors.Is(err, ErrActionState) {
 		t.Errorf("second settle = %v, want ErrActionState", err)
 	}
-	b, _, _ := s.BeginAction(ctx, buyAction(1, "n2"), t0)
+	b := begin(t, s, buyAction(1, "n2"))
 	_ = s.MarkActionSent(ctx, b.ID, t0)
 	if err := s.SettleAction(ctx, b, Settlement{OrderID: "300"}, t0); err == nil {
 		t.Error("an order settled two purchases")
@@ -159,7 +245,7 @@ func TestSettleRefundEndsTheWatch(t *testing.T) {
 	addAccount(t, s, 1)
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "200", ChatID: 1})
 	_ = s.WatchBalance(ctx, BalanceWatch{TelegramUserID: 1, ChatID: 1, Baseline: 100, Until: t0.Add(time.Hour)}, t0)
-	a, _, _ := s.BeginAction(ctx, Action{TelegramUserID: 1, Kind: ActionRefund, Key: "200", OrderID: "200"}, t0)
+	a := begin(t, s, refundAction(1, "k1", "200"))
 	_ = s.MarkActionSent(ctx, a.ID, t0)
 	if err := s.SettleAction(ctx, a, Settlement{OrderID: "200", Price: 16}, t0); err != nil {
 		t.Fatal(err)
@@ -209,24 +295,6 @@ func TestBalanceWatchLifecycle(t *testing.T) {
 	}
 }
 
-// TestLogoutDropsMoneyRows: the rows need the account's key; they go with it.
-func TestLogoutDropsMoneyRows(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTest(t)
-	addAccount(t, s, 1)
-	a, _, _ := s.BeginAction(ctx, buyAction(1, "n1"), t0)
-	_ = s.WatchBalance(ctx, BalanceWatch{TelegramUserID: 1, ChatID: 1, Until: t0.Add(time.Hour)}, t0)
-	if _, err := s.DeleteAccount(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Action(ctx, a.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("action after logout: %v", err)
-	}
-	if _, err := s.BalanceWatchOf(ctx, 1); !errors.Is(err, ErrNotFound) {
-		t.Errorf("balance watch after logout: %v", err)
-	}
-}
-
 // TestFastUntilKeepsTheLater: asking for another SMS twice never shortens
 // the fast pace.
 func TestFastUntilKeepsTheLater(t *testing.T) {
@@ -237,5 +305,46 @@ func TestFastUntilKeepsTheLater(t *testing.T) {
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "1", ChatID: 1, FastUntil: t0.Add(5 * time.Minute)})
 	if w, _ := s.Watch(ctx, 1, "1"); !w.FastUntil.Equal(t0.Add(10 * time.Minute)) {
 		t.Errorf("FastUntil = %v", w.FastUntil)
+	}
+}
+
+// TestMigrationKeepsMoneyActions: version 5 rebuilds money_actions without
+// the cascade; the rows of version 4 survive it, a failed one as refused,
+// and no longer go with the account.
+func TestMigrationKeepsMoneyActions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bot.db")
+	s := openAt(t, path, testKey(1))
+	addAccount(t, s, 1)
+	s.Close()
+	db := rawDB(t, path)
+	if _, err := db.Exec(`DROP TABLE cards; DROP TABLE sms_requests; ALTER TABLE accounts DROP COLUMN logout_at;
+		DROP TABLE money_actions;` + migrations[2][strings.Index(migrations[2], "CREATE TABLE money_actions"):strings.Index(migrations[2], "-- The balance of a user")] +
+		`UPDATE schema_version SET version = 4;
+		INSERT INTO money_actions (telegram_user_id, kind, key, state, order_id, price, created_at, updated_at)
+		VALUES (1, 'refund', '200', 'done', '200', 16, 1, 1), (1, 'buy', 'AAAAAAAA', 'failed', '', 0, 1, 1),
+			(1, 'buy', 'BBBBBBBB', 'unknown', '', 0, 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = openAt(t, path, testKey(1))
+	if v := schemaVersion(t, path); v != SchemaVersion {
+		t.Fatalf("schema version = %d, want %d", v, SchemaVersion)
+	}
+	refund, err := s.ActionByKey(ctx, ActionRefund, "200")
+	if err != nil || refund.State != ActionDone || refund.Price != 16 {
+		t.Fatalf("refund after migration = %+v, %v", refund, err)
+	}
+	if failed, _ := s.ActionByKey(ctx, ActionBuy, "AAAAAAAA"); failed.State != ActionFailed || failed.Failure != FailRefused {
+		t.Errorf("failed purchase after migration = %+v", failed)
+	}
+	if unknown, _ := s.ActionByKey(ctx, ActionBuy, "BBBBBBBB"); unknown.State != ActionUnknown || unknown.HasKnown {
+		t.Errorf("unknown purchase after migration = %+v", unknown)
+	}
+	if _, err := s.LogoutAccount(ctx, 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Action(ctx, refund.ID); err != nil {
+		t.Errorf("money row went with the account: %v", err)
 	}
 }

@@ -67,17 +67,23 @@ func (s *Store) PushOnce(ctx context.Context, m Message, sms string, now time.Ti
 	return isNew, nil
 }
 
-// PruneDelivered forgets delivered-SMS fingerprints recorded before
-// before and returns how many. Orders live about 20 minutes, so keeping a
-// few days is ample; without pruning the set grows forever.
+// PruneDelivered forgets delivered-SMS fingerprints, "another SMS" asks and
+// group cards recorded before before, and returns how many rows went.
+// Orders live about 20 minutes, so keeping a few days is ample; without
+// pruning the tables grow forever. (A press on a group card older than that
+// answers with a new message instead of editing it.)
 func (s *Store) PruneDelivered(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, pruneDeliveredQuery, millis(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune delivered sms: %w", err)
+	total := 0
+	for _, q := range []string{pruneDeliveredQuery, pruneSMSRequestsQuery, pruneCardsQuery} {
+		res, err := s.write.ExecContext(ctx, q, millis(before))
+		if err != nil {
+			return total, fmt.Errorf("prune delivered sms: %w", err)
+		}
+		n, err := rowsAffected(res)
+		if err != nil {
+			return total, fmt.Errorf("prune delivered sms: %w", err)
+		}
+		total += n
 	}
-	n, err := rowsAffected(res)
-	if err != nil {
-		return 0, fmt.Errorf("prune delivered sms: %w", err)
-	}
-	return n, nil
+	return total, nil
 }

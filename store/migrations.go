@@ -148,6 +148,75 @@ CREATE TABLE users (
 	updated_at       INTEGER NOT NULL
 );
 `,
+	// 5: money records outlive the account (no cascade: a confirmation once
+	// used stays used across /logout and /login); a confirmation is a row
+	// ('offered') before it is pressed, so a button carries only its nonce;
+	// a purchase keeps the order ids the inventory showed before its PUT
+	// (known_orders) and a refusal keeps its class (failure) and SMSOnline's
+	// new price. /logout waits for unsettled actions (logout_at). "Another
+	// SMS" is asked once per SMS (sms_requests). Group messages with buttons
+	// remember whom they were made for (cards).
+	`
+CREATE TABLE money_actions_v5 (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	telegram_user_id INTEGER NOT NULL,
+	kind             TEXT    NOT NULL CHECK (kind IN ('refund', 'buy')),
+	key              TEXT    NOT NULL,
+	state            TEXT    NOT NULL CHECK (state IN ('offered', 'intent', 'sent', 'done', 'failed', 'unknown')),
+	order_id         TEXT    NOT NULL DEFAULT '',
+	source_order_id  TEXT    NOT NULL DEFAULT '',
+	service          TEXT    NOT NULL DEFAULT '',
+	country          TEXT    NOT NULL DEFAULT '',
+	carrier          TEXT    NOT NULL DEFAULT '',
+	service_name     TEXT    NOT NULL DEFAULT '',
+	country_name     TEXT    NOT NULL DEFAULT '',
+	max_price        INTEGER NOT NULL DEFAULT 0,
+	price            INTEGER NOT NULL DEFAULT 0,
+	chat_id          INTEGER NOT NULL DEFAULT 0,
+	detail           TEXT    NOT NULL DEFAULT '',
+	failure          TEXT    NOT NULL DEFAULT '',
+	new_price        INTEGER NOT NULL DEFAULT 0,
+	known_orders     TEXT,
+	checks           INTEGER NOT NULL DEFAULT 0,
+	next_check_at    INTEGER NOT NULL DEFAULT 0,
+	created_at       INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL,
+	UNIQUE (telegram_user_id, kind, key)
+);
+INSERT INTO money_actions_v5 (id, telegram_user_id, kind, key, state, order_id, source_order_id,
+	service, country, carrier, service_name, country_name, max_price, price, chat_id, detail,
+	failure, checks, next_check_at, created_at, updated_at)
+SELECT id, telegram_user_id, kind, key, state, order_id, source_order_id,
+	service, country, carrier, service_name, country_name, max_price, price, chat_id, detail,
+	CASE state WHEN 'failed' THEN 'refused' ELSE '' END, checks, next_check_at, created_at, updated_at
+FROM money_actions;
+DROP TABLE money_actions;
+ALTER TABLE money_actions_v5 RENAME TO money_actions;
+CREATE UNIQUE INDEX money_actions_bought ON money_actions (telegram_user_id, order_id)
+	WHERE kind = 'buy' AND order_id != '';
+CREATE INDEX money_actions_unknown ON money_actions (next_check_at) WHERE state = 'unknown';
+-- A pressed button names its confirmation by nonce only.
+CREATE INDEX money_actions_key ON money_actions (key);
+
+ALTER TABLE accounts ADD COLUMN logout_at INTEGER NOT NULL DEFAULT 0;
+
+-- "Another SMS" asked for an order while it showed a given SMS: keyed
+-- fingerprints of user, order and that SMS, as in delivered_sms.
+CREATE TABLE sms_requests (
+	hash       BLOB PRIMARY KEY,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Messages with buttons the bot sent to groups, and whom each was made for:
+-- a press never edits a card made for someone else.
+CREATE TABLE cards (
+	chat_id          INTEGER NOT NULL,
+	message_id       INTEGER NOT NULL,
+	telegram_user_id INTEGER NOT NULL,
+	created_at       INTEGER NOT NULL,
+	PRIMARY KEY (chat_id, message_id)
+) WITHOUT ROWID;
+`,
 }
 
 const (
@@ -161,13 +230,7 @@ const (
 )
 
 // SchemaVersion is the schema version this code writes.
-const SchemaVersion = 4
-
-func init() {
-	if len(migrations) != SchemaVersion {
-		panic("store: SchemaVersion does not match the migrations list")
-	}
-}
+var SchemaVersion = len(migrations)
 
 // migrate brings the database to SchemaVersion, one transaction per
 // migration, so that a crash leaves the file at some whole version.

@@ -229,7 +229,7 @@ func TestApplyOutcomesLosesToStop(t *testing.T) {
 		stop func(*Store) error
 	}{
 		{"watch deleted", func(s *Store) error { _, err := s.DeleteWatch(context.Background(), 1, "100"); return err }},
-		{"account deleted", func(s *Store) error { _, err := s.DeleteAccount(context.Background(), 1); return err }},
+		{"account deleted", func(s *Store) error { _, err := s.LogoutAccount(context.Background(), 1, time.Now()); return err }},
 		{"watches paused", func(s *Store) error { _, err := s.PauseWatches(context.Background(), 1, nil, time.Now()); return err }},
 		{"chat blocked", func(s *Store) error { _, _, err := s.DropChat(context.Background(), 1); return err }},
 	}

@@ -28,7 +28,7 @@ func TestUserLanguageSurvivesRestartAndLogout(t *testing.T) {
 		t.Errorf("after restart: %+v, %v; want zh chosen, de seen", ul, err)
 	}
 	addAccount(t, s, 7)
-	if _, err := s.DeleteAccount(ctx, 7); err != nil {
+	if _, err := s.LogoutAccount(ctx, 7, t0); err != nil {
 		t.Fatal(err)
 	}
 	if ul, _ := s.UserLanguage(ctx, 7); ul.Chosen != "zh" {

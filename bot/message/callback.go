@@ -1,7 +1,6 @@
 package message
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -25,110 +24,91 @@ const (
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
 const MaxCallbackData = 64
 
-// nonceLen is the length of a purchase confirmation's nonce: 6 random bytes,
-// base64url.
-const nonceLen = 8
-
-// Callback is what one button asks for. Its data is
-// "<action>:<ownerId>:<orderId>" followed by optional fields: "p" when the
-// button is on a push (its answer is a new message: a push may hold the
-// codes of other orders and is never edited), "m<cents>" for a purchase's
-// ceiling and "k<nonce>" for the confirmation a purchase belongs to. Cards
-// made before the owner was named carry "<action>:<orderId>" (Owner 0).
+// Callback is what one button asks for. Button data is client input: a
+// modified client can send any data on any of the bot's messages, so it is
+// parsed strictly and trusted only to find what it names.
+//
+// A money confirmation's button ("Yes, refund", "Buy") is "<action>:<nonce>":
+// the nonce names the confirmation the bot stored, which holds the owner, the
+// order and the price ceiling; nothing else in the data counts. Every other
+// button is "<action>:<ownerId>:<orderId>", with ":p" when it is on a push
+// (its answer is a new message: a push may hold the codes of other orders
+// and is never edited). Cards made before the owner was named carry
+// "<action>:<orderId>" (Owner 0).
 type Callback struct {
 	Action   string
 	Owner    int64 // the Telegram user the card was made for; only they may press
 	OrderID  string
 	FromPush bool
-	MaxPrice int64  // cents; 0 for none
-	Nonce    string // ActBuy: the confirmation's nonce, the purchase's key
+	Nonce    string // ActRefund, ActBuy: the confirmation's nonce
 }
 
+// Confirms reports whether c presses a money confirmation: its owner and
+// order are in the stored confirmation Nonce names, not in c.
+func (c Callback) Confirms() bool { return c.Action == ActRefund || c.Action == ActBuy }
+
 // Data renders c as callback data; "" when it would not fit in Telegram's 64
-// bytes (an order id that long gets no such button) or the order id is not
-// one.
+// bytes (an order id that long gets no such button) or names nothing the
+// bot would take back.
 func (c Callback) Data() string {
+	if c.Confirms() {
+		if !validNonce(c.Nonce) {
+			return ""
+		}
+		return c.Action + ":" + c.Nonce
+	}
 	if smsapi.ValidateOrderID(c.OrderID) != nil {
 		return "" // no button for an id the bot would not take back
 	}
-	var sb strings.Builder
-	sb.WriteString(c.Action + ":" + strconv.FormatInt(c.Owner, 10) + ":" + c.OrderID)
+	data := c.Action + ":" + strconv.FormatInt(c.Owner, 10) + ":" + c.OrderID
 	if c.FromPush {
-		sb.WriteString(":p")
+		data += ":p"
 	}
-	if c.MaxPrice > 0 {
-		sb.WriteString(":m" + strconv.FormatInt(c.MaxPrice, 10))
-	}
-	if c.Nonce != "" {
-		sb.WriteString(":k" + c.Nonce)
-	}
-	if sb.Len() > MaxCallbackData {
+	if len(data) > MaxCallbackData {
 		return ""
 	}
-	return sb.String()
+	return data
 }
 
 // ParseCallback reads a button's callback data; ok is false for data the
-// bot never made.
+// bot never made. Numbers must be written as the bot writes them: "+1001"
+// or "01001" is not user 1001.
 func ParseCallback(data string) (c Callback, ok bool) {
 	parts := strings.Split(data, ":")
 	switch {
+	case len(parts) == 2 && (parts[0] == ActRefund || parts[0] == ActBuy):
+		if !validNonce(parts[1]) {
+			return Callback{}, false
+		}
+		return Callback{Action: parts[0], Nonce: parts[1]}, true
 	case len(parts) == 2:
 		c = Callback{Action: parts[0], OrderID: parts[1]}
 		if c.Action != ActRefresh && c.Action != ActWatch && c.Action != ActStop {
 			return Callback{}, false // old cards had only these
 		}
-	case len(parts) >= 3 && len(parts) <= 6:
-		owner, err := strconv.ParseInt(parts[1], 10, 64)
-		if err != nil || owner <= 0 {
+	case len(parts) == 3 || len(parts) == 4 && parts[3] == "p":
+		owner, ok := parseID(parts[1])
+		if !ok {
 			return Callback{}, false
 		}
-		c = Callback{Action: parts[0], Owner: owner, OrderID: parts[2]}
-		if !c.readFields(parts[3:]) {
-			return Callback{}, false
-		}
+		c = Callback{Action: parts[0], Owner: owner, OrderID: parts[2], FromPush: len(parts) == 4}
 	default:
 		return Callback{}, false
 	}
-	if !knownAction(c.Action) || smsapi.ValidateOrderID(c.OrderID) != nil {
+	if !knownAction(c.Action) || c.Confirms() || smsapi.ValidateOrderID(c.OrderID) != nil {
 		return Callback{}, false
-	}
-	if c.Action == ActBuy && (c.Nonce == "" || c.MaxPrice == 0) {
-		return Callback{}, false // a purchase is always a confirmed one
 	}
 	return c, true
 }
 
-// readFields reads the optional fields, each at most once and in order.
-func (c *Callback) readFields(fields []string) bool {
-	seen := ""
-	for _, f := range fields {
-		if f == "" || strings.Contains(seen, f[:1]) {
-			return false
-		}
-		seen += f[:1]
-		switch f[0] {
-		case 'p':
-			if f != "p" {
-				return false
-			}
-			c.FromPush = true
-		case 'm':
-			n, err := strconv.ParseInt(f[1:], 10, 64)
-			if err != nil || n <= 0 || n > MaxBuyCeiling.Cents || strconv.FormatInt(n, 10) != f[1:] {
-				return false
-			}
-			c.MaxPrice = n
-		case 'k':
-			if !validNonce(f[1:]) {
-				return false
-			}
-			c.Nonce = f[1:]
-		default:
-			return false
-		}
+// parseID reads a positive decimal id written without sign, leading zeros
+// or spaces.
+func parseID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, false
 	}
-	return true
+	return n, true
 }
 
 func knownAction(a string) bool {
@@ -139,14 +119,9 @@ func knownAction(a string) bool {
 	return false
 }
 
-// NewNonce returns a fresh confirmation nonce. Each buy confirmation the bot
-// shows gets one; it is the key of the purchase it confirms, so pressing one
-// confirmation twice buys once, and "Try again" (a new nonce) buys again.
-func NewNonce() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// nonceLen is the length of a confirmation's nonce: 9 random bytes,
+// base64url (see money.NewNonce).
+const nonceLen = 12
 
 func validNonce(s string) bool {
 	if len(s) != nonceLen {

@@ -119,20 +119,21 @@ func (l *Lang) PushKeyboard(owner int64, orderID, code string) *Keyboard {
 	return Rows(copyRow, actions)
 }
 
-// RefundKeyboard asks to confirm a refund.
-func (l *Lang) RefundKeyboard(owner int64, orderID string) *Keyboard {
+// RefundKeyboard asks to confirm the stored refund nonce names.
+func (l *Lang) RefundKeyboard(owner int64, orderID, nonce string) *Keyboard {
 	var bs buttons
-	bs.add(l.T(ButtonYesRefund), Callback{Action: ActRefund, Owner: owner, OrderID: orderID})
+	bs.add(l.T(ButtonYesRefund), Callback{Action: ActRefund, Nonce: nonce})
 	bs.add(l.T(ButtonNo), Callback{Action: ActCancel, Owner: owner, OrderID: orderID})
 	return Rows(bs)
 }
 
-// BuyKeyboard asks to confirm buying the same as sourceID again for at most
-// max; label is ButtonBuy, or ButtonTryAgain after an out-of-stock answer.
-// Every confirmation gets a new nonce: pressing it twice buys once.
-func (l *Lang) BuyKeyboard(owner int64, sourceID string, max smsapi.Money, label Text) *Keyboard {
+// BuyKeyboard asks to confirm the stored purchase nonce names (buying the
+// same as sourceID again); label is ButtonBuy, or ButtonTryAgain after a
+// refusal. Every confirmation has its own nonce: pressing it twice buys
+// once.
+func (l *Lang) BuyKeyboard(owner int64, sourceID, nonce string, label Text) *Keyboard {
 	var bs buttons
-	bs.add(l.T(label), Callback{Action: ActBuy, Owner: owner, OrderID: sourceID, MaxPrice: max.Cents, Nonce: NewNonce()})
+	bs.add(l.T(label), Callback{Action: ActBuy, Nonce: nonce})
 	bs.add(l.T(ButtonCancel), Callback{Action: ActCancel, Owner: owner, OrderID: sourceID})
 	return Rows(bs)
 }

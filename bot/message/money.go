@@ -85,7 +85,7 @@ func (l *Lang) RefundPending(orderID string) string {
 
 // RefundFailed says SMSOnline refused a refund; reason is APIError's text.
 func (l *Lang) RefundFailed(orderID, reason string) string {
-	return l.t("RefundFailed", args{"Order": Escape(orderID), "Reason": reason})
+	return strings.TrimRight(l.t("RefundFailed", args{"Order": Escape(orderID), "Reason": reason}), "\n")
 }
 
 // RefundNotDone is the reconciler's answer when SMSOnline kept showing the
@@ -155,12 +155,48 @@ func (l *Lang) BuyPending(offer string) string { return l.t("BuyPending", args{"
 
 // BuyFailed says a purchase was refused; reason is APIError's text.
 func (l *Lang) BuyFailed(offer, reason string) string {
-	return l.t("BuyFailed", args{"Offer": offer, "Reason": reason})
+	return strings.TrimRight(l.t("BuyFailed", args{"Offer": offer, "Reason": reason}), "\n")
 }
 
-// BuyNotDone is the reconciler's answer when no new number turned up.
-func (l *Lang) BuyNotDone(offer, sourceID string) string {
-	return l.t("BuyNotDone", args{"Offer": offer, "Order": Escape(sourceID)})
+// BuyNotDone is the reconciler's answer when no new number turned up. It
+// does not offer to buy again: a number may still turn up.
+func (l *Lang) BuyNotDone(offer string) string {
+	return l.t("BuyNotDone", args{"Offer": offer})
+}
+
+// BuyNotSent says a purchase was never sent (a restart, or the inventory
+// could not be read first); reason, when not "", says why.
+func (l *Lang) BuyNotSent(offer, reason string) string {
+	return withReason(l.t("BuyNotSent", args{"Offer": offer}), reason)
+}
+
+// RefundNotSent says a refund was never sent; reason as for BuyNotSent.
+func (l *Lang) RefundNotSent(orderID, reason string) string {
+	return withReason(l.t("RefundNotSent", args{"Order": Escape(orderID)}), reason)
+}
+
+// RefundUnconfirmed is the reconciler's answer when a refund's order
+// vanished from SMSOnline: nothing can say whether the money went back, so
+// the balance (when it could be read) is shown instead.
+func (l *Lang) RefundUnconfirmed(orderID string, balance smsapi.Money) string {
+	text := l.t("RefundUnconfirmed", args{"Order": Escape(orderID)})
+	if balance.Valid {
+		text += "\n" + l.t("BalanceNow", args{"Balance": balance.String()})
+	}
+	return text
+}
+
+// AnotherSMSAlready answers a second "Another SMS" before a new SMS came.
+func (l *Lang) AnotherSMSAlready(orderID string) string {
+	return l.t("AnotherSMSAlready", args{"Order": Escape(orderID)})
+}
+
+// withReason puts a reason line under text, when there is one.
+func withReason(text, reason string) string {
+	if reason == "" {
+		return text
+	}
+	return text + "\n" + reason
 }
 
 // BuyNoPrice asks for a limit when the last price is unknown.

@@ -40,7 +40,8 @@ func TestEveryTextRendersInEveryLanguage(t *testing.T) {
 			LoginNotDeleted, LoggedOut, NotLoggedIn, OrderUsage, BadOrderID, KeyRefused, APIDown, APIGarbled, APIRejected,
 			KeyUnreadable, Internal, Watching, WatchingMore, WatchingPrivately, WatchingMorePrivately, SentPrivately,
 			WatchFailed, StopUsage, NoWatches, WatchesPaused, BuyUnknownOffer, BuyUsage, NothingBought, TopUpUsage,
-			TopUpInGroup, TopUpBadAmount, BadCoupon, LanguageAsk, LanguageSet, LanguageUsage} {
+			TopUpInGroup, TopUpBadAmount, BadCoupon, LanguageAsk, LanguageSet, LanguageUsage, ConfirmationUsed,
+			LogoutWaiting, LoggedOutUnsettled, LoggingOut} {
 			texts[string(id)] = l.T(id)
 		}
 		push := l.Push(w, got, now)
@@ -65,11 +66,15 @@ func TestEveryTextRendersInEveryLanguage(t *testing.T) {
 			"AnotherSMSFailed": l.AnotherSMSFailed("1", l.T(APIDown)), "BuyAsk": l.BuyAsk(offer, "1", smsapi.Cents(20)),
 			"BuyPriceChanged": l.BuyPriceChanged(offer, smsapi.Cents(30)), "BuyOutOfStock": l.BuyOutOfStock(offer),
 			"LowBalance": l.LowBalance(smsapi.Money{}, smsapi.Cents(16)), "LowBalanceKnown": l.LowBalance(smsapi.Cents(5), smsapi.Cents(16)),
-			"BuyPending": l.BuyPending(offer), "BuyFailed": l.BuyFailed(offer, l.T(APIDown)), "BuyNotDone": l.BuyNotDone(offer, "1"),
+			"BuyPending": l.BuyPending(offer), "BuyFailed": l.BuyFailed(offer, l.T(APIDown)), "BuyNotDone": l.BuyNotDone(offer),
 			"BuyNoPrice": l.BuyNoPrice("1"), "BuyPriceUnknown": l.BuyPriceUnknown("1"), "Bought": bought.Text,
 			"BadMaxPrice": l.BadMaxPrice(), "BuyList": list, "TopUp": l.TopUp(smsapi.Cents(500), "", true, coupons),
 			"TopUpCoupon": l.TopUp(smsapi.Cents(1250), "SAVE10", false, nil), "TopUpFailed": l.TopUpFailed(l.T(APIDown)),
 			"BalanceArrived": l.BalanceArrived(smsapi.Cents(500), smsapi.Cents(1734)),
+			"BuyNotSent":     l.BuyNotSent(offer, l.T(APIDown)), "BuyNotSentBare": l.BuyNotSent(offer, ""),
+			"RefundNotSent": l.RefundNotSent("1", ""), "RefundUnconfirmed": l.RefundUnconfirmed("1", smsapi.Cents(1516)),
+			"RefundUnconfirmedNoBalance": l.RefundUnconfirmed("1", smsapi.Money{}), "AnotherSMSAlready": l.AnotherSMSAlready("1"),
+			"RefundFailedBare": l.RefundFailed("1", ""), "BuyFailedBare": l.BuyFailed(offer, ""),
 		} {
 			texts[name] = text
 		}

@@ -78,6 +78,11 @@ const (
 	TopUpBadAmount  Text = "TopUpBadAmount"
 	BadCoupon       Text = "BadCoupon"
 
+	ConfirmationUsed   Text = "ConfirmationUsed"
+	LogoutWaiting      Text = "LogoutWaiting"
+	LoggedOutUnsettled Text = "LoggedOutUnsettled"
+	LoggingOut         Text = "LoggingOut"
+
 	LanguageAsk   Text = "LanguageAsk"
 	LanguageSet   Text = "LanguageSet"
 	LanguageUsage Text = "LanguageUsage"

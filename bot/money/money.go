@@ -1,19 +1,24 @@
 // Package money carries out the actions that move a user's money on
 // SMSOnline — a refund and a purchase — at most once, and settles the ones
 // whose outcome is unknown. It also watches a balance after a top-up link was
-// issued and says when the money arrived.
+// issued and says when the money arrived, and finishes a /logout that waited
+// for a money action to settle.
 //
-// Every action is a row in the store written before its request is sent
-// (intent → sent → done / failed / unknown). A double tap finds the row and
-// sends nothing; a request that timed out, broke off or was cut by a crash is
-// never sent again: the reconciler reads SMSOnline (the order's status for a
-// refund, the inventory for a purchase) until it knows what happened.
+// Every action is a row in the store written when its confirmation is shown
+// (offered), before its request is sent (intent → sent → done / failed /
+// unknown). The button carries only the row's nonce: what is sent is what
+// the row says. A double tap finds the row pressed and sends nothing; a
+// refusal ends it (trying again is a new confirmation); a request that timed
+// out, broke off or was cut by a crash is never sent again: the reconciler
+// reads SMSOnline (the order's status for a refund, the inventory for a
+// purchase) until it knows what happened.
 package money
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
@@ -45,6 +50,10 @@ type Config struct {
 	SettleReads int
 	// BalanceEvery is the time between reads of a watched balance; default 1m.
 	BalanceEvery time.Duration
+	// LogoutWait is how long a /logout waits for the user's money actions
+	// to settle (SMSOnline not answering) before it forgets the key anyway;
+	// the actions are settled after the next /login. Default 30m.
+	LogoutWait time.Duration
 	// Tick is how often the loop looks for due work; default 1s, or less
 	// when the reads are more frequent.
 	Tick time.Duration
@@ -71,6 +80,9 @@ func (c *Config) setDefaults() {
 	if c.BalanceEvery <= 0 {
 		c.BalanceEvery = time.Minute
 	}
+	if c.LogoutWait <= 0 {
+		c.LogoutWait = 30 * time.Minute
+	}
 	if c.Tick <= 0 {
 		c.Tick = min(time.Second, c.SettleEvery, c.BalanceEvery)
 	}
@@ -95,35 +107,35 @@ type Service struct {
 	store *store.Store
 	api   API
 	wake  chan struct{}
+
+	// unwritten holds what SMSOnline answered and the store could not
+	// record (a full disk): each is written again every round until it is.
+	mu        sync.Mutex
+	unwritten map[int64]unwritten
 }
 
 // New returns a service; Run settles what is left unknown.
 func New(cfg Config, st *store.Store, api API) *Service {
 	cfg.setDefaults()
-	return &Service{cfg: cfg, log: cfg.Logger, store: st, api: api, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg, log: cfg.Logger, store: st, api: api, wake: make(chan struct{}, 1),
+		unwritten: make(map[int64]unwritten)}
 }
 
 // Outcome is how a money action stands after a tap.
 type Outcome struct {
 	// Action is the stored action. Its State says what happened: done,
-	// failed (Err says why), or intent, sent or unknown (the outcome will be
-	// told when known).
+	// failed (its Failure says why), or intent, sent or unknown (the outcome
+	// will be told when known).
 	Action store.Action
 	// Begun is false when the tap found an action an earlier tap began:
 	// nothing was sent this time.
 	Begun    bool
-	Err      error           // SMSOnline's refusal, when the action failed now
+	Err      error           // SMSOnline's refusal, or why the request was not sent, when the action failed now
 	Purchase smsapi.Purchase // the number bought, when a purchase is done now
 }
 
 // Pending reports whether the outcome is not known yet.
-func (o Outcome) Pending() bool {
-	switch o.Action.State {
-	case store.ActionIntent, store.ActionSent, store.ActionUnknown:
-		return true
-	}
-	return false
-}
+func (o Outcome) Pending() bool { return o.Action.State.Unsettled() }
 
 // storeTimeout bounds a store write made after a request was answered: it
 // runs even when the tap's context ended, so what SMSOnline did is recorded.
@@ -135,38 +147,79 @@ func afterCall(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 }
 
-// Refund returns order o for a refund, at most once: the caller has read o
-// and checked that it may be refunded (no SMS, not ended). The error is a
-// store failure; SMSOnline's answer is in the Outcome.
-func (s *Service) Refund(ctx context.Context, acct store.Account, o smsapi.Order) (Outcome, error) {
-	return s.carryOut(ctx, store.Action{
-		TelegramUserID: acct.TelegramUserID, Kind: store.ActionRefund, Key: o.ID,
-		OrderID: o.ID, ServiceName: message.Clip(o.Service), CountryName: message.Clip(o.Country),
-		Price: o.Price.Cents, ChatID: privateChat(acct.TelegramUserID),
-	}, func(ctx context.Context, a store.Action) (store.Settlement, error) {
-		s.log.Info("refunding order", "user", acct.TelegramUserID, "order", o.ID, "action", a.ID)
-		if err := s.api.Refund(ctx, watch.Credentials(acct), o.ID); err != nil {
+// Offer records the confirmation of action a (from RefundOf, BuyOf or
+// BuyAgainOf) about to be shown, under a fresh nonce: the returned action's
+// Key, which is all its button carries.
+func (s *Service) Offer(ctx context.Context, a store.Action) (store.Action, error) {
+	a.Key = NewNonce()
+	return s.store.OfferAction(ctx, a, s.cfg.Now())
+}
+
+// RefundOf is the refund of order o, which the caller has read and found
+// refundable, for user.
+func RefundOf(user int64, o smsapi.Order) store.Action {
+	return store.Action{
+		TelegramUserID: user, Kind: store.ActionRefund, OrderID: o.ID,
+		ServiceName: message.Clip(o.Service), CountryName: message.Clip(o.Country),
+		Price: o.Price.Cents, ChatID: privateChat(user),
+	}
+}
+
+// BuyOf is the purchase of what source was (its service, country and
+// carrier) again, for at most max, for user.
+func BuyOf(user int64, source smsapi.Order, max smsapi.Money) store.Action {
+	return store.Action{
+		TelegramUserID: user, Kind: store.ActionBuy, SourceOrderID: source.ID,
+		Service: source.ServiceCode, Country: source.CountryCode, Carrier: source.Carrier,
+		ServiceName: message.Clip(source.Service), CountryName: message.Clip(source.Country),
+		MaxPrice: max.Cents, Price: source.Price.Cents, ChatID: privateChat(user),
+	}
+}
+
+// BuyAgainOf is purchase a offered anew (after a refusal), for at most max.
+func BuyAgainOf(a store.Action, max smsapi.Money) store.Action {
+	return store.Action{
+		TelegramUserID: a.TelegramUserID, Kind: store.ActionBuy, SourceOrderID: a.SourceOrderID,
+		Service: a.Service, Country: a.Country, Carrier: a.Carrier,
+		ServiceName: a.ServiceName, CountryName: a.CountryName,
+		MaxPrice: max.Cents, Price: a.Price, ChatID: a.ChatID,
+	}
+}
+
+// Confirmation returns the action a confirmation's button names by its
+// nonce, or an error wrapping store.ErrNotFound. Whose it is, is the
+// caller's to check.
+func (s *Service) Confirmation(ctx context.Context, kind store.ActionKind, nonce string) (store.Action, error) {
+	return s.store.ActionByKey(ctx, kind, nonce)
+}
+
+// Refund carries out the offered refund a, at most once: the caller has
+// read its order and checked that it may be refunded (no SMS, not ended).
+// The error is a store failure; SMSOnline's answer is in the Outcome.
+func (s *Service) Refund(ctx context.Context, acct store.Account, a store.Action) (Outcome, error) {
+	return s.carryOut(ctx, a, nil, func(ctx context.Context, a store.Action) (store.Settlement, error) {
+		s.log.Info("refunding order", "user", acct.TelegramUserID, "order", a.OrderID, "action", a.ID)
+		if err := s.api.Refund(ctx, watch.Credentials(acct), a.OrderID); err != nil {
 			return store.Settlement{}, err
 		}
-		return store.Settlement{OrderID: o.ID, Price: o.Price.Cents}, nil
+		return store.Settlement{OrderID: a.OrderID, Price: a.Price}, nil
 	})
 }
 
-// Buy buys the same number as source again for at most max, at most once
-// per nonce (the confirmation pressed). The caller has read source and
-// checked that it names its service, country and carrier.
-func (s *Service) Buy(ctx context.Context, acct store.Account, source smsapi.Order, max smsapi.Money, nonce string) (Outcome, error) {
+// Buy carries out the offered purchase a, at most once. Before its request
+// it reads the inventory and records the orders of that service and country
+// already there: an unknown outcome is settled by the one that is new. When
+// that read fails, the purchase is not sent.
+func (s *Service) Buy(ctx context.Context, acct store.Account, a store.Action) (Outcome, error) {
+	cred := watch.Credentials(acct)
 	var p smsapi.Purchase
-	out, err := s.carryOut(ctx, store.Action{
-		TelegramUserID: acct.TelegramUserID, Kind: store.ActionBuy, Key: nonce, SourceOrderID: source.ID,
-		Service: source.ServiceCode, Country: source.CountryCode, Carrier: source.Carrier,
-		ServiceName: message.Clip(source.Service), CountryName: message.Clip(source.Country),
-		MaxPrice: max.Cents, ChatID: privateChat(acct.TelegramUserID),
+	out, err := s.carryOut(ctx, a, func(ctx context.Context, a store.Action) error {
+		return s.recordKnownOrders(ctx, cred, a)
 	}, func(ctx context.Context, a store.Action) (store.Settlement, error) {
-		s.log.Info("buying number", "user", acct.TelegramUserID, "source", source.ID, "action", a.ID, "max_cents", max.Cents)
+		s.log.Info("buying number", "user", acct.TelegramUserID, "source", a.SourceOrderID, "action", a.ID, "max_cents", a.MaxPrice)
 		var err error
-		p, err = s.api.Buy(ctx, watch.Credentials(acct), smsapi.BuyRequest{
-			Service: a.Service, Country: a.Country, Carrier: a.Carrier, MaxPrice: max,
+		p, err = s.api.Buy(ctx, cred, smsapi.BuyRequest{
+			Service: a.Service, Country: a.Country, Carrier: a.Carrier, MaxPrice: smsapi.Cents(a.MaxPrice),
 		})
 		if err != nil {
 			return store.Settlement{}, err
@@ -181,41 +234,70 @@ func (s *Service) Buy(ctx context.Context, acct store.Account, source smsapi.Ord
 	return out, err
 }
 
-// carryOut begins action a and, unless an earlier tap began it, records
+// errNotRead is why a purchase was not sent: the inventory could not be
+// read first.
+type errNotRead struct{ err error }
+
+func (e errNotRead) Error() string { return "inventory not read before buying: " + e.err.Error() }
+func (e errNotRead) Unwrap() error { return e.err }
+
+// recordKnownOrders reads the inventory before a purchase and records the
+// ids of its orders of the same service and country.
+func (s *Service) recordKnownOrders(ctx context.Context, cred smsapi.Credentials, a store.Action) error {
+	orders, err := s.api.Inventory(ctx, cred, smsapi.PurchaseLookupLimit)
+	if err != nil {
+		return errNotRead{err}
+	}
+	known := []string{}
+	for _, o := range orders {
+		if o.ServiceCode == a.Service && o.CountryCode == a.Country && o.ID != "" {
+			known = append(known, o.ID)
+		}
+	}
+	return s.store.SetKnownOrders(ctx, a.ID, known, s.cfg.Now())
+}
+
+// carryOut begins the offered action a and, unless an earlier tap began it,
+// runs prepare (nil for none; an error fails the action unsent), records
 // that its request is about to go, sends it once with send, and records what
 // came of it: done with send's settlement, unknown (to be read, never sent
-// again), or failed. The error is a store failure; SMSOnline's answer is in
-// the Outcome.
-func (s *Service) carryOut(ctx context.Context, a store.Action, send func(context.Context, store.Action) (store.Settlement, error)) (Outcome, error) {
-	now := s.cfg.Now()
-	a, begun, err := s.store.BeginAction(ctx, a, now)
+// again), or failed. The error is a store failure before the request; after
+// it, what SMSOnline did is in the Outcome, recorded later if the store
+// fails now.
+func (s *Service) carryOut(ctx context.Context, a store.Action, prepare func(context.Context, store.Action) error, send func(context.Context, store.Action) (store.Settlement, error)) (Outcome, error) {
+	a, begun, err := s.store.BeginAction(ctx, a.ID, s.cfg.Now())
 	if err != nil || !begun {
 		return Outcome{Action: a}, err
 	}
-	if err := s.store.MarkActionSent(ctx, a.ID, now); err != nil {
+	if prepare != nil {
+		if err := prepare(ctx, a); err != nil {
+			return s.notSent(ctx, a, err)
+		}
+	}
+	if err := s.store.MarkActionSent(ctx, a.ID, s.cfg.Now()); err != nil {
 		return s.notSent(ctx, a, err)
 	}
 	set, callErr := send(ctx, a)
 	wctx, cancel := afterCall(ctx)
 	defer cancel()
 	out := Outcome{Action: a, Begun: true}
+	var w unwritten
 	switch {
 	case callErr == nil:
-		err = s.store.SettleAction(wctx, a, set, s.cfg.Now())
+		w = unwritten{action: a, settle: &set}
 		out.Action.State, out.Action.OrderID, out.Action.Price = store.ActionDone, set.OrderID, set.Price
-		if err == nil && (set.Watch != nil || set.Notice != nil) {
-			s.cfg.OnChange()
-		}
 	case smsapi.OutcomeUnknown(callErr):
-		err = s.unknown(wctx, a, callErr)
+		s.log.Warn("money action outcome unknown, settling it by reading SMSOnline", "action", a.ID, "kind", a.Kind, "err", callErr)
+		w = unwritten{action: a}
 		out.Action.State = store.ActionUnknown
 	default:
-		err = s.store.FailAction(wctx, a.ID, callErr.Error(), s.cfg.Now())
-		out.Action.State, out.Err = store.ActionFailed, callErr
+		f, newPrice := failureOf(callErr)
+		w = unwritten{action: a, failure: f, detail: callErr.Error(), newPrice: newPrice}
+		out.Action.State, out.Action.Failure, out.Action.NewPrice, out.Err = store.ActionFailed, f, newPrice.Cents, callErr
 	}
-	s.count(out.Action.Kind, out.Action.State)
-	if err != nil {
-		return s.unrecorded(wctx, out, err)
+	s.count(a.Kind, out.Action.State)
+	if err := s.write(wctx, w); err != nil {
+		s.keep(w, err)
 	}
 	return out, nil
 }
@@ -225,40 +307,31 @@ func (s *Service) count(kind store.ActionKind, state store.ActionState) {
 	s.cfg.Metrics.MoneyAction(kind, string(state))
 }
 
-// notSent handles a failure to record that a request is about to go: it
-// was not sent, so the action failed and may be tried again.
+// notSent fails an action whose request never left: it stays failed, and
+// trying again is a new confirmation.
 func (s *Service) notSent(ctx context.Context, a store.Action, err error) (Outcome, error) {
 	wctx, cancel := afterCall(ctx)
 	defer cancel()
-	if ferr := s.store.FailAction(wctx, a.ID, "not sent: "+err.Error(), s.cfg.Now()); ferr != nil {
-		s.log.Error("can't fail money action", "action", a.ID, "err", ferr)
+	s.log.Warn("money action not sent", "action", a.ID, "kind", a.Kind, "err", err)
+	if ferr := s.store.FailAction(wctx, a.ID, store.FailNotSent, "not sent: "+err.Error(), 0, s.cfg.Now()); ferr != nil {
+		s.log.Error("can't fail money action; the next start will", "action", a.ID, "err", ferr)
 	}
-	return Outcome{Action: a}, err
+	a.State, a.Failure = store.ActionFailed, store.FailNotSent
+	return Outcome{Action: a, Begun: true, Err: err}, nil
 }
 
-// unknown records that a request's outcome is not known and has it read
-// soon.
-func (s *Service) unknown(ctx context.Context, a store.Action, callErr error) error {
-	s.log.Warn("money action outcome unknown, settling it by reading SMSOnline", "action", a.ID, "kind", a.Kind, "err", callErr)
-	err := s.store.MarkActionUnknown(ctx, a.ID, s.cfg.Now().Add(s.firstRead()), s.cfg.Now())
-	s.Wake()
-	return err
-}
-
-// unrecorded handles a failure to record what SMSOnline did. The request was
-// sent: unless the action can be left unknown for the reconciler, it stays
-// sent, and the next start-up makes it unknown. Either way nothing is sent
-// again.
-func (s *Service) unrecorded(ctx context.Context, out Outcome, err error) (Outcome, error) {
-	s.log.Error("can't record money action's outcome", "action", out.Action.ID, "state", out.Action.State, "err", err)
-	if errors.Is(err, store.ErrActionState) {
-		return out, nil // the reconciler settled it first
+// failureOf classes SMSOnline's refusal, with the new price of a 222.
+func failureOf(err error) (store.Failure, smsapi.Money) {
+	switch {
+	case errors.Is(err, smsapi.ErrPriceChanged):
+		price, _ := smsapi.NewPrice(err)
+		return store.FailPriceChanged, price
+	case errors.Is(err, smsapi.ErrOutOfStock):
+		return store.FailOutOfStock, smsapi.Money{}
+	case errors.Is(err, smsapi.ErrLowBalance):
+		return store.FailLowBalance, smsapi.Money{}
 	}
-	if uerr := s.store.MarkActionUnknown(ctx, out.Action.ID, s.cfg.Now().Add(s.firstRead()), s.cfg.Now()); uerr == nil {
-		s.Wake()
-	}
-	out.Action.State, out.Err = store.ActionUnknown, nil
-	return out, nil
+	return store.FailRefused, smsapi.Money{}
 }
 
 // firstRead is how soon after an unknown outcome SMSOnline is first read:

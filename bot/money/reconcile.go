@@ -45,8 +45,11 @@ func (s *Service) Run(ctx context.Context) {
 // batch bounds the work of one round; the rest waits for the next.
 const batch = 20
 
-// round settles the due actions and checks the due balances.
+// round records the outcomes the store could not take before, settles the
+// due actions, finishes the logouts that waited for them and checks the due
+// balances.
 func (s *Service) round(ctx context.Context) {
+	s.writeKept(ctx)
 	due, err := s.store.DueActions(ctx, s.cfg.Now(), batch)
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("can't load money actions to settle", "err", err)
@@ -67,6 +70,7 @@ func (s *Service) round(ctx context.Context) {
 		}
 		s.checkBalance(ctx, bw)
 	}
+	s.finishLogouts(ctx)
 }
 
 // verdict is what one read of SMSOnline says about an unknown action.
@@ -77,6 +81,7 @@ const (
 	unchanged                 // SMSOnline shows no sign of the action (yet)
 	happened                  // the action was carried out
 	impossible                // the action cannot have happened or can no longer happen
+	vanished                  // a refunded order SMSOnline no longer shows: nothing can confirm either way
 )
 
 // settle reads SMSOnline once for an action of unknown outcome and settles
@@ -84,7 +89,8 @@ const (
 func (s *Service) settle(ctx context.Context, d store.DueAction) {
 	a := d.Action
 	if d.KeyErr != nil {
-		// The sealed key does not open: wait for the next /login.
+		// The sealed key does not open, or the user logged out before this
+		// could be settled: wait for the next /login.
 		s.reschedule(ctx, a, time.Minute, false)
 		return
 	}
@@ -101,25 +107,45 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		return
 	}
 	now := s.cfg.Now()
+	lastRead := a.Checks+1 >= s.cfg.SettleReads
 	var err error
 	switch {
 	case v == happened:
 		err = s.settleHappened(ctx, a, found, now)
-	case v == impossible, v == unchanged && a.Checks+1 >= s.cfg.SettleReads:
-		err = s.store.FailActionWithNotice(ctx, a.ID, "no sign of it on SMSOnline", message.ActionNotice(a, s.notDone(a)), now)
-		if err == nil {
-			s.cfg.Metrics.MoneyAction(a.Kind, "settled_failed")
-			s.log.Info("money action did not happen", "action", a.ID, "kind", a.Kind, "reads", a.Checks+1)
-			s.cfg.OnChange()
-		}
+	case v == impossible, v == unchanged && lastRead:
+		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", s.notDone(a), now)
+	case v == vanished && lastRead:
+		err = s.settleFailed(ctx, a, store.FailUnconfirmed, "the order is gone from SMSOnline",
+			s.cfg.Lang(a.TelegramUserID).RefundUnconfirmed(a.OrderID, s.balance(ctx, cred)), now)
 	default:
-		s.reschedule(ctx, a, s.cfg.SettleEvery, v == unchanged)
+		s.reschedule(ctx, a, s.cfg.SettleEvery, v != unreadable)
 		return
 	}
 	if err != nil && !errors.Is(err, store.ErrActionState) {
 		s.log.Error("can't settle money action", "action", a.ID, "err", err)
 		s.reschedule(ctx, a, s.cfg.SettleEvery, false)
 	}
+}
+
+// settleFailed records that an unknown action did nothing (or that nothing
+// can tell), with the user's notice in the same transaction.
+func (s *Service) settleFailed(ctx context.Context, a store.Action, f store.Failure, detail, text string, now time.Time) error {
+	if err := s.store.FailActionWithNotice(ctx, a.ID, f, detail, message.ActionNotice(a, text), now); err != nil {
+		return err
+	}
+	s.cfg.Metrics.MoneyAction(a.Kind, "settled_failed")
+	s.log.Info("money action did not happen, or can't be confirmed", "action", a.ID, "kind", a.Kind, "failure", f, "reads", a.Checks+1)
+	s.cfg.OnChange()
+	return nil
+}
+
+// balance reads the account's balance for a notice; invalid when it can't.
+func (s *Service) balance(ctx context.Context, cred smsapi.Credentials) smsapi.Money {
+	bal, err := s.api.Balance(ctx, cred)
+	if err != nil {
+		return smsapi.Money{}
+	}
+	return bal.Amount
 }
 
 // settleHappened marks an action done, with its notice.
@@ -151,12 +177,13 @@ func (s *Service) reschedule(ctx context.Context, a store.Action, in time.Durati
 }
 
 // readRefund reads the refunded order: refunded (or cancelled: the number
-// went back) means done; an SMS means it can no longer be refunded.
+// went back) means done; an SMS means it can no longer be refunded; an order
+// SMSOnline no longer shows tells nothing either way.
 func (s *Service) readRefund(ctx context.Context, cred smsapi.Credentials, a store.Action) (verdict, smsapi.Order) {
 	o, err := s.api.GetOrder(ctx, cred, a.OrderID)
 	switch {
 	case errors.Is(err, smsapi.ErrOrderNotFound):
-		return unchanged, o
+		return vanished, o
 	case err != nil:
 		return unreadable, o
 	case refunded(o.Status):
@@ -177,14 +204,10 @@ func refunded(status string) bool {
 	return false
 }
 
-// inventoryReadLimit is how many expired numbers the reconciler asks for
-// besides the active ones: a number just bought is active.
-const inventoryReadLimit = 10
-
-// readPurchase looks in the inventory for the number a purchase would have
-// made (see PurchaseMatch).
+// readPurchase looks in the inventory for the number a purchase made (see
+// NewPurchase).
 func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a store.Action) (verdict, smsapi.Order) {
-	orders, err := s.api.Inventory(ctx, cred, inventoryReadLimit)
+	orders, err := s.api.Inventory(ctx, cred, smsapi.PurchaseLookupLimit)
 	if err != nil {
 		return unreadable, smsapi.Order{}
 	}
@@ -193,19 +216,64 @@ func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a s
 		s.log.Error("can't load bought orders", "user", a.TelegramUserID, "err", err)
 		return unreadable, smsapi.Order{}
 	}
-	if o, ok := PurchaseMatch(a, orders, bought); ok {
+	match := NewPurchase
+	if !a.HasKnown {
+		match = legacyPurchaseMatch
+	}
+	if o, ok := match(a, orders, bought); ok {
 		return happened, o
 	}
 	return unchanged, smsapi.Order{}
 }
 
-// PurchaseMatch finds the order a purchase made among the account's
-// orders: the same service, country and carrier ("any" matches every
-// carrier), ordered no earlier than smsapi.OrderedAtSlack before the intent
-// was written, not the order bought again and not one that settled another
-// purchase. Of several, the one ordered first after the intent is taken. An
-// order without an order time is never taken: nothing says it is new.
-func PurchaseMatch(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
+// NewPurchase finds the order a purchase made among the account's orders
+// by what is new, not by clocks: an order of the same service and country
+// (any carrier: SMSOnline may fill a purchase on another one) that the
+// inventory did not show before the request (a.Known), is not the order
+// bought again and did not settle another purchase. Of several, the lowest
+// id is taken (another unknown purchase takes the next).
+func NewPurchase(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
+	known := make(map[string]bool, len(a.Known))
+	for _, id := range a.Known {
+		known[id] = true
+	}
+	var best smsapi.Order
+	found := false
+	for _, o := range orders {
+		switch {
+		case o.ID == "" || known[o.ID] || o.ID == a.SourceOrderID || bought[o.ID]:
+		case o.ServiceCode != a.Service || o.CountryCode != a.Country:
+		case !found || lowerID(o.ID, best.ID):
+			best, found = o, true
+		}
+	}
+	return best, found
+}
+
+// lowerID orders order ids as numbers when they are (a shorter run of
+// digits is smaller), else as text.
+func lowerID(a, b string) bool {
+	if len(a) != len(b) && isDigits(a) && isDigits(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// legacyPurchaseMatch settles a purchase begun by a version that did not
+// read the inventory before its request: an order of the same service and
+// country, any carrier, ordered no earlier than smsapi.OrderedAtSlack before
+// the confirmation, not the source and not bought by another action; the
+// first ordered of several.
+func legacyPurchaseMatch(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
 	var best smsapi.Order
 	found := false
 	since := a.CreatedAt.Add(-smsapi.OrderedAtSlack)
@@ -213,7 +281,6 @@ func PurchaseMatch(a store.Action, orders []smsapi.Order, bought map[string]bool
 		switch {
 		case o.ID == "" || o.ID == a.SourceOrderID || bought[o.ID]:
 		case o.ServiceCode != a.Service || o.CountryCode != a.Country:
-		case !strings.EqualFold(a.Carrier, "any") && !strings.EqualFold(o.Carrier, a.Carrier):
 		case o.OrderedAt.IsZero() || o.OrderedAt.Before(since):
 		case !found || o.OrderedAt.Before(best.OrderedAt):
 			best, found = o, true
@@ -228,7 +295,7 @@ func (s *Service) notDone(a store.Action) string {
 	if a.Kind == store.ActionRefund {
 		return l.RefundNotDone(a.OrderID)
 	}
-	return l.BuyNotDone(l.Offer(a.ServiceName, a.CountryName, a.Carrier), a.SourceOrderID)
+	return l.BuyNotDone(l.Offer(a.ServiceName, a.CountryName, a.Carrier))
 }
 
 // checkBalance reads a watched balance: a rise above the baseline is the

@@ -1,0 +1,247 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/money"
+	"github.com/smsbot/smsbot/bot/watch"
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// Refunds and purchases from the chat. Asking stores the confirmation
+// (bot/money: an offered action under a fresh nonce) and shows it; pressing
+// it carries out exactly what was stored, once. A confirmation pressed again
+// answers with what happened to it; trying again after a refusal is a new
+// confirmation.
+
+// refundRefusal says why an order cannot be refunded, or "" when it can:
+// only an order still waiting for its first SMS is refunded.
+func refundRefusal(ctx context.Context, o smsapi.Order, open bool) string {
+	switch {
+	case o.HasSMS() || o.State() == smsapi.StateReceived:
+		return lang(ctx).RefundAfterSMS(o.ID)
+	case o.State() == smsapi.StateFinal:
+		return lang(ctx).RefundClosed(o.ID, o.Status)
+	case !open:
+		return lang(ctx).RefundClosed(o.ID, "expired")
+	}
+	return ""
+}
+
+// refundAsk reads the order and, when it may be refunded, asks first. A
+// refusal is answered here, without asking SMSOnline.
+func (b *Bot) refundAsk(ctx context.Context, p press) answer {
+	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
+	if err != nil {
+		return b.failed(ctx, err, p.c.OrderID)
+	}
+	if why := refundRefusal(ctx, o, isOpen(o, b.cfg.Now())); why != "" {
+		return b.withCard(ctx, p, o, why, lang(ctx).T(message.ToastNotDone))
+	}
+	conf, err := b.money.Offer(ctx, money.RefundOf(p.owner(), o))
+	if err != nil {
+		b.log.Error("can't offer refund", "user", p.owner(), "order", o.ID, "err", err)
+		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+	}
+	return answer{lang(ctx).RefundAsk(o.ID, o.Price), lang(ctx).RefundKeyboard(p.owner(), o.ID, conf.Key), ""}
+}
+
+// refund carries out a pressed refund confirmation once. The order is read
+// first: what it shows now decides, and a refusal (an SMS came meanwhile)
+// is answered here and leaves the confirmation unused.
+func (b *Bot) refund(ctx context.Context, p press) answer {
+	if p.conf.State != store.ActionOffered {
+		return b.refundOutcome(ctx, p, p.conf, nil, false)
+	}
+	o, err := b.fetchOrder(ctx, p.acct, p.conf.OrderID)
+	if err != nil {
+		return b.failed(ctx, err, p.conf.OrderID)
+	}
+	if why := refundRefusal(ctx, o, isOpen(o, b.cfg.Now())); why != "" {
+		return b.withCard(ctx, p, o, why, lang(ctx).T(message.ToastNotDone))
+	}
+	out, err := b.money.Refund(ctx, p.acct, p.conf)
+	if err != nil {
+		b.log.Error("can't refund", "user", p.owner(), "order", o.ID, "err", err)
+		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+	}
+	return b.refundOutcome(ctx, p, out.Action, out.Err, out.Begun)
+}
+
+// refundOutcome tells how refund a stands: now is true when this press sent
+// it (err is SMSOnline's refusal then), false when it was pressed before.
+func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
+	l := lang(ctx)
+	switch {
+	case a.State.Unsettled() && !now:
+		return answer{toast: l.T(message.ToastInProgress)}
+	case a.State.Unsettled():
+		return answer{l.RefundPending(a.OrderID), nil, l.T(message.ToastInProgress)}
+	case a.State == store.ActionDone:
+		var balance smsapi.Money
+		if now {
+			b.log.Info("refunded order", "user", p.owner(), "order", a.OrderID)
+			if bal, err := b.api.Balance(ctx, watch.Credentials(p.acct)); err == nil {
+				balance = bal.Amount
+			}
+		}
+		return answer{l.RefundDone(a.OrderID, smsapi.Cents(a.Price), balance), l.BuyAgainKeyboard(p.owner(), a.OrderID), l.T(message.ToastDone)}
+	}
+	var line string
+	switch a.Failure {
+	case store.FailNotSent:
+		line = l.RefundNotSent(a.OrderID, b.reason(ctx, err, a.OrderID))
+	case store.FailNoSign:
+		line = l.RefundNotDone(a.OrderID)
+	case store.FailUnconfirmed:
+		line = l.RefundUnconfirmed(a.OrderID, smsapi.Money{})
+	default:
+		line = l.RefundFailed(a.OrderID, b.reason(ctx, err, a.OrderID))
+	}
+	if !now {
+		line = l.T(message.ConfirmationUsed) + "\n" + line
+	}
+	// The card, read now, offers a new confirmation when a refund is still
+	// possible.
+	o, rerr := b.fetchOrder(ctx, p.acct, a.OrderID)
+	if rerr != nil {
+		return answer{line, nil, l.T(message.ToastNotDone)}
+	}
+	return b.withCard(ctx, p, o, line, l.T(message.ToastNotDone))
+}
+
+// reason is the line under a refusal: SMSOnline's answer when there is one.
+func (b *Bot) reason(ctx context.Context, err error, orderID string) string {
+	if err == nil {
+		return ""
+	}
+	return b.apiErrorText(ctx, err, orderID)
+}
+
+// buyAsk asks before buying the same number as sourceID again, for at most
+// max (zero: the last price plus the default margin). A balance below the
+// price is said at once.
+func (b *Bot) buyAsk(ctx context.Context, acct store.Account, private bool, sourceID string, max smsapi.Money) answer {
+	o, err := b.fetchOrder(ctx, acct, sourceID)
+	if err != nil {
+		return b.failed(ctx, err, sourceID)
+	}
+	if !canBuyAgain(o) {
+		return answer{lang(ctx).T(message.BuyUnknownOffer), nil, lang(ctx).T(message.ToastNotDone)}
+	}
+	if !max.Valid {
+		if max = defaultCeiling(o.Price); !max.Valid {
+			return answer{lang(ctx).BuyNoPrice(o.ID), nil, ""}
+		}
+	}
+	conf, err := b.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
+	if err != nil {
+		b.log.Error("can't offer purchase", "user", acct.TelegramUserID, "source", o.ID, "err", err)
+		return answer{lang(ctx).T(message.Internal), nil, lang(ctx).T(message.ToastSomethingWrong)}
+	}
+	text := lang(ctx).BuyAsk(lang(ctx).OfferOf(o), o.ID, max)
+	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
+		text += "\n\n" + lang(ctx).LowBalance(bal.Amount, o.Price)
+	}
+	return answer{text, lang(ctx).BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}
+}
+
+// canBuyAgain reports whether an order names what to buy again.
+func canBuyAgain(o smsapi.Order) bool {
+	return o.ServiceCode != "" && o.CountryCode != "" && o.Carrier != ""
+}
+
+// lowBalance reports whether a known balance is below a known price.
+func lowBalance(balance, price smsapi.Money) bool {
+	return balance.Valid && price.Valid && balance.Cents < price.Cents
+}
+
+// buyMarginPercent is how much above the last price a purchase may cost by
+// default: prices move a little, and a user who wants a firmer limit names
+// it with /buy <orderId> <maxPrice>.
+const buyMarginPercent = 25
+
+// defaultCeiling is the last price plus the margin, rounded up to a cent;
+// invalid when the price is unknown.
+func defaultCeiling(price smsapi.Money) smsapi.Money {
+	if !price.Valid || price.Cents <= 0 {
+		return smsapi.Money{}
+	}
+	return smsapi.Cents(min((price.Cents*(100+buyMarginPercent)+99)/100, message.MaxBuyCeiling.Cents))
+}
+
+// buy carries out a pressed purchase confirmation, once: what is bought
+// and the ceiling are the stored confirmation's.
+func (b *Bot) buy(ctx context.Context, p press) answer {
+	if p.conf.State != store.ActionOffered {
+		return b.buyOutcome(ctx, p, p.conf, nil, false)
+	}
+	out, err := b.money.Buy(ctx, p.acct, p.conf)
+	if err != nil {
+		b.log.Error("can't buy", "user", p.owner(), "source", p.conf.SourceOrderID, "err", err)
+		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+	}
+	if out.Begun && out.Action.State == store.ActionDone {
+		o := money.BoughtOrder(out.Action, out.Purchase)
+		l := lang(ctx)
+		return answer{l.Bought(o, b.cfg.Now()), l.CardKeyboard(o, p.owner(), o.ID, true, true), l.T(message.ToastDone)}
+	}
+	return b.buyOutcome(ctx, p, out.Action, out.Err, out.Begun)
+}
+
+// buyOutcome tells how purchase a stands: now is true when this press sent
+// it (err is SMSOnline's refusal, or why it was not sent), false when it was
+// pressed before. A refusal that may pass offers a new confirmation; "no
+// sign of it" never does, since the number may still turn up.
+func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
+	l := lang(ctx)
+	offer := l.Offer(a.ServiceName, a.CountryName, a.Carrier)
+	switch {
+	case a.State.Unsettled() && !now:
+		return answer{toast: l.T(message.ToastInProgress)}
+	case a.State.Unsettled():
+		return answer{l.BuyPending(offer), nil, l.T(message.ToastInProgress)}
+	case a.State == store.ActionDone:
+		text, kb := b.orderAnswer(ctx, p.acct, p.private, a.OrderID, followNone)
+		return answer{text, kb, l.T(message.ToastDone)}
+	}
+	var text string
+	retry, label := smsapi.Cents(a.MaxPrice), message.ButtonTryAgain
+	switch a.Failure {
+	case store.FailPriceChanged:
+		price := smsapi.Cents(a.NewPrice)
+		if a.NewPrice <= 0 || price.Cents > message.MaxBuyCeiling.Cents {
+			text, retry = l.BuyFailed(offer, l.BuyPriceUnknown(a.SourceOrderID)), smsapi.Money{}
+			break
+		}
+		text, retry, label = l.BuyPriceChanged(offer, price), price, message.ButtonBuy
+	case store.FailOutOfStock:
+		text = l.BuyOutOfStock(offer)
+	case store.FailLowBalance:
+		var balance smsapi.Money
+		if bal, berr := b.api.Balance(ctx, watch.Credentials(p.acct)); berr == nil {
+			balance = bal.Amount
+		}
+		text = l.BuyFailed(offer, l.LowBalance(balance, smsapi.Cents(a.Price)))
+	case store.FailNotSent:
+		text = l.BuyNotSent(offer, b.reason(ctx, err, a.SourceOrderID))
+	case store.FailNoSign:
+		text, retry = l.BuyNotDone(offer), smsapi.Money{}
+	default:
+		text, retry = l.BuyFailed(offer, b.reason(ctx, err, a.SourceOrderID)), smsapi.Money{}
+	}
+	if !now {
+		text = l.T(message.ConfirmationUsed) + "\n" + text
+	}
+	if !retry.Valid {
+		return answer{text, nil, l.T(message.ToastNotDone)}
+	}
+	conf, oerr := b.money.Offer(ctx, money.BuyAgainOf(a, retry))
+	if oerr != nil {
+		b.log.Error("can't offer purchase", "user", p.owner(), "source", a.SourceOrderID, "err", oerr)
+		return answer{text, nil, l.T(message.ToastNotDone)}
+	}
+	return answer{text, l.BuyKeyboard(p.owner(), a.SourceOrderID, conf.Key, label), l.T(message.ToastNotDone)}
+}
