@@ -227,6 +227,8 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 		text = l.BuyFailed(offer, l.LowBalance(balance, smsapi.Cents(a.Price)))
 	case store.FailNotSent:
 		text = l.BuyNotSent(offer, b.reason(ctx, err, a.SourceOrderID))
+	case store.FailRateLimited:
+		text = l.BuyFailed(offer, b.reason(ctx, err, a.SourceOrderID))
 	case store.FailNoSign:
 		text, retry = l.BuyNotDone(offer), smsapi.Money{}
 	default:

@@ -63,6 +63,7 @@ const (
 	FailOutOfStock   Failure = "out_of_stock"  // no number for sale
 	FailPriceChanged Failure = "price_changed" // the price went above the ceiling; NewPrice says to what, when known
 	FailLowBalance   Failure = "low_balance"   // the balance does not cover the price
+	FailRateLimited  Failure = "rate_limited"  // SMSOnline asked to slow down
 	FailRefused      Failure = "refused"       // any other refusal by SMSOnline
 	FailNoSign       Failure = "no_sign"       // unknown outcome, settled: SMSOnline shows no sign of it
 	FailUnconfirmed  Failure = "unconfirmed"   // unknown refund whose order SMSOnline no longer shows

@@ -330,6 +330,8 @@ func failureOf(err error) (store.Failure, smsapi.Money) {
 		return store.FailOutOfStock, smsapi.Money{}
 	case errors.Is(err, smsapi.ErrLowBalance):
 		return store.FailLowBalance, smsapi.Money{}
+	case errors.Is(err, smsapi.ErrRateLimited):
+		return store.FailRateLimited, smsapi.Money{}
 	}
 	return store.FailRefused, smsapi.Money{}
 }
