@@ -181,6 +181,7 @@ const (
 	unsettledActionsQuery = `SELECT COUNT(*) FROM money_actions
 	WHERE telegram_user_id = ? AND state IN ('intent', 'sent', 'unknown')`
 	deleteOffersQuery        = `DELETE FROM money_actions WHERE telegram_user_id = ? AND state = 'offered'`
+	pruneOffersQuery         = `DELETE FROM money_actions WHERE state = 'offered' AND created_at < ?`
 	deleteWatchOfActionQuery = `DELETE FROM watches WHERE telegram_user_id = ? AND order_id = ?`
 )
 

@@ -160,7 +160,8 @@ func TestAnotherSMSOncePerSMS(t *testing.T) {
 	}
 }
 
-// TestCardOwner: a group message keeps the owner it was first made for.
+// TestCardOwner: a group message keeps the owner it was first made for;
+// old cards and old unpressed confirmations are pruned, money actions not.
 func TestCardOwner(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
@@ -169,6 +170,9 @@ func TestCardOwner(t *testing.T) {
 	}
 	_ = s.SaveCard(ctx, -100, 5, 1, t0)
 	_ = s.SaveCard(ctx, -100, 5, 2, t0)
+	addAccount(t, s, 1)
+	offered := offer(t, s, buyAction(1, "old"))
+	pressed := begin(t, s, buyAction(1, "pressed"))
 	if owner, err := s.CardOwner(ctx, -100, 5); err != nil || owner != 1 {
 		t.Errorf("CardOwner = %d, %v; want 1", owner, err)
 	}
@@ -177,5 +181,11 @@ func TestCardOwner(t *testing.T) {
 	}
 	if _, err := s.CardOwner(ctx, -100, 5); !errors.Is(err, ErrNotFound) {
 		t.Errorf("card after pruning = %v", err)
+	}
+	if _, err := s.Action(ctx, offered.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an old unpressed confirmation survived pruning: %v", err)
+	}
+	if _, err := s.Action(ctx, pressed.ID); err != nil {
+		t.Errorf("a pressed action was pruned: %v", err)
 	}
 }
