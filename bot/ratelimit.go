@@ -21,7 +21,7 @@ type userLimiter struct {
 
 type userBucket struct {
 	lim      *rate.Limiter
-	warned   time.Time // when the user was last told to slow down
+	refused  time.Time // when an action of the user was last over budget
 	lastSeen time.Time
 }
 
@@ -31,7 +31,9 @@ func newUserLimiter(perSecond float64, burst int) *userLimiter {
 
 // allow spends one token of the user's budget. When there is none, warn says
 // whether to tell the user (once per slow-down, not at every message), and
-// wait is how long until the next action is allowed.
+// wait is how long until the next action is allowed. A slow-down lasts while
+// refused actions keep coming sooner than the budget refills one, and a
+// second more: a flood is told once, however long it goes on.
 func (l *userLimiter) allow(user int64, now time.Time) (ok, warn bool, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -49,11 +51,10 @@ func (l *userLimiter) allow(user int64, now time.Time) (ok, warn bool, wait time
 	}
 	tokens := b.lim.TokensAt(now)
 	wait = time.Duration((1 - tokens) / float64(l.rate) * float64(time.Second))
-	if now.Sub(b.warned) < wait+time.Second {
-		return false, false, wait // told already in this slow-down
-	}
-	b.warned = now
-	return false, true, wait
+	refill := time.Duration(float64(time.Second) / float64(l.rate))
+	warn = now.Sub(b.refused) > refill+time.Second // else told already in this slow-down
+	b.refused = now
+	return false, warn, wait
 }
 
 // prune forgets users whose budget has long refilled.
