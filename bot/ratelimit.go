@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
 )
 
@@ -67,15 +68,57 @@ func (l *userLimiter) prune(now time.Time) {
 	}
 }
 
-// throttle applies the user's budget to a request. It returns false, after
-// telling the user once, when they must wait.
-func (b *Bot) throttle(ctx context.Context, r request) bool {
-	ok, warn, wait := b.limiter.allow(r.user, b.cfg.Now())
-	if !ok {
-		b.log.Info("user throttled", "user", r.user, "wait", wait)
-		if warn {
-			b.reply(ctx, r, lang(ctx).SlowDown(wait))
+// budget is what the sender's budget said of an update when it arrived
+// (Bot.admit): the verdict is taken in update order, so a user's backlog
+// cannot drain at the refill rate, and handlers act on it.
+type budget struct {
+	over bool          // over budget: answered at most, never carried out
+	warn bool          // the first update over budget of this slow-down: say so
+	wait time.Duration // until the sender's next update is within budget
+}
+
+// spend takes an update from its sender's budget, if it costs: a button
+// press, or a message the bot answers (anything in a private chat, a command
+// to the bot in a group). Group chatter and other bots cost nothing.
+func (b *Bot) spend(u *models.Update) budget {
+	switch {
+	case u.CallbackQuery != nil:
+	case u.Message != nil && u.Message.From != nil && !u.Message.From.IsBot:
+		if _, isCommand := parseCommand(u.Message.Text, b.username); !isCommand && u.Message.Chat.Type != models.ChatTypePrivate {
+			return budget{}
 		}
+	default:
+		return budget{}
 	}
-	return ok
+	ok, warn, wait := b.limiter.allow(updateUser(u), b.cfg.Now())
+	return budget{over: !ok, warn: warn, wait: wait}
+}
+
+// budgetKey is the context key of the update's budget verdict.
+type budgetKey struct{}
+
+// withBudget returns ctx carrying the verdict on the update it handles.
+func withBudget(ctx context.Context, v budget) context.Context {
+	return context.WithValue(ctx, budgetKey{}, v)
+}
+
+// budgetOf is the verdict on the update ctx handles; within budget when none
+// was taken.
+func budgetOf(ctx context.Context) budget {
+	v, _ := ctx.Value(budgetKey{}).(budget)
+	return v
+}
+
+// throttle acts on the update's budget verdict. It returns false, after
+// telling the user once per slow-down, when the update is over budget.
+func (b *Bot) throttle(ctx context.Context, r request) bool {
+	v := budgetOf(ctx)
+	switch {
+	case v.warn:
+		b.log.Info("user throttled", "user", r.user, "wait", v.wait)
+		b.reply(ctx, r, lang(ctx).SlowDown(v.wait))
+	case v.over:
+		b.log.Debug("user throttled", "user", r.user, "wait", v.wait)
+	}
+	return !v.over
 }
