@@ -187,9 +187,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		tgbot.WithWorkers(1),
 		tgbot.WithNotAsyncHandlers(),
 		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
-		// only once every update of it was taken, so a stop cannot drop confirmed
-		// but unhandled updates; unconfirmed ones come again after a restart, which
-		// starts from the last handled update.
+		// only once every update of it was taken by b.admit, so a stop drops no
+		// confirmed update that was not taken; unconfirmed ones come again after
+		// a restart, which starts from the last handled update. Taken updates
+		// still waiting in a user's line when the grace ends are skipped (track).
 		tgbot.WithUpdatesChannelCap(0),
 		tgbot.WithDefaultHandler(b.dispatch),
 		tgbot.WithMiddlewares(b.admit, b.track),
