@@ -16,13 +16,15 @@ import (
 // chat, so it counts as delivered and is never sent again.
 
 // waitHandled waits until the bot has handled every update sent so far: it
-// stores an update's id as handled only after the handler returned.
+// stores an update's id as handled only after the handler returned, and
+// handlers of earlier updates may still run or wait then (an update over
+// budget is answered beside its sender's line) until the queue is idle.
 func (h *harness) waitHandled() {
 	h.t.Helper()
 	last := h.tg.LastUpdateID()
 	h.tg.WaitFor(h.t, 10*time.Second, func() bool {
 		off, err := h.store.UpdateOffset(context.Background())
-		return err == nil && off >= last
+		return err == nil && off >= last && h.bot.queue.idle()
 	})
 }
 

@@ -38,8 +38,15 @@ func (p press) owner() int64 { return p.acct.TelegramUserID }
 // press on a push answers with a new message, because a push may hold the
 // codes of other orders too.
 func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
-	if ok, _, wait := b.limiter.allow(q.From.ID, b.cfg.Now()); !ok {
-		b.answerCallback(ctx, q.ID, lang(ctx).ToastTooManyTaps(wait))
+	if v := budgetOf(ctx); v.over {
+		// Answered all the same, so the button's spinner stops; only the
+		// first press of a slow-down says why nothing happens.
+		toast := ""
+		if v.warn {
+			b.log.Info("user throttled", "user", q.From.ID, "wait", v.wait)
+			toast = lang(ctx).ToastTooManyTaps(v.wait)
+		}
+		b.answerCallback(ctx, q.ID, toast)
 		return
 	}
 	if !b.isAllowed(q.From.ID) {

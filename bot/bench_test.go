@@ -48,6 +48,7 @@ type benchScenario struct {
 	poll       time.Duration // POLL_INTERVAL
 	maxRPS     float64       // SMSONLINE_MAX_RPS: 0 = no cap
 	apiLatency time.Duration // added by the fake SMSOnline to every answer
+	tgLatency  time.Duration // added by the fake Telegram to every answer
 	metrics    bool          // METRICS_ADDR set: instrumented, and scraped every 5 s
 }
 
@@ -82,7 +83,7 @@ func newBenchRig(b *testing.B, sc benchScenario, smsOpts ...smsapitest.Option) *
 	r := &benchRig{
 		b:   b,
 		sc:  sc,
-		tg:  telegramtest.New(b, telegramtest.WithLimits(telegramtest.DefaultLimits())),
+		tg:  telegramtest.New(b, telegramtest.WithLimits(telegramtest.DefaultLimits()), telegramtest.WithLatency(sc.tgLatency)),
 		sms: smsapitest.New(b, smsOpts...),
 	}
 	r.sms.SetLatency(sc.apiLatency)

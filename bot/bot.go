@@ -164,7 +164,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	// than TelegramMaxRPS of them.
 	b.pace = rate.NewLimiter(rate.Limit(cfg.TelegramMaxRPS), 1)
 	b.limiter = newUserLimiter(cfg.CommandRate, cfg.CommandBurst)
-	b.queue = newUserQueue(cfg.Workers)
+	b.queue = newUserQueue(cfg.Workers, maxWaiting, cfg.Logger)
 	offset, err := st.UpdateOffset(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load update offset: %w", err)
@@ -181,17 +181,19 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		tgbot.WithHTTPClient(cfg.LongPollTimeout, httpClient),
 		tgbot.WithInitialOffset(offset),
 		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
-		// One library worker hands updates, in order, to b.queue, which runs them
-		// concurrently across users and in order for each user.
+		// One library worker hands updates, in order, to b.admit, which takes
+		// each from its sender's budget and queues it in b.queue: concurrently
+		// across users and in order for each user.
 		tgbot.WithWorkers(1),
 		tgbot.WithNotAsyncHandlers(),
 		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
-		// only once every update of it was taken, so a stop cannot drop confirmed
-		// but unhandled updates; unconfirmed ones come again after a restart, which
-		// starts from the last handled update.
+		// only once every update of it was taken by b.admit, so a stop drops no
+		// confirmed update that was not taken; unconfirmed ones come again after
+		// a restart, which starts from the last handled update. Taken updates
+		// still waiting in a user's line when the grace ends are skipped (track).
 		tgbot.WithUpdatesChannelCap(0),
 		tgbot.WithDefaultHandler(b.dispatch),
-		tgbot.WithMiddlewares(b.queue.serialize, b.track),
+		tgbot.WithMiddlewares(b.admit, b.track),
 		tgbot.WithErrorsHandler(func(err error) {
 			if errors.Is(err, context.Canceled) {
 				return
@@ -282,7 +284,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.pruneDelivered(ctx) })
 	b.tg.Start(ctx)
-	b.queue.wait() // running handlers finish, or are cut off after ShutdownGrace
+	b.queue.wait() // queued handlers finish, or are cut off or skipped after ShutdownGrace
 	wg.Wait()
 	return watchErr
 }
@@ -363,12 +365,41 @@ func (b *Bot) prepare(ctx context.Context) {
 	}
 }
 
+// admit is the outermost update middleware, called by the library's single
+// worker in update order. It takes the update from its sender's budget now,
+// on arrival, so a flood's backlog cannot drain at the refill rate, and hands
+// it on: over budget, to a quick answer beside every line (it never reaches
+// SMSOnline, and a spinner must not wait behind the backlog); else to its
+// sender's line. The worker waits only when every handler slot runs another
+// user's update: then it stops taking updates, so the library does not
+// confirm updates to Telegram much faster than they are handled. A busy
+// user's updates are taken and confirmed while they wait in their line, at
+// most maxWaiting of them.
+func (b *Bot) admit(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, tg *tgbot.Bot, u *models.Update) {
+		v := b.spend(u)
+		handle := func() { next(withBudget(ctx, v), tg, u) }
+		if v.over {
+			b.queue.runAside(ctx, handle)
+			return
+		}
+		b.queue.add(ctx, updateUser(u), handle)
+	}
+}
+
 // track wraps every handler: it gives the handler a context that survives the
 // polling context by ShutdownGrace, bounds its time, turns a panic into a log
 // line, and records the update as handled so a restart does not replay it.
+// The record is the highest update handled, so an update still waiting in
+// its sender's line when the stop's grace ends is skipped and, once a later
+// update was recorded, not handled after the restart either.
 func (b *Bot) track(next tgbot.HandlerFunc) tgbot.HandlerFunc {
-	return func(_ context.Context, tg *tgbot.Bot, u *models.Update) {
-		ctx, cancel := context.WithTimeout(b.handlerCtx, b.cfg.HandlerTimeout)
+	return func(in context.Context, tg *tgbot.Bot, u *models.Update) {
+		if b.handlerCtx.Err() != nil {
+			b.log.Info("update not handled: the bot is stopping", "update", u.ID)
+			return
+		}
+		ctx, cancel := context.WithTimeout(withBudget(b.handlerCtx, budgetOf(in)), b.cfg.HandlerTimeout)
 		defer cancel()
 		defer func() {
 			if r := recover(); r != nil {

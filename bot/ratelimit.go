@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
 )
 
@@ -21,7 +22,7 @@ type userLimiter struct {
 
 type userBucket struct {
 	lim      *rate.Limiter
-	warned   time.Time // when the user was last told to slow down
+	refused  time.Time // when an action of the user was last over budget
 	lastSeen time.Time
 }
 
@@ -31,7 +32,9 @@ func newUserLimiter(perSecond float64, burst int) *userLimiter {
 
 // allow spends one token of the user's budget. When there is none, warn says
 // whether to tell the user (once per slow-down, not at every message), and
-// wait is how long until the next action is allowed.
+// wait is how long until the next action is allowed. A slow-down lasts while
+// refused actions keep coming sooner than the budget refills one, and a
+// second more: a flood is told once, however long it goes on.
 func (l *userLimiter) allow(user int64, now time.Time) (ok, warn bool, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -49,11 +52,10 @@ func (l *userLimiter) allow(user int64, now time.Time) (ok, warn bool, wait time
 	}
 	tokens := b.lim.TokensAt(now)
 	wait = time.Duration((1 - tokens) / float64(l.rate) * float64(time.Second))
-	if now.Sub(b.warned) < wait+time.Second {
-		return false, false, wait // told already in this slow-down
-	}
-	b.warned = now
-	return false, true, wait
+	refill := time.Duration(float64(time.Second) / float64(l.rate))
+	warn = now.Sub(b.refused) > refill+time.Second // else told already in this slow-down
+	b.refused = now
+	return false, warn, wait
 }
 
 // prune forgets users whose budget has long refilled.
@@ -66,15 +68,57 @@ func (l *userLimiter) prune(now time.Time) {
 	}
 }
 
-// throttle applies the user's budget to a request. It returns false, after
-// telling the user once, when they must wait.
-func (b *Bot) throttle(ctx context.Context, r request) bool {
-	ok, warn, wait := b.limiter.allow(r.user, b.cfg.Now())
-	if !ok {
-		b.log.Info("user throttled", "user", r.user, "wait", wait)
-		if warn {
-			b.reply(ctx, r, lang(ctx).SlowDown(wait))
+// budget is what the sender's budget said of an update when it arrived
+// (Bot.admit): the verdict is taken in update order, so a user's backlog
+// cannot drain at the refill rate, and handlers act on it.
+type budget struct {
+	over bool          // over budget: answered at most, never carried out
+	warn bool          // the first update over budget of this slow-down: say so
+	wait time.Duration // until the sender's next update is within budget
+}
+
+// spend takes an update from its sender's budget, if it costs: a button
+// press, or a message the bot answers (anything in a private chat, a command
+// to the bot in a group). Group chatter and other bots cost nothing.
+func (b *Bot) spend(u *models.Update) budget {
+	switch {
+	case u.CallbackQuery != nil:
+	case u.Message != nil && u.Message.From != nil && !u.Message.From.IsBot:
+		if _, isCommand := parseCommand(u.Message.Text, b.username); !isCommand && u.Message.Chat.Type != models.ChatTypePrivate {
+			return budget{}
 		}
+	default:
+		return budget{}
 	}
-	return ok
+	ok, warn, wait := b.limiter.allow(updateUser(u), b.cfg.Now())
+	return budget{over: !ok, warn: warn, wait: wait}
+}
+
+// budgetKey is the context key of the update's budget verdict.
+type budgetKey struct{}
+
+// withBudget returns ctx carrying the verdict on the update it handles.
+func withBudget(ctx context.Context, v budget) context.Context {
+	return context.WithValue(ctx, budgetKey{}, v)
+}
+
+// budgetOf is the verdict on the update ctx handles; within budget when none
+// was taken.
+func budgetOf(ctx context.Context) budget {
+	v, _ := ctx.Value(budgetKey{}).(budget)
+	return v
+}
+
+// throttle acts on the update's budget verdict. It returns false, after
+// telling the user once per slow-down, when the update is over budget.
+func (b *Bot) throttle(ctx context.Context, r request) bool {
+	v := budgetOf(ctx)
+	switch {
+	case v.warn:
+		b.log.Info("user throttled", "user", r.user, "wait", v.wait)
+		b.reply(ctx, r, lang(ctx).SlowDown(v.wait))
+	case v.over:
+		b.log.Debug("user throttled", "user", r.user, "wait", v.wait)
+	}
+	return !v.over
 }
