@@ -86,6 +86,8 @@ func TestPressAnswers(t *testing.T) {
 		{name: "refused", answer: refusal("refund", smsapi.ErrRejected, 400), state: store.ActionFailed, failure: store.FailRefused},
 		{name: "rate limited", answer: refusal("refund", smsapi.ErrRateLimited, 429), state: store.ActionFailed, failure: store.FailRefused},
 		{name: "key refused", answer: refusal("refund", smsapi.ErrBadCredentials, 401), state: store.ActionFailed, failure: store.FailRefused},
+		{name: "not sent: the tap's time ran out first", answer: &smsapi.Error{Op: "buy", Kind: context.DeadlineExceeded},
+			state: store.ActionFailed, failure: store.FailNotSent},
 		{name: "lost: connection broke", answer: lost("buy", smsapi.ErrTransient), state: store.ActionUnknown},
 		{name: "lost: answer unreadable", answer: &smsapi.Error{Op: "buy", Kind: smsapi.ErrMalformed, StatusCode: 200, Sent: true}, state: store.ActionUnknown},
 		{name: "lost: timed out", answer: lost("buy", context.DeadlineExceeded), state: store.ActionUnknown},
