@@ -320,9 +320,14 @@ func (s *Service) notSent(ctx context.Context, a store.Action, err error) (Outco
 	return Outcome{Action: a, Begun: true, Err: err}, nil
 }
 
-// failureOf classes SMSOnline's refusal, with the new price of a 222.
+// failureOf classes SMSOnline's refusal, with the new price of a 222. A
+// request that never left (the tap's context ended while it waited for the
+// request cap) was not refused: it was not sent.
 func failureOf(err error) (store.Failure, smsapi.Money) {
+	var e *smsapi.Error
 	switch {
+	case errors.As(err, &e) && !e.Sent:
+		return store.FailNotSent, smsapi.Money{}
 	case errors.Is(err, smsapi.ErrPriceChanged):
 		price, _ := smsapi.NewPrice(err)
 		return store.FailPriceChanged, price
