@@ -84,7 +84,7 @@ func TestPressAnswers(t *testing.T) {
 		{name: "price changed, new price not said", answer: priceChanged(0), state: store.ActionFailed, failure: store.FailPriceChanged},
 		{name: "low balance", answer: refusal("buy", smsapi.ErrLowBalance, 402), state: store.ActionFailed, failure: store.FailLowBalance},
 		{name: "refused", answer: refusal("refund", smsapi.ErrRejected, 400), state: store.ActionFailed, failure: store.FailRefused},
-		{name: "rate limited", answer: refusal("refund", smsapi.ErrRateLimited, 429), state: store.ActionFailed, failure: store.FailRefused},
+		{name: "rate limited", answer: refusal("refund", smsapi.ErrRateLimited, 429), state: store.ActionFailed, failure: store.FailRateLimited},
 		{name: "key refused", answer: refusal("refund", smsapi.ErrBadCredentials, 401), state: store.ActionFailed, failure: store.FailRefused},
 		{name: "not sent: the tap's time ran out first", answer: &smsapi.Error{Op: "buy", Kind: context.DeadlineExceeded},
 			state: store.ActionFailed, failure: store.FailNotSent},
