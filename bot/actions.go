@@ -26,8 +26,9 @@ type answer struct {
 type press struct {
 	acct    store.Account
 	c       message.Callback
-	private bool         // the message is in the owner's private chat
-	conf    store.Action // the confirmation a money button names (c.Confirms())
+	private bool          // the message is in the owner's private chat
+	conf    store.Action  // the confirmation a money button names (c.Confirms())
+	lang    *message.Lang // the presser's language
 }
 
 func (p press) owner() int64 { return p.acct.TelegramUserID }
@@ -37,30 +38,30 @@ func (p press) owner() int64 { return p.acct.TelegramUserID }
 // only a message made for its presser. A press on a card edits the card; a
 // press on a push answers with a new message, because a push may hold the
 // codes of other orders too.
-func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
+func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *message.Lang) {
 	if v := budgetOf(ctx); v.over {
 		// Answered all the same, so the button's spinner stops; only the
 		// first press of a slow-down says why nothing happens.
 		toast := ""
 		if v.warn {
 			b.log.Info("user throttled", "user", q.From.ID, "wait", v.wait)
-			toast = lang(ctx).ToastTooManyTaps(v.wait)
+			toast = l.ToastTooManyTaps(v.wait)
 		}
 		b.answerCallback(ctx, q.ID, toast)
 		return
 	}
 	if !b.isAllowed(q.From.ID) {
-		b.answerCallback(ctx, q.ID, lang(ctx).T(message.NotAllowed))
+		b.answerCallback(ctx, q.ID, l.T(message.NotAllowed))
 		return
 	}
-	if l := message.ParseLanguageButton(q.Data); l != nil {
-		b.onLanguageButton(ctx, q, l)
+	if lb := message.ParseLanguageButton(q.Data); lb != nil {
+		b.onLanguageButton(ctx, q, l, lb)
 		return
 	}
 	c, ok := message.ParseCallback(q.Data)
 	msg := q.Message.Message
 	if msg == nil || !ok {
-		b.answerCallback(ctx, q.ID, lang(ctx).T(message.ButtonExpired))
+		b.answerCallback(ctx, q.ID, l.T(message.ButtonExpired))
 		return
 	}
 	// A group's id is negative, never a user's: this is the presser's own
@@ -73,7 +74,7 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 			if !errors.Is(err, store.ErrNotFound) {
 				b.log.Error("can't load confirmation", "user", q.From.ID, "err", err)
 			}
-			b.answerCallback(ctx, q.ID, lang(ctx).T(message.ButtonExpired))
+			b.answerCallback(ctx, q.ID, l.T(message.ButtonExpired))
 			return
 		}
 		c.Owner, c.OrderID = conf.TelegramUserID, cmp.Or(conf.OrderID, conf.SourceOrderID)
@@ -82,7 +83,7 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		// An old card names no owner: it is safe only in the private chat
 		// of the user pressing it.
 		if !private {
-			b.answerCallback(ctx, q.ID, lang(ctx).T(message.ButtonExpired))
+			b.answerCallback(ctx, q.ID, l.T(message.ButtonExpired))
 			return
 		}
 		c.Owner = q.From.ID
@@ -90,19 +91,19 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	edit, foreign := b.mayEdit(ctx, q, msg, private)
 	if c.Owner != q.From.ID || foreign {
 		b.log.Info("button pressed by someone else", "user", q.From.ID, "owner", c.Owner, "foreign_message", foreign)
-		b.answerCallback(ctx, q.ID, lang(ctx).T(message.NotYourCard))
+		b.answerCallback(ctx, q.ID, l.T(message.NotYourCard))
 		return
 	}
 	acct, err := b.store.Account(ctx, q.From.ID)
 	if err != nil {
-		b.answerCallback(ctx, q.ID, lang(ctx).T(message.ToastLinkFirst))
+		b.answerCallback(ctx, q.ID, l.T(message.ToastLinkFirst))
 		return
 	}
 	if !acct.LogoutAt.IsZero() && c.Confirms() {
-		b.answerCallback(ctx, q.ID, lang(ctx).T(message.LoggingOut))
+		b.answerCallback(ctx, q.ID, l.T(message.LoggingOut))
 		return
 	}
-	a := b.answerPress(ctx, press{acct: acct, c: c, private: private, conf: conf})
+	a := b.answerPress(ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l})
 	switch {
 	case a.text == "":
 	case c.FromPush || !edit:
@@ -161,25 +162,25 @@ func (b *Bot) rememberCard(ctx context.Context, chatID int64, messageID int, own
 func (b *Bot) answerPress(ctx context.Context, p press) answer {
 	orderID := p.c.OrderID
 	card := func(f follow, toast string) answer {
-		text, kb := b.orderAnswer(ctx, p.acct, p.private, orderID, f)
+		text, kb := b.orderAnswer(ctx, p.lang, p.acct, p.private, orderID, f)
 		return answer{text, kb, toast}
 	}
 	switch p.c.Action {
 	case message.ActRefresh:
-		return card(followNone, lang(ctx).T(message.ToastUpdated))
+		return card(followNone, p.lang.T(message.ToastUpdated))
 	case message.ActWatch:
 		if !p.private {
-			return card(followAlways, lang(ctx).T(message.ToastWatchingPrivate))
+			return card(followAlways, p.lang.T(message.ToastWatchingPrivate))
 		}
-		return card(followAlways, lang(ctx).T(message.ToastWatching))
+		return card(followAlways, p.lang.T(message.ToastWatching))
 	case message.ActStop:
 		if _, err := b.store.DeleteWatch(ctx, p.owner(), orderID); err != nil {
 			b.log.Error("can't stop watch", "user", p.owner(), "order", orderID, "err", err)
-			return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+			return answer{toast: p.lang.T(message.ToastSomethingWrong)}
 		}
-		return card(followNone, lang(ctx).T(message.ToastStopped))
+		return card(followNone, p.lang.T(message.ToastStopped))
 	case message.ActCancel:
-		return card(followNone, lang(ctx).T(message.ToastCancelled))
+		return card(followNone, p.lang.T(message.ToastCancelled))
 	case message.ActRefundAsk:
 		return b.refundAsk(ctx, p)
 	case message.ActRefund:
@@ -187,11 +188,11 @@ func (b *Bot) answerPress(ctx context.Context, p press) answer {
 	case message.ActAnotherSMS:
 		return b.anotherSMS(ctx, p)
 	case message.ActBuyAsk:
-		return b.buyAsk(ctx, p.acct, p.private, orderID, smsapi.Money{})
+		return b.buyAsk(ctx, p.lang, p.acct, orderID, smsapi.Money{})
 	case message.ActBuy:
 		return b.buy(ctx, p)
 	}
-	return answer{toast: lang(ctx).T(message.ButtonExpired)}
+	return answer{toast: p.lang.T(message.ButtonExpired)}
 }
 
 // confirmationKind is the money action a confirmation's button presses.
@@ -203,13 +204,13 @@ func confirmationKind(action string) store.ActionKind {
 }
 
 // failed is the answer to a press whose order could not be read.
-func (b *Bot) failed(ctx context.Context, err error, orderID string) answer {
-	return answer{text: b.apiErrorText(ctx, err, orderID), toast: lang(ctx).T(message.ToastNotDone)}
+func (b *Bot) failed(l *message.Lang, err error, orderID string) answer {
+	return answer{text: b.apiErrorText(l, err, orderID), toast: l.T(message.ToastNotDone)}
 }
 
 // withCard is the order's card with a line below it.
 func (b *Bot) withCard(ctx context.Context, p press, o smsapi.Order, line, toast string) answer {
-	text, kb := b.renderOrder(ctx, p.acct, p.private, o, followNone)
+	text, kb := b.renderOrder(ctx, p.lang, p.acct, p.private, o, followNone)
 	return answer{text + "\n\n" + line, kb, toast}
 }
 
@@ -219,22 +220,22 @@ func (b *Bot) withCard(ctx context.Context, p press, o smsapi.Order, line, toast
 func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(ctx, err, p.c.OrderID)
+		return b.failed(p.lang, err, p.c.OrderID)
 	}
 	now := b.cfg.Now()
 	switch {
 	case !isOpen(o, now):
-		return answer{lang(ctx).AnotherSMSClosed(o.ID), lang(ctx).BuyAgainKeyboard(p.owner(), o.ID), lang(ctx).T(message.ToastNotDone)}
+		return answer{p.lang.AnotherSMSClosed(o.ID), p.lang.BuyAgainKeyboard(p.owner(), o.ID), p.lang.T(message.ToastNotDone)}
 	case !o.HasSMS():
-		return b.withCard(ctx, p, o, lang(ctx).AnotherSMSNotYet(o.ID), lang(ctx).T(message.ToastNotDone))
+		return b.withCard(ctx, p, o, p.lang.AnotherSMSNotYet(o.ID), p.lang.T(message.ToastNotDone))
 	}
 	first, err := b.store.AskAnotherSMS(ctx, p.owner(), o.ID, o.SMS, now)
 	if err != nil {
 		b.log.Error("can't record another sms", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
 	}
 	if !first {
-		return b.anotherSMSCard(ctx, p, o, lang(ctx).AnotherSMSAlready(o.ID), true)
+		return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAlready(o.ID), true)
 	}
 	if err := b.api.AnotherSMS(ctx, watch.Credentials(p.acct), o.ID); err != nil {
 		if !smsapi.OutcomeUnknown(err) {
@@ -243,14 +244,14 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 				b.log.Error("can't forget another sms", "user", p.owner(), "order", o.ID, "err", ferr)
 			}
 		}
-		return b.withCard(ctx, p, o, lang(ctx).AnotherSMSFailed(o.ID, b.apiErrorText(ctx, err, o.ID)), lang(ctx).T(message.ToastNotDone))
+		return b.withCard(ctx, p, o, p.lang.AnotherSMSFailed(o.ID, b.apiErrorText(p.lang, err, o.ID)), p.lang.T(message.ToastNotDone))
 	}
 	b.log.Info("asked for another sms", "user", p.owner(), "order", o.ID)
 	// The SMS shown so far is delivered: only a new text is pushed.
 	if _, err := b.store.MarkDelivered(ctx, p.owner(), o.ID, o.SMS, now); err != nil {
 		b.log.Error("can't record delivered sms", "user", p.owner(), "order", o.ID, "err", err)
 	}
-	return b.anotherSMSCard(ctx, p, o, lang(ctx).AnotherSMSAsked(o.ID, p.private), false)
+	return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAsked(o.ID, p.private), false)
 }
 
 // anotherSMSCard is the card of an order another SMS was asked for, watched
@@ -264,18 +265,18 @@ func (b *Bot) anotherSMSCard(ctx context.Context, p press, o smsapi.Order, line 
 	watched := true
 	switch _, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now); {
 	case errors.Is(err, store.ErrWatchLimit):
-		line, watched = line+"\n"+lang(ctx).WatchLimit(b.cfg.MaxWatchesPerUser), false
+		line, watched = line+"\n"+p.lang.WatchLimit(b.cfg.MaxWatchesPerUser), false
 	case err != nil:
 		b.log.Error("can't add watch", "user", user, "order", o.ID, "err", err)
-		line, watched = line+"\n"+lang(ctx).T(message.WatchFailed), false
+		line, watched = line+"\n"+p.lang.T(message.WatchFailed), false
 	default:
 		b.wakeWatcher()
 	}
 	shown := o
 	shown.SMS = ""
-	toast := lang(ctx).T(message.ToastAsked)
+	toast := p.lang.T(message.ToastAsked)
 	if again {
-		toast = lang(ctx).T(message.ToastInProgress)
+		toast = p.lang.T(message.ToastInProgress)
 	}
-	return answer{lang(ctx).Card(shown, now) + "\n\n" + line, lang(ctx).CardKeyboard(o, user, o.ID, true, watched), toast}
+	return answer{p.lang.Card(shown, now) + "\n\n" + line, p.lang.CardKeyboard(o, user, o.ID, true, watched), toast}
 }

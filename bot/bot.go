@@ -116,6 +116,7 @@ type Bot struct {
 	api      OrderAPI
 	store    *store.Store
 	allowed  map[int64]bool
+	commands []commandEntry // the command table
 	redact   *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
@@ -142,11 +143,12 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	}
 	cfg.setDefaults()
 	b := &Bot{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		api:     api,
-		store:   st,
-		allowed: make(map[int64]bool, len(cfg.AllowedUsers)),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		api:      api,
+		store:    st,
+		allowed:  make(map[int64]bool, len(cfg.AllowedUsers)),
+		commands: commandTable(),
 		// The library puts the token in every URL; an error it returns can carry it.
 		redact: strings.NewReplacer(cfg.Token, "<bot-token>"),
 	}
@@ -354,11 +356,11 @@ func (b *Bot) prepare(ctx context.Context) {
 	}
 	// The menu with no language is for users whose language the bot does
 	// not speak: it is in the default language.
-	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: b.langs.fallback.Commands()}); err != nil {
+	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: b.langs.fallback.Commands(b.commandList())}); err != nil {
 		b.log.Warn("can't set command menu", "err", b.errText(err))
 	}
 	for _, l := range message.Languages() {
-		params := &tgbot.SetMyCommandsParams{Commands: l.Commands(), LanguageCode: l.Tag}
+		params := &tgbot.SetMyCommandsParams{Commands: l.Commands(b.commandList()), LanguageCode: l.Tag}
 		if _, err := b.tg.SetMyCommands(ctx, params); err != nil {
 			b.log.Warn("can't set command menu", "language", l.Tag, "err", b.errText(err))
 		}

@@ -18,14 +18,14 @@ import (
 
 // refundRefusal says why an order cannot be refunded, or "" when it can:
 // only an order still waiting for its first SMS is refunded.
-func refundRefusal(ctx context.Context, o smsapi.Order, open bool) string {
+func refundRefusal(l *message.Lang, o smsapi.Order, open bool) string {
 	switch {
 	case o.HasSMS() || o.State() == smsapi.StateReceived:
-		return lang(ctx).RefundAfterSMS(o.ID)
+		return l.RefundAfterSMS(o.ID)
 	case o.State() == smsapi.StateFinal:
-		return lang(ctx).RefundClosed(o.ID, o.Status)
+		return l.RefundClosed(o.ID, o.Status)
 	case !open:
-		return lang(ctx).RefundClosed(o.ID, "expired")
+		return l.RefundClosed(o.ID, "expired")
 	}
 	return ""
 }
@@ -35,17 +35,17 @@ func refundRefusal(ctx context.Context, o smsapi.Order, open bool) string {
 func (b *Bot) refundAsk(ctx context.Context, p press) answer {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(ctx, err, p.c.OrderID)
+		return b.failed(p.lang, err, p.c.OrderID)
 	}
-	if why := refundRefusal(ctx, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, lang(ctx).T(message.ToastNotDone))
+	if why := refundRefusal(p.lang, o, isOpen(o, b.cfg.Now())); why != "" {
+		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone))
 	}
 	conf, err := b.money.Offer(ctx, money.RefundOf(p.owner(), o))
 	if err != nil {
 		b.log.Error("can't offer refund", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
 	}
-	return answer{lang(ctx).RefundAsk(o.ID, o.Price), lang(ctx).RefundKeyboard(p.owner(), o.ID, conf.Key), ""}
+	return answer{p.lang.RefundAsk(o.ID, o.Price), p.lang.RefundKeyboard(p.owner(), o.ID, conf.Key), ""}
 }
 
 // refund carries out a pressed refund confirmation once. The order is read
@@ -57,15 +57,15 @@ func (b *Bot) refund(ctx context.Context, p press) answer {
 	}
 	o, err := b.fetchOrder(ctx, p.acct, p.conf.OrderID)
 	if err != nil {
-		return b.failed(ctx, err, p.conf.OrderID)
+		return b.failed(p.lang, err, p.conf.OrderID)
 	}
-	if why := refundRefusal(ctx, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, lang(ctx).T(message.ToastNotDone))
+	if why := refundRefusal(p.lang, o, isOpen(o, b.cfg.Now())); why != "" {
+		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone))
 	}
 	out, err := b.money.Refund(ctx, p.acct, p.conf)
 	if err != nil {
 		b.log.Error("can't refund", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
 	}
 	return b.refundOutcome(ctx, p, out.Action, out.Err, out.Begun)
 }
@@ -73,7 +73,7 @@ func (b *Bot) refund(ctx context.Context, p press) answer {
 // refundOutcome tells how refund a stands: now is true when this press sent
 // it (err is SMSOnline's refusal then), false when it was pressed before.
 func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
-	l := lang(ctx)
+	l := p.lang
 	switch {
 	case a.State.Unsettled() && !now:
 		return answer{toast: l.T(message.ToastInProgress)}
@@ -92,13 +92,13 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 	var line string
 	switch a.Failure {
 	case store.FailNotSent:
-		line = l.RefundNotSent(a.OrderID, b.reason(ctx, err, a.OrderID))
+		line = l.RefundNotSent(a.OrderID, b.reason(l, err, a.OrderID))
 	case store.FailNoSign:
 		line = l.RefundNotDone(a.OrderID)
 	case store.FailUnconfirmed:
 		line = l.RefundUnconfirmed(a.OrderID, smsapi.Money{})
 	default:
-		line = l.RefundFailed(a.OrderID, b.reason(ctx, err, a.OrderID))
+		line = l.RefundFailed(a.OrderID, b.reason(l, err, a.OrderID))
 	}
 	if !now {
 		line = l.T(message.ConfirmationUsed) + "\n" + line
@@ -113,39 +113,39 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 }
 
 // reason is the line under a refusal: SMSOnline's answer when there is one.
-func (b *Bot) reason(ctx context.Context, err error, orderID string) string {
+func (b *Bot) reason(l *message.Lang, err error, orderID string) string {
 	if err == nil {
 		return ""
 	}
-	return b.apiErrorText(ctx, err, orderID)
+	return b.apiErrorText(l, err, orderID)
 }
 
 // buyAsk asks before buying the same number as sourceID again, for at most
 // max (zero: the last price plus the default margin). A balance below the
 // price is said at once.
-func (b *Bot) buyAsk(ctx context.Context, acct store.Account, private bool, sourceID string, max smsapi.Money) answer {
+func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) answer {
 	o, err := b.fetchOrder(ctx, acct, sourceID)
 	if err != nil {
-		return b.failed(ctx, err, sourceID)
+		return b.failed(l, err, sourceID)
 	}
 	if !canBuyAgain(o) {
-		return answer{lang(ctx).T(message.BuyUnknownOffer), nil, lang(ctx).T(message.ToastNotDone)}
+		return answer{l.T(message.BuyUnknownOffer), nil, l.T(message.ToastNotDone)}
 	}
 	if !max.Valid {
 		if max = defaultCeiling(o.Price); !max.Valid {
-			return answer{lang(ctx).BuyNoPrice(o.ID), nil, ""}
+			return answer{l.BuyNoPrice(o.ID), nil, ""}
 		}
 	}
 	conf, err := b.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
 	if err != nil {
 		b.log.Error("can't offer purchase", "user", acct.TelegramUserID, "source", o.ID, "err", err)
-		return answer{lang(ctx).T(message.Internal), nil, lang(ctx).T(message.ToastSomethingWrong)}
+		return answer{l.T(message.Internal), nil, l.T(message.ToastSomethingWrong)}
 	}
-	text := lang(ctx).BuyAsk(lang(ctx).OfferOf(o), o.ID, max)
+	text := l.BuyAsk(l.OfferOf(o), o.ID, max)
 	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
-		text += "\n\n" + lang(ctx).LowBalance(bal.Amount, o.Price)
+		text += "\n\n" + l.LowBalance(bal.Amount, o.Price)
 	}
-	return answer{text, lang(ctx).BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}
+	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}
 }
 
 // canBuyAgain reports whether an order names what to buy again.
@@ -181,11 +181,11 @@ func (b *Bot) buy(ctx context.Context, p press) answer {
 	out, err := b.money.Buy(ctx, p.acct, p.conf)
 	if err != nil {
 		b.log.Error("can't buy", "user", p.owner(), "source", p.conf.SourceOrderID, "err", err)
-		return answer{toast: lang(ctx).T(message.ToastSomethingWrong)}
+		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
 	}
 	if out.Begun && out.Action.State == store.ActionDone {
 		o := money.BoughtOrder(out.Action, out.Purchase)
-		l := lang(ctx)
+		l := p.lang
 		return answer{l.Bought(o, b.cfg.Now()), l.CardKeyboard(o, p.owner(), o.ID, true, true), l.T(message.ToastDone)}
 	}
 	return b.buyOutcome(ctx, p, out.Action, out.Err, out.Begun)
@@ -196,7 +196,7 @@ func (b *Bot) buy(ctx context.Context, p press) answer {
 // pressed before. A refusal that may pass offers a new confirmation; "no
 // sign of it" never does, since the number may still turn up.
 func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
-	l := lang(ctx)
+	l := p.lang
 	offer := l.Offer(a.ServiceName, a.CountryName, a.Carrier)
 	switch {
 	case a.State.Unsettled() && !now:
@@ -204,7 +204,7 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 	case a.State.Unsettled():
 		return answer{l.BuyPending(offer), nil, l.T(message.ToastInProgress)}
 	case a.State == store.ActionDone:
-		text, kb := b.orderAnswer(ctx, p.acct, p.private, a.OrderID, followNone)
+		text, kb := b.orderAnswer(ctx, p.lang, p.acct, p.private, a.OrderID, followNone)
 		return answer{text, kb, l.T(message.ToastDone)}
 	}
 	var text string
@@ -226,13 +226,13 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 		}
 		text = l.BuyFailed(offer, l.LowBalance(balance, smsapi.Cents(a.Price)))
 	case store.FailNotSent:
-		text = l.BuyNotSent(offer, b.reason(ctx, err, a.SourceOrderID))
+		text = l.BuyNotSent(offer, b.reason(l, err, a.SourceOrderID))
 	case store.FailRateLimited:
-		text = l.BuyFailed(offer, b.reason(ctx, err, a.SourceOrderID))
+		text = l.BuyFailed(offer, b.reason(l, err, a.SourceOrderID))
 	case store.FailNoSign:
 		text, retry = l.BuyNotDone(offer), smsapi.Money{}
 	default:
-		text, retry = l.BuyFailed(offer, b.reason(ctx, err, a.SourceOrderID)), smsapi.Money{}
+		text, retry = l.BuyFailed(offer, b.reason(l, err, a.SourceOrderID)), smsapi.Money{}
 	}
 	if !now {
 		text = l.T(message.ConfirmationUsed) + "\n" + text

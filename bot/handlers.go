@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/smsbot/smsbot/bot/watch"
 
@@ -20,9 +21,75 @@ type request struct {
 	cmd  command
 	user int64 // Telegram user id of the sender
 	chat int64
+	lang *message.Lang // the sender's language
+	acct store.Account // the linked account, for a command whose entry needs one
+
+	loginKept bool // a /login message that could not be deleted
 }
 
 func (r request) private() bool { return r.msg.Chat.Type == models.ChatTypePrivate }
+
+// reply is what a command answers in its chat: text, and buttons under it.
+type reply struct {
+	text string
+	kb   *message.Keyboard
+}
+
+// textReply is a reply without buttons.
+func textReply(text string) reply { return reply{text: text} }
+
+// commandEntry is one command of the bot: the one place its name, its
+// menu and /help lines, where it may be used and its handler are written.
+type commandEntry struct {
+	message.Command
+	// inGroup is the answer to the command in a group: it is private only.
+	// "" allows it everywhere.
+	inGroup message.Text
+	account bool // needs a linked account: the dispatcher loads it, or answers with the login hint
+	run     func(*Bot, context.Context, request) (reply, error)
+}
+
+// commandTable lists the bot's commands in menu order. /login is special:
+// its message may carry a key, so it is deleted before anything else
+// (onMessage).
+func commandTable() []commandEntry {
+	return []commandEntry{
+		{Command: message.Command{Name: "start"}, run: (*Bot).cmdHelp},
+		{Command: message.Command{Name: "order", Menu: message.CommandOrder}, account: true, run: (*Bot).cmdOrder},
+		{Command: message.Command{Name: "orders", Menu: message.CommandOrders, Help: message.HelpOrders}, run: (*Bot).cmdOrders},
+		{Command: message.Command{Name: "stop", Args: "<orderId>", Menu: message.CommandStop, Help: message.HelpStop}, run: (*Bot).cmdStop},
+		{Command: message.Command{Name: "buy", Menu: message.CommandBuy, Help: message.HelpBuy}, run: (*Bot).cmdBuy},
+		{Command: message.Command{Name: "balance", Menu: message.CommandBalance, Help: message.HelpBalance}, account: true, run: (*Bot).cmdBalance},
+		{Command: message.Command{Name: "topup", Args: "<dollars>", Menu: message.CommandTopUp, Help: message.HelpTopUp},
+			inGroup: message.TopUpInGroup, run: (*Bot).cmdTopUp},
+		{Command: message.Command{Name: "language", Menu: message.CommandLanguage, Help: message.HelpLanguage}, run: (*Bot).cmdLanguage},
+		{Command: message.Command{Name: loginCommand, Menu: message.CommandLogin}, inGroup: message.LoginInGroup, run: (*Bot).cmdLogin},
+		{Command: message.Command{Name: "logout", Menu: message.CommandLogout, Help: message.HelpLogout}, run: (*Bot).cmdLogout},
+		{Command: message.Command{Name: "help", Menu: message.CommandHelp, Help: message.HelpHelp}, run: (*Bot).cmdHelp},
+	}
+}
+
+// loginCommand is the command whose message may carry an API key.
+const loginCommand = "login"
+
+// commandList is the table as the menu and /help show it.
+func (b *Bot) commandList() []message.Command {
+	out := make([]message.Command, len(b.commands))
+	for i, e := range b.commands {
+		out[i] = e.Command
+	}
+	return out
+}
+
+// command returns the table's entry for a command name.
+func (b *Bot) command(name string) (commandEntry, bool) {
+	for _, e := range b.commands {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return commandEntry{}, false
+}
 
 // dispatch routes an update to its handler. It is the library's default
 // handler: routing lives here rather than in MatchTypeCommand, which misses
@@ -32,39 +99,40 @@ func (b *Bot) dispatch(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
 	case u.Message != nil:
 		b.metrics.Update("message")
 		if from := u.Message.From; from != nil && !from.IsBot {
-			ctx = b.speak(ctx, from)
+			b.onMessage(ctx, u.Message, b.speak(ctx, from))
 		}
-		b.onMessage(ctx, u.Message)
 	case u.CallbackQuery != nil:
 		b.metrics.Update("callback")
-		b.onCallback(b.speak(ctx, &u.CallbackQuery.From), u.CallbackQuery)
+		b.onCallback(ctx, u.CallbackQuery, b.speak(ctx, &u.CallbackQuery.From))
 	}
 }
 
-// speak records the language the sender's Telegram app uses and returns ctx
-// carrying the language to answer them in.
-func (b *Bot) speak(ctx context.Context, from *models.User) context.Context {
+// speak records the language the sender's Telegram app uses and returns the
+// language to answer them in.
+func (b *Bot) speak(ctx context.Context, from *models.User) *message.Lang {
 	b.langs.seen(ctx, from.ID, from.LanguageCode)
-	return withLang(ctx, b.langs.of(ctx, from.ID))
+	return b.langs.of(ctx, from.ID)
 }
 
-// onMessage handles a text message.
-func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
-	if msg.From == nil || msg.From.IsBot {
-		return // channel posts and other bots
-	}
+// onMessage handles a text message from a user: a command of the table,
+// or a hint.
+func (b *Bot) onMessage(ctx context.Context, msg *models.Message, l *message.Lang) {
 	cmd, isCommand := parseCommand(msg.Text, b.username)
-	r := request{msg: msg, cmd: cmd, user: msg.From.ID, chat: msg.Chat.ID}
+	r := request{msg: msg, cmd: cmd, user: msg.From.ID, chat: msg.Chat.ID, lang: l}
+	e, known := b.command(cmd.Name)
 	if isCommand {
-		b.metrics.Command(commandLabel(cmd.Name))
+		label := "other" // a user cannot make up label values
+		if known {
+			label = e.Name
+		}
+		b.metrics.Command(label)
 	}
 	b.log.Debug("update", "user", r.user, "chat", r.chat, "command", cmd.Name)
 
-	if isCommand && cmd.Name == "login" {
+	if isCommand && cmd.Name == loginCommand {
 		// The key must leave the chat whatever happens next, even for a user the
 		// bot does not serve or one who is throttled.
-		b.cmdLogin(ctx, r)
-		return
+		b.deleteLogin(ctx, &r)
 	}
 	if !isCommand && !r.private() {
 		return // group chatter is not for us
@@ -72,48 +140,42 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message) {
 	if !b.throttle(ctx, r) {
 		return
 	}
-	if !b.isAllowed(r.user) {
-		b.reply(ctx, r, lang(ctx).T(message.NotAllowed))
-		return
-	}
-	if !isCommand {
-		b.reply(ctx, r, lang(ctx).T(message.Unknown))
-		return
-	}
-	switch cmd.Name {
-	case "start", "help":
-		b.reply(ctx, r, lang(ctx).T(message.Help))
-	case "order":
-		b.cmdOrder(ctx, r)
-	case "orders":
-		b.cmdOrders(ctx, r)
-	case "stop":
-		b.cmdStop(ctx, r)
-	case "balance":
-		b.cmdBalance(ctx, r)
-	case "buy":
-		b.cmdBuy(ctx, r)
-	case "language":
-		b.cmdLanguage(ctx, r)
-	case "topup":
-		b.cmdTopUp(ctx, r)
-	case "logout":
-		b.cmdLogout(ctx, r)
-	default:
-		if r.private() {
-			b.reply(ctx, r, lang(ctx).T(message.Unknown))
-		}
+	switch {
+	case !b.isAllowed(r.user):
+		b.send(ctx, r, textReply(l.T(message.NotAllowed)))
+	case !isCommand || !known && r.private():
+		b.send(ctx, r, textReply(l.T(message.Unknown)))
+	case known:
+		b.run(ctx, r, e)
 	}
 }
 
-// commandLabel is a command's name for metrics: one of the bot's, or
-// "other", so a user cannot make up label values.
-func commandLabel(name string) string {
-	switch name {
-	case "start", "help", "login", "order", "orders", "stop", "buy", "language", "balance", "topup", "logout":
-		return name
+// run carries out a command of the table and sends its reply. An error is
+// one log line and the user's "something went wrong".
+func (b *Bot) run(ctx context.Context, r request, e commandEntry) {
+	if e.inGroup != "" && !r.private() {
+		b.send(ctx, r, textReply(r.lang.T(e.inGroup)))
+		return
 	}
-	return "other"
+	if e.account {
+		acct, refusal := b.account(ctx, r)
+		if refusal != "" {
+			b.send(ctx, r, textReply(refusal))
+			return
+		}
+		r.acct = acct
+	}
+	rep, err := e.run(b, ctx, r)
+	if err != nil {
+		b.log.Error("command failed", "command", e.Name, "user", r.user, "err", err)
+		rep = textReply(r.lang.T(message.Internal))
+	}
+	b.send(ctx, r, rep)
+}
+
+// cmdHelp says what the bot does and lists its commands.
+func (b *Bot) cmdHelp(_ context.Context, r request) (reply, error) {
+	return textReply(r.lang.Help(b.commandList())), nil
 }
 
 // isAllowed applies ALLOWED_USERS.
@@ -121,130 +183,117 @@ func (b *Bot) isAllowed(userID int64) bool {
 	return len(b.allowed) == 0 || b.allowed[userID]
 }
 
-// cmdLogin links an SMSOnline account: /login <userId> <apiKey>. The message
-// that may carry a key is deleted first, whoever sent it and however often;
-// only then do the user's budget and ALLOWED_USERS decide whether the bot
-// answers at all, in a group as anywhere (a flood of /login must not spend
-// the Telegram budget that code pushes need).
-func (b *Bot) cmdLogin(ctx context.Context, r request) {
-	deleted := true
+// deleteLogin deletes a /login message that may carry a key, whoever sent
+// it and however often, before the user's budget and ALLOWED_USERS decide
+// whether the bot answers at all, in a group as anywhere (a flood of /login
+// must not spend the Telegram budget that code pushes need). r.loginKept
+// says when it could not be deleted.
+func (b *Bot) deleteLogin(ctx context.Context, r *request) {
 	if len(r.cmd.Args) > 0 || !r.private() {
-		deleted = b.deleteMessage(ctx, r.chat, r.msg.ID)
+		r.loginKept = !b.deleteMessage(ctx, r.chat, r.msg.ID)
 	}
-	if !b.throttle(ctx, r) {
-		return
+}
+
+// cmdLogin links an SMSOnline account: /login <userId> <apiKey> (its
+// message is deleted already).
+func (b *Bot) cmdLogin(ctx context.Context, r request) (reply, error) {
+	answer, err := b.login(ctx, r)
+	if err != nil {
+		return reply{}, err
 	}
-	if !b.isAllowed(r.user) {
-		b.reply(ctx, r, lang(ctx).T(message.NotAllowed))
-		return
+	if r.loginKept {
+		answer += "\n\n" + r.lang.T(message.LoginNotDeleted)
 	}
-	if !r.private() {
-		b.reply(ctx, r, lang(ctx).T(message.LoginInGroup))
-		return
-	}
-	answer := b.login(ctx, r)
-	if !deleted {
-		answer += "\n\n" + lang(ctx).T(message.LoginNotDeleted)
-	}
-	b.reply(ctx, r, answer)
+	return textReply(answer), nil
 }
 
 // login checks the credentials with SMSOnline and saves them; it returns the
 // answer for the user.
-func (b *Bot) login(ctx context.Context, r request) string {
+func (b *Bot) login(ctx context.Context, r request) (string, error) {
+	l := r.lang
 	switch len(r.cmd.Args) {
 	case 0:
-		return lang(ctx).T(message.LoginUsage)
+		return l.T(message.LoginUsage), nil
 	case 2:
 	default:
-		return lang(ctx).T(message.LoginBadInput)
+		return l.T(message.LoginBadInput), nil
 	}
 	cred := smsapi.Credentials{UserID: r.cmd.Args[0], APIKey: r.cmd.Args[1]}
 	if cred.Validate() != nil {
-		return lang(ctx).T(message.LoginBadInput)
+		return l.T(message.LoginBadInput), nil
 	}
 	bal, err := b.api.Balance(ctx, cred)
 	if errors.Is(err, smsapi.ErrBadCredentials) {
 		b.log.Info("login refused by smsonline", "user", r.user)
-		return lang(ctx).T(message.LoginRefused)
+		return l.T(message.LoginRefused), nil
 	}
 	if err != nil {
 		b.log.Warn("can't check credentials", "user", r.user, "err", err)
-		return lang(ctx).CheckKeyFailed(err)
+		return l.CheckKeyFailed(err), nil
 	}
 	now := b.cfg.Now()
 	acct := store.Account{TelegramUserID: r.user, SMSUserID: cred.UserID, APIKey: cred.APIKey, CreatedAt: now, UpdatedAt: now}
 	resumed, err := b.store.SaveAccount(ctx, acct, now)
 	if err != nil {
-		b.log.Error("can't save account", "user", r.user, "err", err)
-		return lang(ctx).T(message.Internal)
+		return "", fmt.Errorf("save account: %w", err)
 	}
 	b.log.Info("account linked", "user", r.user, "resumed_watches", resumed)
-	answer := lang(ctx).LoginOK(bal, cred.UserID)
+	answer := l.LoginOK(bal, cred.UserID)
 	if resumed > 0 {
-		answer += lang(ctx).Resumed(resumed)
+		answer += l.Resumed(resumed)
 	}
-	return answer
+	return answer, nil
 }
 
 // cmdLogout forgets the user's account and ends its watches, at once
 // unless a money action of theirs is unsettled: its outcome is found out
 // with the key first (bot/money finishes the logout and tells the user).
-func (b *Bot) cmdLogout(ctx context.Context, r request) {
+func (b *Bot) cmdLogout(ctx context.Context, r request) (reply, error) {
 	out, err := b.store.LogoutAccount(ctx, r.user, b.cfg.Now())
 	switch {
 	case err != nil:
-		b.log.Error("can't log out", "user", r.user, "err", err)
-		b.reply(ctx, r, lang(ctx).T(message.Internal))
+		return reply{}, err
 	case !out.Existed:
-		b.reply(ctx, r, lang(ctx).T(message.NotLoggedIn))
+		return textReply(r.lang.T(message.NotLoggedIn)), nil
 	case out.Unsettled > 0:
 		b.log.Info("logout waits for money actions", "user", r.user, "unsettled", out.Unsettled, "since", out.Since)
 		b.money.Wake()
-		b.reply(ctx, r, lang(ctx).T(message.LogoutWaiting))
-	default:
-		b.log.Info("account unlinked", "user", r.user, "watches_ended", out.Watches)
-		b.reply(ctx, r, lang(ctx).LoggedOutEnded(out.Watches))
+		return textReply(r.lang.T(message.LogoutWaiting)), nil
 	}
+	b.log.Info("account unlinked", "user", r.user, "watches_ended", out.Watches)
+	return textReply(r.lang.LoggedOutEnded(out.Watches)), nil
 }
 
 // cmdBalance shows the linked account's balance.
-func (b *Bot) cmdBalance(ctx context.Context, r request) {
-	acct, ok := b.account(ctx, r)
-	if !ok {
-		return
-	}
-	bal, err := b.api.Balance(ctx, watch.Credentials(acct))
+func (b *Bot) cmdBalance(ctx context.Context, r request) (reply, error) {
+	bal, err := b.api.Balance(ctx, watch.Credentials(r.acct))
 	if err != nil {
-		b.reply(ctx, r, b.apiErrorText(ctx, err, ""))
-		return
+		return textReply(b.apiErrorText(r.lang, err, "")), nil
 	}
-	b.reply(ctx, r, lang(ctx).Balance(bal, acct.SMSUserID))
+	return textReply(r.lang.Balance(bal, r.acct.SMSUserID)), nil
 }
 
-// account loads the caller's linked account. When there is none, or it cannot
-// be read, it answers the user and returns false.
-func (b *Bot) account(ctx context.Context, r request) (store.Account, bool) {
+// account loads the caller's linked account. When there is none, or it
+// cannot be read, refusal is the user's answer.
+func (b *Bot) account(ctx context.Context, r request) (acct store.Account, refusal string) {
 	acct, err := b.store.Account(ctx, r.user)
 	switch {
 	case err == nil:
-		return acct, true
+		return acct, ""
 	case errors.Is(err, store.ErrNotFound):
-		b.reply(ctx, r, lang(ctx).T(message.NeedLogin))
+		return acct, r.lang.T(message.NeedLogin)
 	case errors.Is(err, store.ErrWrongKey):
 		b.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", r.user)
-		b.reply(ctx, r, lang(ctx).T(message.KeyUnreadable))
-	default:
-		b.log.Error("can't load account", "user", r.user, "err", err)
-		b.reply(ctx, r, lang(ctx).T(message.Internal))
+		return acct, r.lang.T(message.KeyUnreadable)
 	}
-	return store.Account{}, false
+	b.log.Error("can't load account", "user", r.user, "err", err)
+	return acct, r.lang.T(message.Internal)
 }
 
-// apiErrorText turns an SMSOnline failure into the user's answer, and logs
-// a failure of no known kind.
-func (b *Bot) apiErrorText(ctx context.Context, err error, orderID string) string {
-	text, known := lang(ctx).APIError(err, orderID)
+// apiErrorText turns an SMSOnline failure into the user's answer in l, and
+// logs a failure of no known kind.
+func (b *Bot) apiErrorText(l *message.Lang, err error, orderID string) string {
+	text, known := l.APIError(err, orderID)
 	if !known {
 		b.log.Error("smsonline call failed", "err", err)
 	}

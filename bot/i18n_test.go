@@ -41,7 +41,7 @@ func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
 	zh := speaker{telegramtest.User{ID: 3002, FirstName: "伟", LanguageCode: "zh-hans"}, "802", "sk-zh-key-123456", message.ByTag("zh")}
 	for _, s := range []speaker{ru, zh} {
 		chat := telegramtest.PrivateChat(s.user)
-		if got := h.say(s.user, chat, "/start"); got.Text != s.lang.T(message.Help) {
+		if got := h.say(s.user, chat, "/start"); got.Text != s.lang.Help(h.bot.commandList()) {
 			t.Errorf("%s /start = %q", s.lang.Tag, firstLine(got.Text))
 		}
 		h.loginAs(s)
@@ -62,14 +62,14 @@ func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
 
 	// A language the bot does not speak gets English; /language switches.
 	de := telegramtest.User{ID: 3003, FirstName: "Jonas", LanguageCode: "de"}
-	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != message.English.T(message.Help) {
+	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != message.English.Help(h.bot.commandList()) {
 		t.Errorf("de /help = %q, want English", firstLine(got.Text))
 	}
 	ruChat := telegramtest.PrivateChat(ru.user)
 	if got := h.say(ru.user, ruChat, "/language en"); got.Text != message.English.T(message.LanguageSet) {
 		t.Errorf("/language en = %q", got.Text)
 	}
-	if got := h.say(ru.user, ruChat, "/help"); got.Text != message.English.T(message.Help) {
+	if got := h.say(ru.user, ruChat, "/help"); got.Text != message.English.Help(h.bot.commandList()) {
 		t.Errorf("after /language en, /help = %q", firstLine(got.Text))
 	}
 	if got := h.say(ru.user, ruChat, "/language xx"); got.Text != message.English.T(message.LanguageUsage) {
@@ -85,18 +85,18 @@ func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
 	if got := h.lastEdit(telegramtest.PrivateChat(de), ask.MessageID).Text; got != zh.lang.T(message.LanguageSet) {
 		t.Errorf("after pressing 中文: %q", got)
 	}
-	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != zh.lang.T(message.Help) {
+	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != zh.lang.Help(h.bot.commandList()) {
 		t.Errorf("after choosing zh, /help = %q", firstLine(got.Text))
 	}
 
 	// The menu is set once per language.
 	for _, l := range message.Languages() {
-		got, want := h.tg.CommandsFor(l.Tag), l.Commands()
+		got, want := h.tg.CommandsFor(l.Tag), l.Commands(h.bot.commandList())
 		if len(got) != len(want) || got[0] != want[0] {
 			t.Errorf("%s command menu = %+v, want %+v", l.Tag, got, want)
 		}
 	}
-	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.English.Commands()[0] {
+	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.English.Commands(h.bot.commandList())[0] {
 		t.Errorf("default command menu = %+v", got)
 	}
 }
@@ -124,14 +124,14 @@ func TestPushAfterRestartKeepsTheLanguage(t *testing.T) {
 func TestDefaultLanguage(t *testing.T) {
 	h := newHarness(t, withConfig(func(c *Config) { c.DefaultLanguage = "ru" }))
 	de := telegramtest.User{ID: 3003, FirstName: "Jonas", LanguageCode: "de"}
-	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != message.ByTag("ru").T(message.Help) {
+	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != message.ByTag("ru").Help(h.bot.commandList()) {
 		t.Errorf("de /help with DEFAULT_LANGUAGE=ru = %q", firstLine(got.Text))
 	}
 	none := telegramtest.User{ID: 3004, FirstName: "Anon", LanguageCode: "-"}
-	if got := h.say(none, telegramtest.PrivateChat(none), "/help"); got.Text != message.ByTag("ru").T(message.Help) {
+	if got := h.say(none, telegramtest.PrivateChat(none), "/help"); got.Text != message.ByTag("ru").Help(h.bot.commandList()) {
 		t.Errorf("no language_code /help = %q", firstLine(got.Text))
 	}
-	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.ByTag("ru").Commands()[0] {
+	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.ByTag("ru").Commands(h.bot.commandList())[0] {
 		t.Errorf("default command menu = %+v, want Russian", got)
 	}
 }

@@ -102,19 +102,3 @@ func (ls *languages) choose(ctx context.Context, user int64, l *message.Lang) er
 	ls.mu.Unlock()
 	return nil
 }
-
-// langKey is the context key of the language of the update being handled.
-type langKey struct{}
-
-// withLang returns ctx carrying the language of the update's sender.
-func withLang(ctx context.Context, l *message.Lang) context.Context {
-	return context.WithValue(ctx, langKey{}, l)
-}
-
-// lang is the language of the update ctx handles: its sender's.
-func lang(ctx context.Context) *message.Lang {
-	if l, ok := ctx.Value(langKey{}).(*message.Lang); ok {
-		return l
-	}
-	return message.English
-}

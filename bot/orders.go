@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/watch"
@@ -19,17 +20,17 @@ func privateChat(user int64) int64 { return user }
 
 // cmdOrder shows an order's card: /order <orderId>. An order still waiting for
 // its SMS is watched from then on, and the code is pushed when it arrives.
-func (b *Bot) cmdOrder(ctx context.Context, r request) {
-	orderID, ok := b.orderArg(ctx, r, lang(ctx).T(message.OrderUsage))
-	if !ok {
-		return
+func (b *Bot) cmdOrder(ctx context.Context, r request) (reply, error) {
+	orderID, refusal := orderArg(r, r.lang.T(message.OrderUsage))
+	if refusal != "" {
+		return textReply(refusal), nil
 	}
-	acct, ok := b.account(ctx, r)
-	if !ok {
-		return
+	acct, refusal := b.account(ctx, r)
+	if refusal != "" {
+		return textReply(refusal), nil
 	}
-	text, kb := b.orderAnswer(ctx, acct, r.private(), orderID, followWaiting)
-	b.replyWith(ctx, r, text, kb)
+	text, kb := b.orderAnswer(ctx, r.lang, acct, r.private(), orderID, followWaiting)
+	return reply{text, kb}, nil
 }
 
 // follow says whether showing an order card starts watching the order.
@@ -45,12 +46,12 @@ const (
 // watch as f says. private says whether the card goes to the owner's private
 // chat. A card anywhere else never shows the SMS: the SMS goes to the private
 // chat instead, as do the pushes of a watch started here.
-func (b *Bot) orderAnswer(ctx context.Context, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
+func (b *Bot) orderAnswer(ctx context.Context, l *message.Lang, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
 	order, err := b.fetchOrder(ctx, acct, orderID)
 	if err != nil {
-		return b.apiErrorText(ctx, err, orderID), nil
+		return b.apiErrorText(l, err, orderID), nil
 	}
-	return b.renderOrder(ctx, acct, private, order, f)
+	return b.renderOrder(ctx, l, acct, private, order, f)
 }
 
 // fetchOrder reads an order of the account. A refused key pauses the
@@ -70,7 +71,7 @@ func (b *Bot) fetchOrder(ctx context.Context, acct store.Account, orderID string
 }
 
 // renderOrder renders a fetched order's card (see orderAnswer).
-func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool, order smsapi.Order, f follow) (string, *message.Keyboard) {
+func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Account, private bool, order smsapi.Order, f follow) (string, *message.Keyboard) {
 	orderID := order.ID
 	now := b.cfg.Now()
 	user := acct.TelegramUserID
@@ -78,9 +79,9 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 	var card string
 	switch {
 	case !order.HasSMS():
-		card = lang(ctx).Card(order, now)
+		card = l.Card(order, now)
 	case private:
-		card = lang(ctx).Card(order, now)
+		card = l.Card(order, now)
 		// The card shows this SMS: the watcher must not push it again.
 		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS, now); err != nil {
 			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
@@ -88,7 +89,7 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 	default:
 		shown := order
 		shown.SMS = ""
-		card = lang(ctx).Card(shown, now) + "\n\n" + b.pushPrivately(ctx, w, order, now)
+		card = l.Card(shown, now) + "\n\n" + b.pushPrivately(ctx, l, w, order, now)
 	}
 	open := isOpen(order, now)
 	watched := false
@@ -96,10 +97,10 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
-			card += "\n\n" + lang(ctx).WatchLimit(b.cfg.MaxWatchesPerUser)
+			card += "\n\n" + l.WatchLimit(b.cfg.MaxWatchesPerUser)
 		case err != nil:
 			b.log.Error("can't add watch", "user", user, "order", orderID, "err", err)
-			card += "\n\n" + lang(ctx).T(message.WatchFailed)
+			card += "\n\n" + l.T(message.WatchFailed)
 		default:
 			watched = true
 			if created {
@@ -111,9 +112,9 @@ func (b *Bot) renderOrder(ctx context.Context, acct store.Account, private bool,
 		watched = true
 	}
 	if watched {
-		card += "\n\n" + lang(ctx).WatchingFor(order.HasSMS(), private)
+		card += "\n\n" + l.WatchingFor(order.HasSMS(), private)
 	}
-	return card, lang(ctx).CardKeyboard(order, user, orderID, open, watched)
+	return card, l.CardKeyboard(order, user, orderID, open, watched)
 }
 
 // isOpen reports whether an order can still receive an SMS.
@@ -123,63 +124,54 @@ func isOpen(o smsapi.Order, now time.Time) bool {
 
 // pushPrivately sends the order's SMS to the owner's private chat, unless
 // they have had it already, and returns the card's line saying so.
-func (b *Bot) pushPrivately(ctx context.Context, w store.Watch, o smsapi.Order, now time.Time) string {
-	isNew, err := b.store.PushOnce(ctx, *lang(ctx).Push(w, o, now), o.SMS, now)
+func (b *Bot) pushPrivately(ctx context.Context, l *message.Lang, w store.Watch, o smsapi.Order, now time.Time) string {
+	isNew, err := b.store.PushOnce(ctx, *l.Push(w, o, now), o.SMS, now)
 	if err != nil {
 		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
-		return lang(ctx).PushPrivatelyFailed(w.OrderID)
+		return l.PushPrivatelyFailed(w.OrderID)
 	}
 	if isNew {
 		b.sender.Wake()
 	}
-	return lang(ctx).T(message.SentPrivately)
+	return l.T(message.SentPrivately)
 }
 
 // cmdOrders lists the user's watches.
-func (b *Bot) cmdOrders(ctx context.Context, r request) {
+func (b *Bot) cmdOrders(ctx context.Context, r request) (reply, error) {
 	watches, err := b.store.Watches(ctx, r.user)
 	if err != nil {
-		b.log.Error("can't list watches", "user", r.user, "err", err)
-		b.reply(ctx, r, lang(ctx).T(message.Internal))
-		return
+		return reply{}, fmt.Errorf("list watches: %w", err)
 	}
-	b.reply(ctx, r, lang(ctx).WatchList(watches, b.cfg.Now()))
+	return textReply(r.lang.WatchList(watches, b.cfg.Now())), nil
 }
 
 // cmdStop ends a watch: /stop <orderId>.
-func (b *Bot) cmdStop(ctx context.Context, r request) {
-	if orderID, ok := b.orderArg(ctx, r, lang(ctx).T(message.StopUsage)); ok {
-		b.reply(ctx, r, b.stopWatch(ctx, r.user, orderID))
+func (b *Bot) cmdStop(ctx context.Context, r request) (reply, error) {
+	orderID, refusal := orderArg(r, r.lang.T(message.StopUsage))
+	if refusal != "" {
+		return textReply(refusal), nil
 	}
-}
-
-// orderArg reads a command's order id. When it is missing or malformed it
-// answers (with usage, or why the id is wrong) and returns false.
-func (b *Bot) orderArg(ctx context.Context, r request, usage string) (string, bool) {
-	if len(r.cmd.Args) == 0 {
-		b.reply(ctx, r, usage)
-		return "", false
-	}
-	orderID := r.cmd.Args[0]
-	if smsapi.ValidateOrderID(orderID) != nil {
-		b.reply(ctx, r, lang(ctx).T(message.BadOrderID))
-		return "", false
-	}
-	return orderID, true
-}
-
-// stopWatch ends a watch and returns the answer for the user.
-func (b *Bot) stopWatch(ctx context.Context, user int64, orderID string) string {
-	existed, err := b.store.DeleteWatch(ctx, user, orderID)
+	existed, err := b.store.DeleteWatch(ctx, r.user, orderID)
 	switch {
 	case err != nil:
-		b.log.Error("can't stop watch", "user", user, "order", orderID, "err", err)
-		return lang(ctx).T(message.Internal)
+		return reply{}, fmt.Errorf("stop watching %s: %w", orderID, err)
 	case !existed:
-		return lang(ctx).NotWatching(orderID)
+		return textReply(r.lang.NotWatching(orderID)), nil
 	}
-	b.log.Info("stopped watching order", "user", user, "order", orderID)
-	return lang(ctx).StoppedWatching(orderID)
+	b.log.Info("stopped watching order", "user", r.user, "order", orderID)
+	return textReply(r.lang.StoppedWatching(orderID)), nil
+}
+
+// orderArg reads a command's order id. When it is missing or malformed,
+// refusal is the answer: usage, or why the id is wrong.
+func orderArg(r request, usage string) (orderID, refusal string) {
+	if len(r.cmd.Args) == 0 {
+		return "", usage
+	}
+	if smsapi.ValidateOrderID(r.cmd.Args[0]) != nil {
+		return "", r.lang.T(message.BadOrderID)
+	}
+	return r.cmd.Args[0], ""
 }
 
 // answerCallback stops the button's spinner, with a short toast.

@@ -116,7 +116,7 @@ func (b *Bot) throttle(ctx context.Context, r request) bool {
 	switch {
 	case v.warn:
 		b.log.Info("user throttled", "user", r.user, "wait", v.wait)
-		b.reply(ctx, r, lang(ctx).SlowDown(v.wait))
+		b.send(ctx, r, textReply(r.lang.SlowDown(v.wait)))
 	case v.over:
 		b.log.Debug("user throttled", "user", r.user, "wait", v.wait)
 	}

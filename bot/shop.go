@@ -22,43 +22,36 @@ const maxCatalogue = 10
 // cmdBuy buys the same number as before: /buy lists what the account
 // rented (its own catalogue, from its inventory), /buy <orderId> [<maxPrice>]
 // asks to buy the same as that order again.
-func (b *Bot) cmdBuy(ctx context.Context, r request) {
-	args := r.cmd.Args
+func (b *Bot) cmdBuy(ctx context.Context, r request) (reply, error) {
+	l, args := r.lang, r.cmd.Args
 	if len(args) > 2 {
-		b.reply(ctx, r, lang(ctx).T(message.BuyUsage))
-		return
+		return textReply(l.T(message.BuyUsage)), nil
 	}
 	var max smsapi.Money
-	if len(args) > 0 {
-		if smsapi.ValidateOrderID(args[0]) != nil {
-			b.reply(ctx, r, lang(ctx).T(message.BadOrderID))
-			return
-		}
+	if len(args) > 0 && smsapi.ValidateOrderID(args[0]) != nil {
+		return textReply(l.T(message.BadOrderID)), nil
 	}
 	if len(args) == 2 {
 		m, err := smsapi.ParseDollars(args[1])
 		if err != nil || m.Cents <= 0 || m.Cents > message.MaxBuyCeiling.Cents {
-			b.reply(ctx, r, lang(ctx).BadMaxPrice())
-			return
+			return textReply(l.BadMaxPrice()), nil
 		}
 		max = m
 	}
-	acct, ok := b.account(ctx, r)
-	if !ok {
-		return
+	acct, refusal := b.account(ctx, r)
+	if refusal != "" {
+		return textReply(refusal), nil
 	}
 	if len(args) == 0 {
 		orders, err := b.api.Inventory(ctx, watch.Credentials(acct), catalogueReadLimit)
 		if err != nil {
-			b.reply(ctx, r, b.apiErrorText(ctx, err, ""))
-			return
+			return textReply(b.apiErrorText(l, err, "")), nil
 		}
-		text, kb := lang(ctx).BuyList(r.user, catalogue(orders))
-		b.replyWith(ctx, r, text, kb)
-		return
+		text, kb := l.BuyList(r.user, catalogue(orders))
+		return reply{text, kb}, nil
 	}
-	a := b.buyAsk(ctx, acct, r.private(), args[0], max)
-	b.replyWith(ctx, r, a.text, a.kb)
+	a := b.buyAsk(ctx, l, acct, args[0], max)
+	return reply{a.text, a.kb}, nil
 }
 
 // catalogue is what an account rented before: each service · country ·
@@ -89,31 +82,24 @@ func catalogue(orders []smsapi.Order) []message.BuyEntry {
 // cmdTopUp makes payment links: /topup <dollars> [<coupon>]. After a link
 // is made, the balance is watched for the invoice's lifetime and the user
 // told once the money arrived.
-func (b *Bot) cmdTopUp(ctx context.Context, r request) {
-	args := r.cmd.Args
-	switch {
-	case !r.private():
-		b.reply(ctx, r, lang(ctx).T(message.TopUpInGroup))
-		return
-	case len(args) == 0 || len(args) > 2:
-		b.reply(ctx, r, lang(ctx).T(message.TopUpUsage))
-		return
+func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
+	l, args := r.lang, r.cmd.Args
+	if len(args) == 0 || len(args) > 2 {
+		return textReply(l.T(message.TopUpUsage)), nil
 	}
 	amount, err := smsapi.ParseDollars(args[0])
 	if err != nil || amount.Cents < message.MinTopUp.Cents || amount.Cents > message.MaxTopUp.Cents {
-		b.reply(ctx, r, lang(ctx).T(message.TopUpBadAmount))
-		return
+		return textReply(l.T(message.TopUpBadAmount)), nil
 	}
 	coupon := ""
 	if len(args) == 2 {
 		if coupon = args[1]; !isCouponCode(coupon) {
-			b.reply(ctx, r, lang(ctx).T(message.BadCoupon))
-			return
+			return textReply(l.T(message.BadCoupon)), nil
 		}
 	}
-	acct, ok := b.account(ctx, r)
-	if !ok {
-		return
+	acct, refusal := b.account(ctx, r)
+	if refusal != "" {
+		return textReply(refusal), nil
 	}
 	cred := watch.Credentials(acct)
 	// The balance before paying is what the arrival is measured from.
@@ -125,8 +111,8 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 		label  string
 		coupon string
 	}{
-		{smsapi.PayCrypto, lang(ctx).T(message.ButtonPayCrypto), coupon},
-		{smsapi.PayCard, lang(ctx).T(message.ButtonPayCard), ""}, // coupons are for crypto payments
+		{smsapi.PayCrypto, l.T(message.ButtonPayCrypto), coupon},
+		{smsapi.PayCard, l.T(message.ButtonPayCard), ""}, // coupons are for crypto payments
 	} {
 		url, err := b.api.Invoice(ctx, cred, m.method, amount, m.coupon)
 		if err != nil {
@@ -137,8 +123,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 		row = append(row, message.URLButton(m.label, url))
 	}
 	if len(row) == 0 {
-		b.reply(ctx, r, lang(ctx).TopUpFailed(b.apiErrorText(ctx, firstErr, "")))
-		return
+		return textReply(l.TopUpFailed(b.apiErrorText(l, firstErr, ""))), nil
 	}
 	now := b.cfg.Now()
 	watching := false
@@ -162,7 +147,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) {
 		}
 	}
 	b.log.Info("payment links made", "user", r.user, "cents", amount.Cents, "links", len(row))
-	b.replyWith(ctx, r, lang(ctx).TopUp(amount, coupon, watching, usable), message.Rows(row))
+	return reply{l.TopUp(amount, coupon, watching, usable), message.Rows(row)}, nil
 }
 
 // isCouponCode reports whether s can be a coupon code: what an id may be.

@@ -14,16 +14,16 @@ import (
 // waits for before it is given up; the user is looking at the chat.
 const maxReplyWait = 5 * time.Second
 
-// reply answers a request in its chat. In groups the answer quotes the command
-// so it is clear whom it answers. A failure is logged, not returned: the
-// handler has nobody else to tell.
-func (b *Bot) reply(ctx context.Context, r request, text string) {
-	b.replyWith(ctx, r, text, nil)
-}
-
-// replyWith answers with an inline keyboard under the text.
-func (b *Bot) replyWith(ctx context.Context, r request, text string, kb *message.Keyboard) {
-	m := deliver.TextMessage{ChatID: r.chat, Text: text, Markup: message.MarkupJSON(kb)}
+// send answers a request in its chat: the one place a command's reply goes
+// out. In groups the answer quotes the command so it is clear whom it
+// answers. A failure is logged, not returned: the handler has nobody else
+// to tell. An empty reply sends nothing.
+func (b *Bot) send(ctx context.Context, r request, rep reply) {
+	if rep.text == "" {
+		return
+	}
+	kb := rep.kb
+	m := deliver.TextMessage{ChatID: r.chat, Text: rep.text, Markup: message.MarkupJSON(kb)}
 	if !r.private() {
 		m.ReplyTo = r.msg.ID
 	}

@@ -2,6 +2,7 @@ package message
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -9,20 +10,40 @@ import (
 	"github.com/smsbot/smsbot/smsapi"
 )
 
+// Command is one of the bot's commands as the "/" menu and /help show it.
+// The bot's command table is the one list of them.
+type Command struct {
+	Name string // "order"
+	Args string // what /help shows after the name, as plain text: "<orderId>"; "" for none
+	Menu Text   // its description in the "/" menu; "" keeps it out of the menu
+	Help Text   // its line in /help's list; "" keeps it out
+}
+
 // Commands is what Telegram shows in the "/" menu, in l.
-func (l *Lang) Commands() []models.BotCommand {
-	return []models.BotCommand{
-		{Command: "order", Description: l.t("CommandOrder", nil)},
-		{Command: "orders", Description: l.t("CommandOrders", nil)},
-		{Command: "stop", Description: l.t("CommandStop", nil)},
-		{Command: "buy", Description: l.t("CommandBuy", nil)},
-		{Command: "balance", Description: l.t("CommandBalance", nil)},
-		{Command: "topup", Description: l.t("CommandTopUp", nil)},
-		{Command: "language", Description: l.t("CommandLanguage", nil)},
-		{Command: "login", Description: l.t("CommandLogin", nil)},
-		{Command: "logout", Description: l.t("CommandLogout", nil)},
-		{Command: "help", Description: l.t("CommandHelp", nil)},
+func (l *Lang) Commands(cs []Command) []models.BotCommand {
+	var out []models.BotCommand
+	for _, c := range cs {
+		if c.Menu != "" {
+			out = append(out, models.BotCommand{Command: c.Name, Description: l.T(c.Menu)})
+		}
 	}
+	return out
+}
+
+// Help is /help's answer: what the bot does, then a line per command.
+func (l *Lang) Help(cs []Command) string {
+	lines := []string{l.T(Help)}
+	for _, c := range cs {
+		if c.Help == "" {
+			continue
+		}
+		cmd := "/" + c.Name
+		if c.Args != "" {
+			cmd += " " + Escape(c.Args)
+		}
+		lines = append(lines, l.t("HelpLine", args{"Command": cmd, "Text": l.T(c.Help)}))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ButtonFor labels a button in a message that holds several orders: the

@@ -89,7 +89,11 @@ func TestEveryTextRendersInEveryLanguage(t *testing.T) {
 				t.Errorf("%s: label %q", l.Tag, label)
 			}
 		}
-		for _, c := range l.Commands() {
+		cmds := []Command{{Name: "order", Menu: CommandOrder}, {Name: "stop", Args: "<orderId>", Menu: CommandStop, Help: HelpStop},
+			{Name: "help", Menu: CommandHelp, Help: HelpHelp}}
+		texts["HelpList"] = l.Help(cmds)
+		checkMessage(t, l.Tag+" HelpList", texts["HelpList"], true, true)
+		for _, c := range l.Commands(cmds) {
 			if c.Description == "" || len([]rune(c.Description)) > 256 {
 				t.Errorf("%s: /%s description %q", l.Tag, c.Command, c.Description)
 			}
