@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/go-telegram/bot/models"
 
@@ -67,10 +68,11 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 	// A group's id is negative, never a user's: this is the presser's own
 	// private chat or not.
 	private := msg.Chat.ID == privateChat(q.From.ID)
+	e, _ := b.button(c.Action) // ParseCallback knows only the table's actions
 	var conf store.Action
-	if c.Confirms() {
+	if e.confirm != "" {
 		var err error
-		if conf, err = b.money.Confirmation(ctx, confirmationKind(c.Action), c.Nonce); err != nil {
+		if conf, err = b.money.Confirmation(ctx, e.confirm, c.Nonce); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				b.log.Error("can't load confirmation", "user", q.From.ID, "err", err)
 			}
@@ -94,16 +96,20 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 		b.answerCallback(ctx, q.ID, l.T(message.NotYourCard))
 		return
 	}
-	acct, err := b.store.Account(ctx, q.From.ID)
-	if err != nil {
+	acct, aerr := b.store.Account(ctx, q.From.ID)
+	if aerr != nil {
 		b.answerCallback(ctx, q.ID, l.T(message.ToastLinkFirst))
 		return
 	}
-	if !acct.LogoutAt.IsZero() && c.Confirms() {
+	if !acct.LogoutAt.IsZero() && e.confirm != "" {
 		b.answerCallback(ctx, q.ID, l.T(message.LoggingOut))
 		return
 	}
-	a := b.answerPress(ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l})
+	a, err := e.run(b, ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l})
+	if err != nil {
+		b.log.Error("button failed", "action", c.Action, "user", q.From.ID, "err", err)
+		a = answer{toast: l.T(message.ToastSomethingWrong)}
+	}
 	switch {
 	case a.text == "":
 	case c.FromPush || !edit:
@@ -158,49 +164,73 @@ func (b *Bot) rememberCard(ctx context.Context, chatID int64, messageID int, own
 	}
 }
 
-// answerPress carries out a press.
-func (b *Bot) answerPress(ctx context.Context, p press) answer {
-	orderID := p.c.OrderID
-	card := func(f follow, toast string) answer {
-		text, kb := b.orderAnswer(ctx, p.lang, p.acct, p.private, orderID, f)
-		return answer{text, kb, toast}
-	}
-	switch p.c.Action {
-	case message.ActRefresh:
-		return card(followNone, p.lang.T(message.ToastUpdated))
-	case message.ActWatch:
-		if !p.private {
-			return card(followAlways, p.lang.T(message.ToastWatchingPrivate))
-		}
-		return card(followAlways, p.lang.T(message.ToastWatching))
-	case message.ActStop:
-		if _, err := b.store.DeleteWatch(ctx, p.owner(), orderID); err != nil {
-			b.log.Error("can't stop watch", "user", p.owner(), "order", orderID, "err", err)
-			return answer{toast: p.lang.T(message.ToastSomethingWrong)}
-		}
-		return card(followNone, p.lang.T(message.ToastStopped))
-	case message.ActCancel:
-		return card(followNone, p.lang.T(message.ToastCancelled))
-	case message.ActRefundAsk:
-		return b.refundAsk(ctx, p)
-	case message.ActRefund:
-		return b.refund(ctx, p)
-	case message.ActAnotherSMS:
-		return b.anotherSMS(ctx, p)
-	case message.ActBuyAsk:
-		return b.buyAsk(ctx, p.lang, p.acct, orderID, smsapi.Money{})
-	case message.ActBuy:
-		return b.buy(ctx, p)
-	}
-	return answer{toast: p.lang.T(message.ButtonExpired)}
+// buttonEntry is one kind of button: the one place its action, whether it
+// is a money confirmation (found by its nonce, owned by whoever the stored
+// confirmation names) and its handler are written.
+type buttonEntry struct {
+	action  string
+	confirm store.ActionKind // a money confirmation of this kind; "" for none
+	run     func(*Bot, context.Context, press) (answer, error)
 }
 
-// confirmationKind is the money action a confirmation's button presses.
-func confirmationKind(action string) store.ActionKind {
-	if action == message.ActRefund {
-		return store.ActionRefund
+// buttonTable lists the bot's buttons (see message.Callback for the data).
+func buttonTable() []buttonEntry {
+	return []buttonEntry{
+		{action: message.ActRefresh, run: (*Bot).pressRefresh},
+		{action: message.ActWatch, run: (*Bot).pressWatch},
+		{action: message.ActStop, run: (*Bot).pressStop},
+		{action: message.ActCancel, run: (*Bot).pressCancel},
+		{action: message.ActRefundAsk, run: (*Bot).refundAsk},
+		{action: message.ActRefund, confirm: store.ActionRefund, run: (*Bot).refund},
+		{action: message.ActAnotherSMS, run: (*Bot).anotherSMS},
+		{action: message.ActBuyAsk, run: (*Bot).pressBuyAsk},
+		{action: message.ActBuy, confirm: store.ActionBuy, run: (*Bot).buy},
 	}
-	return store.ActionBuy
+}
+
+// button returns the table's entry for a button's action.
+func (b *Bot) button(action string) (buttonEntry, bool) {
+	for _, e := range b.buttons {
+		if e.action == action {
+			return e, true
+		}
+	}
+	return buttonEntry{}, false
+}
+
+// card is the pressed card's order shown again, following it as f says,
+// with toast.
+func (b *Bot) card(ctx context.Context, p press, f follow, toast string) answer {
+	text, kb := b.orderAnswer(ctx, p.lang, p.acct, p.private, p.c.OrderID, f)
+	return answer{text, kb, toast}
+}
+
+func (b *Bot) pressRefresh(ctx context.Context, p press) (answer, error) {
+	return b.card(ctx, p, followNone, p.lang.T(message.ToastUpdated)), nil
+}
+
+// pressWatch watches the order; its codes go to the private chat.
+func (b *Bot) pressWatch(ctx context.Context, p press) (answer, error) {
+	if !p.private {
+		return b.card(ctx, p, followAlways, p.lang.T(message.ToastWatchingPrivate)), nil
+	}
+	return b.card(ctx, p, followAlways, p.lang.T(message.ToastWatching)), nil
+}
+
+func (b *Bot) pressStop(ctx context.Context, p press) (answer, error) {
+	if _, err := b.store.DeleteWatch(ctx, p.owner(), p.c.OrderID); err != nil {
+		return answer{}, fmt.Errorf("stop watching %s: %w", p.c.OrderID, err)
+	}
+	return b.card(ctx, p, followNone, p.lang.T(message.ToastStopped)), nil
+}
+
+// pressCancel is "No" on a confirmation: back to the card.
+func (b *Bot) pressCancel(ctx context.Context, p press) (answer, error) {
+	return b.card(ctx, p, followNone, p.lang.T(message.ToastCancelled)), nil
+}
+
+func (b *Bot) pressBuyAsk(ctx context.Context, p press) (answer, error) {
+	return b.buyAsk(ctx, p.lang, p.acct, p.c.OrderID, smsapi.Money{})
 }
 
 // failed is the answer to a press whose order could not be read.
@@ -217,25 +247,24 @@ func (b *Bot) withCard(ctx context.Context, p press, o smsapi.Order, line, toast
 // anotherSMS asks SMSOnline for another SMS on a number that received one,
 // once per SMS shown (further taps are told it was asked), and watches the
 // order again at the fast pace until it expires.
-func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
+func (b *Bot) anotherSMS(ctx context.Context, p press) (answer, error) {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(p.lang, err, p.c.OrderID)
+		return b.failed(p.lang, err, p.c.OrderID), nil
 	}
 	now := b.cfg.Now()
 	switch {
 	case !isOpen(o, now):
-		return answer{p.lang.AnotherSMSClosed(o.ID), p.lang.BuyAgainKeyboard(p.owner(), o.ID), p.lang.T(message.ToastNotDone)}
+		return answer{p.lang.AnotherSMSClosed(o.ID), p.lang.BuyAgainKeyboard(p.owner(), o.ID), p.lang.T(message.ToastNotDone)}, nil
 	case !o.HasSMS():
-		return b.withCard(ctx, p, o, p.lang.AnotherSMSNotYet(o.ID), p.lang.T(message.ToastNotDone))
+		return b.withCard(ctx, p, o, p.lang.AnotherSMSNotYet(o.ID), p.lang.T(message.ToastNotDone)), nil
 	}
 	first, err := b.store.AskAnotherSMS(ctx, p.owner(), o.ID, o.SMS, now)
 	if err != nil {
-		b.log.Error("can't record another sms", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
+		return answer{}, fmt.Errorf("record another sms for %s: %w", o.ID, err)
 	}
 	if !first {
-		return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAlready(o.ID), true)
+		return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAlready(o.ID), true), nil
 	}
 	if err := b.api.AnotherSMS(ctx, watch.Credentials(p.acct), o.ID); err != nil {
 		if !smsapi.OutcomeUnknown(err) {
@@ -244,14 +273,14 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) answer {
 				b.log.Error("can't forget another sms", "user", p.owner(), "order", o.ID, "err", ferr)
 			}
 		}
-		return b.withCard(ctx, p, o, p.lang.AnotherSMSFailed(o.ID, b.apiErrorText(p.lang, err, o.ID)), p.lang.T(message.ToastNotDone))
+		return b.withCard(ctx, p, o, p.lang.AnotherSMSFailed(o.ID, b.apiErrorText(p.lang, err, o.ID)), p.lang.T(message.ToastNotDone)), nil
 	}
 	b.log.Info("asked for another sms", "user", p.owner(), "order", o.ID)
 	// The SMS shown so far is delivered: only a new text is pushed.
 	if _, err := b.store.MarkDelivered(ctx, p.owner(), o.ID, o.SMS, now); err != nil {
 		b.log.Error("can't record delivered sms", "user", p.owner(), "order", o.ID, "err", err)
 	}
-	return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAsked(o.ID, p.private), false)
+	return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAsked(o.ID, p.private), false), nil
 }
 
 // anotherSMSCard is the card of an order another SMS was asked for, watched

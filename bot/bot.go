@@ -117,6 +117,7 @@ type Bot struct {
 	store    *store.Store
 	allowed  map[int64]bool
 	commands []commandEntry // the command table
+	buttons  []buttonEntry  // the button table
 	redact   *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
@@ -149,6 +150,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		store:    st,
 		allowed:  make(map[int64]bool, len(cfg.AllowedUsers)),
 		commands: commandTable(),
+		buttons:  buttonTable(),
 		// The library puts the token in every URL; an error it returns can carry it.
 		redact: strings.NewReplacer(cfg.Token, "<bot-token>"),
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/money"
@@ -32,42 +33,40 @@ func refundRefusal(l *message.Lang, o smsapi.Order, open bool) string {
 
 // refundAsk reads the order and, when it may be refunded, asks first. A
 // refusal is answered here, without asking SMSOnline.
-func (b *Bot) refundAsk(ctx context.Context, p press) answer {
+func (b *Bot) refundAsk(ctx context.Context, p press) (answer, error) {
 	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(p.lang, err, p.c.OrderID)
+		return b.failed(p.lang, err, p.c.OrderID), nil
 	}
 	if why := refundRefusal(p.lang, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone))
+		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
 	}
 	conf, err := b.money.Offer(ctx, money.RefundOf(p.owner(), o))
 	if err != nil {
-		b.log.Error("can't offer refund", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
+		return answer{}, fmt.Errorf("offer refund of %s: %w", o.ID, err)
 	}
-	return answer{p.lang.RefundAsk(o.ID, o.Price), p.lang.RefundKeyboard(p.owner(), o.ID, conf.Key), ""}
+	return answer{p.lang.RefundAsk(o.ID, o.Price), p.lang.RefundKeyboard(p.owner(), o.ID, conf.Key), ""}, nil
 }
 
 // refund carries out a pressed refund confirmation once. The order is read
 // first: what it shows now decides, and a refusal (an SMS came meanwhile)
 // is answered here and leaves the confirmation unused.
-func (b *Bot) refund(ctx context.Context, p press) answer {
+func (b *Bot) refund(ctx context.Context, p press) (answer, error) {
 	if p.conf.State != store.ActionOffered {
-		return b.refundOutcome(ctx, p, p.conf, nil, false)
+		return b.refundOutcome(ctx, p, p.conf, nil, false), nil
 	}
 	o, err := b.fetchOrder(ctx, p.acct, p.conf.OrderID)
 	if err != nil {
-		return b.failed(p.lang, err, p.conf.OrderID)
+		return b.failed(p.lang, err, p.conf.OrderID), nil
 	}
 	if why := refundRefusal(p.lang, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone))
+		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
 	}
 	out, err := b.money.Refund(ctx, p.acct, p.conf)
 	if err != nil {
-		b.log.Error("can't refund", "user", p.owner(), "order", o.ID, "err", err)
-		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
+		return answer{}, fmt.Errorf("refund %s: %w", o.ID, err)
 	}
-	return b.refundOutcome(ctx, p, out.Action, out.Err, out.Begun)
+	return b.refundOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }
 
 // refundOutcome tells how refund a stands: now is true when this press sent
@@ -123,29 +122,28 @@ func (b *Bot) reason(l *message.Lang, err error, orderID string) string {
 // buyAsk asks before buying the same number as sourceID again, for at most
 // max (zero: the last price plus the default margin). A balance below the
 // price is said at once.
-func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) answer {
+func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) (answer, error) {
 	o, err := b.fetchOrder(ctx, acct, sourceID)
 	if err != nil {
-		return b.failed(l, err, sourceID)
+		return b.failed(l, err, sourceID), nil
 	}
 	if !canBuyAgain(o) {
-		return answer{l.T(message.BuyUnknownOffer), nil, l.T(message.ToastNotDone)}
+		return answer{l.T(message.BuyUnknownOffer), nil, l.T(message.ToastNotDone)}, nil
 	}
 	if !max.Valid {
 		if max = defaultCeiling(o.Price); !max.Valid {
-			return answer{l.BuyNoPrice(o.ID), nil, ""}
+			return answer{l.BuyNoPrice(o.ID), nil, ""}, nil
 		}
 	}
 	conf, err := b.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
 	if err != nil {
-		b.log.Error("can't offer purchase", "user", acct.TelegramUserID, "source", o.ID, "err", err)
-		return answer{l.T(message.Internal), nil, l.T(message.ToastSomethingWrong)}
+		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
 	text := l.BuyAsk(l.OfferOf(o), o.ID, max)
 	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
 		text += "\n\n" + l.LowBalance(bal.Amount, o.Price)
 	}
-	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}
+	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}, nil
 }
 
 // canBuyAgain reports whether an order names what to buy again.
@@ -174,21 +172,20 @@ func defaultCeiling(price smsapi.Money) smsapi.Money {
 
 // buy carries out a pressed purchase confirmation, once: what is bought
 // and the ceiling are the stored confirmation's.
-func (b *Bot) buy(ctx context.Context, p press) answer {
+func (b *Bot) buy(ctx context.Context, p press) (answer, error) {
 	if p.conf.State != store.ActionOffered {
-		return b.buyOutcome(ctx, p, p.conf, nil, false)
+		return b.buyOutcome(ctx, p, p.conf, nil, false), nil
 	}
 	out, err := b.money.Buy(ctx, p.acct, p.conf)
 	if err != nil {
-		b.log.Error("can't buy", "user", p.owner(), "source", p.conf.SourceOrderID, "err", err)
-		return answer{toast: p.lang.T(message.ToastSomethingWrong)}
+		return answer{}, fmt.Errorf("buy like %s: %w", p.conf.SourceOrderID, err)
 	}
 	if out.Begun && out.Action.State == store.ActionDone {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
-		return answer{l.Bought(o, b.cfg.Now()), l.CardKeyboard(o, p.owner(), o.ID, true, true), l.T(message.ToastDone)}
+		return answer{l.Bought(o, b.cfg.Now()), l.CardKeyboard(o, p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
-	return b.buyOutcome(ctx, p, out.Action, out.Err, out.Begun)
+	return b.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }
 
 // buyOutcome tells how purchase a stands: now is true when this press sent

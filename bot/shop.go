@@ -50,8 +50,8 @@ func (b *Bot) cmdBuy(ctx context.Context, r request) (reply, error) {
 		text, kb := l.BuyList(r.user, catalogue(orders))
 		return reply{text, kb}, nil
 	}
-	a := b.buyAsk(ctx, l, acct, args[0], max)
-	return reply{a.text, a.kb}, nil
+	a, err := b.buyAsk(ctx, l, acct, args[0], max)
+	return reply{a.text, a.kb}, err
 }
 
 // catalogue is what an account rented before: each service · country ·
