@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
@@ -83,7 +84,7 @@ func TestLitestreamRestore(t *testing.T) {
 	for _, id := range orders {
 		tg.SendText(user, chat, "/order "+id)
 	}
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "I'll send the code here") == len(orders) })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, message.English.T(message.Watching)) == len(orders) })
 	// The operator's one-time backup of the key file, as README says.
 	copyFile(t, store.KeyFilePath(liveDB), keyBackup)
 

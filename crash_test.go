@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 )
@@ -43,7 +44,7 @@ func TestCrashAndRestart(t *testing.T) {
 	tg.SendText(user, chat, "/login 777 "+key)
 	waitText("Linked to SMSOnline account")
 	tg.SendText(user, chat, "/order 555")
-	waitText("I'll send the code here")
+	waitText(message.English.T(message.Watching))
 
 	first.cmd.Process.Signal(syscall.SIGKILL)
 	<-first.exited
@@ -114,7 +115,7 @@ func TestCrashLoop(t *testing.T) {
 			orders = append(orders, order{user: user, id: id, code: fmt.Sprintf("%06d", 100000+u*1000+i*37)})
 		}
 	}
-	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, "I'll send the code here") == len(orders) })
+	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, message.English.T(message.Watching)) == len(orders) })
 
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), 7))

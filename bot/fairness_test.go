@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestFloodDoesNotStallOthers(t *testing.T) {
 	h.sms.DeliverSMS(smsUser, "555", "123456") // nothing to watch
 	card := h.say(alice, aliceChat, "/order 555")
 	refresh := ownedButton("r", alice, "555")
-	if !contains(buttonData(card.ReplyMarkup), refresh) {
+	if !slices.Contains(buttonData(card.ReplyMarkup), refresh) {
 		t.Fatalf("card buttons = %v, want %s", buttonData(card.ReplyMarkup), refresh)
 	}
 	h.waitHandled()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
@@ -80,7 +81,7 @@ func TestFailingSMSOnline(t *testing.T) {
 			}
 
 			// A watch survives the failure and is retried no faster than backoff.
-			assertContains(t, h.say(alice, aliceChat, "/order 556").Text, "I'll send the code here")
+			assertContains(t, h.say(alice, aliceChat, "/order 556").Text, message.English.T(message.Watching))
 			start := time.Now()
 			f.inject(h, 3)
 			var attempts []time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,7 @@ func TestRefund(t *testing.T) {
 	}
 	done := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, done.Text, "Order <code>555</code> refunded: <b>$0.16</b> went back to your balance.", "Balance: <b>$15.16</b>")
-	if got := buttonData(done.ReplyMarkup); !contains(got, "b:1001:555") {
+	if got := buttonData(done.ReplyMarkup); !slices.Contains(got, "b:1001:555") {
 		t.Errorf("after the refund the card offers %v, want buy again", got)
 	}
 	if got := h.sms.Balance(smsUser); got != 1516 {
@@ -351,7 +352,7 @@ func TestBuyRefusals(t *testing.T) {
 	empty := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, empty.Text, "No <b>Discord · United States</b> numbers are free right now")
 	retry := buttonWith(t, empty.ReplyMarkup, "B:")
-	if !contains(labels(empty.ReplyMarkup), "🔁 Try again") || retry == confirm {
+	if !slices.Contains(labels(empty.ReplyMarkup), "🔁 Try again") || retry == confirm {
 		t.Errorf("out of stock offers %v / %v, want a new Try again", labels(empty.ReplyMarkup), buttonData(empty.ReplyMarkup))
 	}
 

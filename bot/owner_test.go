@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestCardButtonsOnlyForOwner(t *testing.T) {
 	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
 	card := h.say(alice, group, "/order@smsbot_test_bot 555")
 	refresh, stop, watch := ownedButton("r", alice, "555"), ownedButton("s", alice, "555"), ownedButton("w", alice, "555")
-	if got := buttonData(card.ReplyMarkup); !contains(got, refresh) || !contains(got, stop) {
+	if got := buttonData(card.ReplyMarkup); !slices.Contains(got, refresh) || !slices.Contains(got, stop) {
 		t.Fatalf("card buttons = %v, want alice's refresh and stop", got)
 	}
 	answers := func() []string {
@@ -157,7 +158,7 @@ func TestCardButtonsOnlyForOwner(t *testing.T) {
 	h.tg.PressButton(alice, group, card.MessageID, stop)
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) == 1 })
 	assertContains(t, h.tg.Edits()[0].Text, "<b>Order 555</b>")
-	if !contains(buttonData(h.tg.Edits()[0].ReplyMarkup), watch) {
+	if !slices.Contains(buttonData(h.tg.Edits()[0].ReplyMarkup), watch) {
 		t.Errorf("after stop the card offers %v", buttonData(h.tg.Edits()[0].ReplyMarkup))
 	}
 	h.tg.PressButton(alice, group, card.MessageID, watch)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
@@ -28,7 +30,7 @@ func (h *harness) watchOrder(orderID string) {
 		h.login()
 	}
 	card := h.say(alice, aliceChat, "/order "+orderID)
-	assertContains(h.t, card.Text, "I'll send the code here")
+	assertContains(h.t, card.Text, message.English.T(message.Watching))
 }
 
 // pushes returns the pushes (messages announcing an SMS) sent to chat.
@@ -108,7 +110,7 @@ func (h *harness) startClock() {
 	h.loginBob()
 	h.sms.AddOrder(bobSMSUser, smsapitest.NewOrder(clockOrder))
 	card := h.say(bob, telegramtest.PrivateChat(bob), "/order "+clockOrder)
-	assertContains(h.t, card.Text, "I'll send the code here")
+	assertContains(h.t, card.Text, message.English.T(message.Watching))
 }
 
 // afterRounds waits for three more checks of bob's clock order (see
@@ -353,7 +355,7 @@ func TestCardButtons(t *testing.T) {
 	data := buttonData(card.ReplyMarkup)
 	// The buttons name the card's owner: "<action>:<owner>:<orderId>".
 	refresh, stop, watch := ownedButton("r", alice, "555"), ownedButton("s", alice, "555"), ownedButton("w", alice, "555")
-	if !contains(data, refresh) || !contains(data, stop) {
+	if !slices.Contains(data, refresh) || !slices.Contains(data, stop) {
 		t.Fatalf("card buttons = %v, want refresh and stop", data)
 	}
 
@@ -361,7 +363,7 @@ func TestCardButtons(t *testing.T) {
 	h.tg.PressButton(alice, aliceChat, card.MessageID, stop)
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) >= 1 })
 	edit := h.tg.Edits()[0]
-	if contains(buttonData(edit.ReplyMarkup), stop) || !contains(buttonData(edit.ReplyMarkup), watch) {
+	if slices.Contains(buttonData(edit.ReplyMarkup), stop) || !slices.Contains(buttonData(edit.ReplyMarkup), watch) {
 		t.Errorf("after stop the card offers %v", buttonData(edit.ReplyMarkup))
 	}
 	if _, err := h.store.Watch(context.Background(), alice.ID, "555"); !errors.Is(err, store.ErrNotFound) {
@@ -392,15 +394,6 @@ func buttonData(kb *models.InlineKeyboardMarkup) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestRestartResumesWatchesAndOutbox(t *testing.T) {
