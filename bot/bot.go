@@ -130,8 +130,8 @@ type Bot struct {
 	polls   *pollTracker // getUpdates as it goes, for Health
 	metrics *metrics.Metrics
 
-	username   string          // the bot's @username, known after getMe
-	handlerCtx context.Context // outlives the polling context by ShutdownGrace
+	username   string       // the bot's @username, known after getMe
+	httpClient *http.Client // every call to Telegram, long polling included
 }
 
 // ErrUnauthorized means Telegram refused the bot token.
@@ -169,46 +169,13 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	b.pace = rate.NewLimiter(rate.Limit(cfg.TelegramMaxRPS), 1)
 	b.limiter = newUserLimiter(cfg.CommandRate, cfg.CommandBurst)
 	b.queue = newUserQueue(cfg.Workers, maxWaiting, cfg.Logger)
-	offset, err := st.UpdateOffset(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load update offset: %w", err)
-	}
 	// The sender's workers call Telegram in parallel: keep their connections.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
 	b.polls = &pollTracker{next: transport}
 	b.metrics = cfg.Metrics
 	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second, Transport: b.polls}
-	tg, err := tgbot.New(cfg.Token,
-		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
-		tgbot.WithSkipGetMe(), // Run calls getMe itself, with retries and a clear error
-		tgbot.WithHTTPClient(cfg.LongPollTimeout, httpClient),
-		tgbot.WithInitialOffset(offset),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
-		// One library worker hands updates, in order, to b.admit, which takes
-		// each from its sender's budget and queues it in b.queue: concurrently
-		// across users and in order for each user.
-		tgbot.WithWorkers(1),
-		tgbot.WithNotAsyncHandlers(),
-		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
-		// only once every update of it was taken by b.admit, so a stop drops no
-		// confirmed update that was not taken; unconfirmed ones come again after
-		// a restart, which starts from the last handled update. Taken updates
-		// still waiting in a user's line when the grace ends are skipped (track).
-		tgbot.WithUpdatesChannelCap(0),
-		tgbot.WithDefaultHandler(b.dispatch),
-		tgbot.WithMiddlewares(b.admit, b.track),
-		tgbot.WithErrorsHandler(func(err error) {
-			if errors.Is(err, context.Canceled) {
-				return
-			}
-			b.log.Warn("telegram", "err", b.errText(err))
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("create telegram client: %w", err)
-	}
-	b.tg = tg
+	b.httpClient = httpClient
 	b.telegram = deliver.NewClient(cfg.APIURL, cfg.Token, httpClient)
 	b.telegram.Observe = cfg.Metrics.Telegram
 	b.sender = deliver.New(deliver.Config{
@@ -251,6 +218,24 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 // updates and checks, lets running handlers and sends finish within
 // ShutdownGrace, and returns; everything else waits in the database.
 func (b *Bot) Run(ctx context.Context) error {
+	// Handlers get a context that outlives ctx by ShutdownGrace.
+	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	stopGrace := context.AfterFunc(ctx, func() {
+		b.log.Info("stopping: finishing running handlers", "grace", b.cfg.ShutdownGrace)
+		grace := time.NewTimer(b.cfg.ShutdownGrace)
+		defer grace.Stop()
+		select {
+		case <-grace.C:
+			cancelHandlers()
+		case <-handlerCtx.Done(): // Run returned first
+		}
+	})
+	defer stopGrace()
+	var err error
+	if b.tg, err = b.newPoller(ctx, handlerCtx); err != nil {
+		return err
+	}
 	me, err := b.getMe(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -268,15 +253,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("recover money actions: %w", err)
 	}
 
-	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHandlers()
-	b.handlerCtx = handlerCtx
-	stopGrace := context.AfterFunc(ctx, func() {
-		b.log.Info("stopping: finishing running handlers", "grace", b.cfg.ShutdownGrace)
-		time.AfterFunc(b.cfg.ShutdownGrace, cancelHandlers)
-	})
-	defer stopGrace()
-
 	var wg sync.WaitGroup
 	var watchErr error
 	wg.Go(func() { b.sender.Run(ctx, handlerCtx) })
@@ -291,6 +267,45 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.queue.wait() // queued handlers finish, or are cut off or skipped after ShutdownGrace
 	wg.Wait()
 	return watchErr
+}
+
+// newPoller makes the Telegram client that long-polls for updates from the
+// last one handled. Its handlers run under handlerCtx (see track).
+func (b *Bot) newPoller(ctx context.Context, handlerCtx context.Context) (*tgbot.Bot, error) {
+	offset, err := b.store.UpdateOffset(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load update offset: %w", err)
+	}
+	tg, err := tgbot.New(b.cfg.Token,
+		tgbot.WithServerURL(strings.TrimRight(b.cfg.APIURL, "/")),
+		tgbot.WithSkipGetMe(), // Run calls getMe itself, with retries and a clear error
+		tgbot.WithHTTPClient(b.cfg.LongPollTimeout, b.httpClient),
+		tgbot.WithInitialOffset(offset),
+		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+		// One library worker hands updates, in order, to b.admit, which takes
+		// each from its sender's budget and queues it in b.queue: concurrently
+		// across users and in order for each user.
+		tgbot.WithWorkers(1),
+		tgbot.WithNotAsyncHandlers(),
+		// Unbuffered: the library confirms a batch to Telegram (next getUpdates)
+		// only once every update of it was taken by b.admit, so a stop drops no
+		// confirmed update that was not taken; unconfirmed ones come again after
+		// a restart, which starts from the last handled update. Taken updates
+		// still waiting in a user's line when the grace ends are skipped (track).
+		tgbot.WithUpdatesChannelCap(0),
+		tgbot.WithDefaultHandler(b.dispatch),
+		tgbot.WithMiddlewares(b.admit, b.track(handlerCtx)),
+		tgbot.WithErrorsHandler(func(err error) {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			b.log.Warn("telegram", "err", b.errText(err))
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create telegram client: %w", err)
+	}
+	return tg, nil
 }
 
 // deliveredTTL is how long the bot remembers which SMS it pushed. Orders live
@@ -397,23 +412,25 @@ func (b *Bot) admit(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 // The record is the highest update handled, so an update still waiting in
 // its sender's line when the stop's grace ends is skipped and, once a later
 // update was recorded, not handled after the restart either.
-func (b *Bot) track(next tgbot.HandlerFunc) tgbot.HandlerFunc {
-	return func(in context.Context, tg *tgbot.Bot, u *models.Update) {
-		if b.handlerCtx.Err() != nil {
-			b.log.Info("update not handled: the bot is stopping", "update", u.ID)
-			return
+func (b *Bot) track(handlerCtx context.Context) tgbot.Middleware {
+	return func(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+		return func(in context.Context, tg *tgbot.Bot, u *models.Update) {
+			if handlerCtx.Err() != nil {
+				b.log.Info("update not handled: the bot is stopping", "update", u.ID)
+				return
+			}
+			ctx, cancel := context.WithTimeout(withBudget(handlerCtx, budgetOf(in)), b.cfg.HandlerTimeout)
+			defer cancel()
+			defer func() {
+				if r := recover(); r != nil {
+					b.log.Error("handler panicked", "update", u.ID, "panic", fmt.Sprint(r))
+				}
+				if err := b.store.SaveUpdateOffset(ctx, u.ID); err != nil {
+					b.log.Warn("can't save update offset", "update", u.ID, "err", err)
+				}
+			}()
+			next(ctx, tg, u)
 		}
-		ctx, cancel := context.WithTimeout(withBudget(b.handlerCtx, budgetOf(in)), b.cfg.HandlerTimeout)
-		defer cancel()
-		defer func() {
-			if r := recover(); r != nil {
-				b.log.Error("handler panicked", "update", u.ID, "panic", fmt.Sprint(r))
-			}
-			if err := b.store.SaveUpdateOffset(ctx, u.ID); err != nil {
-				b.log.Warn("can't save update offset", "update", u.ID, "err", err)
-			}
-		}()
-		next(ctx, tg, u)
 	}
 }
 
