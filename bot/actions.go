@@ -9,6 +9,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/smsbot/smsbot/bot/deliver"
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
@@ -307,5 +308,5 @@ func (b *Bot) anotherSMSCard(ctx context.Context, p press, o smsapi.Order, line 
 	if again {
 		toast = p.lang.T(message.ToastInProgress)
 	}
-	return answer{p.lang.Card(shown, now) + "\n\n" + line, p.lang.CardKeyboard(o, user, o.ID, true, watched), toast}
+	return answer{p.lang.Card(view.Order(shown), now) + "\n\n" + line, p.lang.CardKeyboard(view.Order(o), user, o.ID, true, watched), toast}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/money"
 	"github.com/smsbot/smsbot/bot/watch"
@@ -45,7 +46,7 @@ func (b *Bot) refundAsk(ctx context.Context, p press) (answer, error) {
 	if err != nil {
 		return answer{}, fmt.Errorf("offer refund of %s: %w", o.ID, err)
 	}
-	return answer{p.lang.RefundAsk(o.ID, o.Price), p.lang.RefundKeyboard(p.owner(), o.ID, conf.Key), ""}, nil
+	return answer{p.lang.RefundAsk(o.ID, view.Money(o.Price)), p.lang.RefundKeyboard(p.owner(), o.ID, conf.Key), ""}, nil
 }
 
 // refund carries out a pressed refund confirmation once. The order is read
@@ -86,7 +87,7 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 				balance = bal.Amount
 			}
 		}
-		return answer{l.RefundDone(a.OrderID, smsapi.Cents(a.Price), balance), l.BuyAgainKeyboard(p.owner(), a.OrderID), l.T(message.ToastDone)}
+		return answer{l.RefundDone(a.OrderID, message.Cents(a.Price), view.Money(balance)), l.BuyAgainKeyboard(p.owner(), a.OrderID), l.T(message.ToastDone)}
 	}
 	var line string
 	switch a.Failure {
@@ -95,7 +96,7 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 	case store.FailNoSign:
 		line = l.RefundNotDone(a.OrderID)
 	case store.FailUnconfirmed:
-		line = l.RefundUnconfirmed(a.OrderID, smsapi.Money{})
+		line = l.RefundUnconfirmed(a.OrderID, message.Money{})
 	default:
 		line = l.RefundFailed(a.OrderID, b.reason(l, err, a.OrderID))
 	}
@@ -139,9 +140,9 @@ func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, s
 	if err != nil {
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
-	text := l.BuyAsk(l.OfferOf(o), o.ID, max)
+	text := l.BuyAsk(l.OfferOf(view.Order(o)), o.ID, view.Money(max))
 	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
-		text += "\n\n" + l.LowBalance(bal.Amount, o.Price)
+		text += "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(o.Price))
 	}
 	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}, nil
 }
@@ -156,18 +157,13 @@ func lowBalance(balance, price smsapi.Money) bool {
 	return balance.Valid && price.Valid && balance.Cents < price.Cents
 }
 
-// buyMarginPercent is how much above the last price a purchase may cost by
-// default: prices move a little, and a user who wants a firmer limit names
-// it with /buy <orderId> <maxPrice>.
-const buyMarginPercent = 25
-
 // defaultCeiling is the last price plus the margin, rounded up to a cent;
 // invalid when the price is unknown.
 func defaultCeiling(price smsapi.Money) smsapi.Money {
 	if !price.Valid || price.Cents <= 0 {
 		return smsapi.Money{}
 	}
-	return smsapi.Cents(min((price.Cents*(100+buyMarginPercent)+99)/100, message.MaxBuyCeiling.Cents))
+	return smsapi.Cents(min((price.Cents*(100+money.BuyMarginPercent)+99)/100, money.MaxBuyCeiling))
 }
 
 // buy carries out a pressed purchase confirmation, once: what is bought
@@ -183,7 +179,7 @@ func (b *Bot) buy(ctx context.Context, p press) (answer, error) {
 	if out.Begun && out.Action.State == store.ActionDone {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
-		return answer{l.Bought(o, b.cfg.Now()), l.CardKeyboard(o, p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
+		return answer{l.Bought(view.Order(o), b.cfg.Now()), l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
 	return b.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }
@@ -209,11 +205,11 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 	switch a.Failure {
 	case store.FailPriceChanged:
 		price := smsapi.Cents(a.NewPrice)
-		if a.NewPrice <= 0 || price.Cents > message.MaxBuyCeiling.Cents {
+		if a.NewPrice <= 0 || price.Cents > money.MaxBuyCeiling {
 			text, retry = l.BuyFailed(offer, l.BuyPriceUnknown(a.SourceOrderID)), smsapi.Money{}
 			break
 		}
-		text, retry, label = l.BuyPriceChanged(offer, price), price, message.ButtonBuy
+		text, retry, label = l.BuyPriceChanged(offer, view.Money(price)), price, message.ButtonBuy
 	case store.FailOutOfStock:
 		text = l.BuyOutOfStock(offer)
 	case store.FailLowBalance:
@@ -221,7 +217,7 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 		if bal, berr := b.api.Balance(ctx, watch.Credentials(p.acct)); berr == nil {
 			balance = bal.Amount
 		}
-		text = l.BuyFailed(offer, l.LowBalance(balance, smsapi.Cents(a.Price)))
+		text = l.BuyFailed(offer, l.LowBalance(view.Money(balance), message.Cents(a.Price)))
 	case store.FailNotSent:
 		text = l.BuyNotSent(offer, b.reason(l, err, a.SourceOrderID))
 	case store.FailRateLimited:

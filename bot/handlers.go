@@ -10,6 +10,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -229,7 +230,7 @@ func (b *Bot) login(ctx context.Context, r request) (string, error) {
 	}
 	if err != nil {
 		b.log.Warn("can't check credentials", "user", r.user, "err", err)
-		return l.CheckKeyFailed(err), nil
+		return l.CheckKeyFailed(view.Failure(err)), nil
 	}
 	now := b.cfg.Now()
 	acct := store.Account{TelegramUserID: r.user, SMSUserID: cred.UserID, APIKey: cred.APIKey, CreatedAt: now, UpdatedAt: now}
@@ -238,7 +239,7 @@ func (b *Bot) login(ctx context.Context, r request) (string, error) {
 		return "", fmt.Errorf("save account: %w", err)
 	}
 	b.log.Info("account linked", "user", r.user, "resumed_watches", resumed)
-	answer := l.LoginOK(bal, cred.UserID)
+	answer := l.LoginOK(view.Balance(bal), cred.UserID)
 	if resumed > 0 {
 		answer += l.Resumed(resumed)
 	}
@@ -270,7 +271,7 @@ func (b *Bot) cmdBalance(ctx context.Context, r request) (reply, error) {
 	if err != nil {
 		return textReply(b.apiErrorText(r.lang, err, "")), nil
 	}
-	return textReply(r.lang.Balance(bal, r.acct.SMSUserID)), nil
+	return textReply(r.lang.Balance(view.Balance(bal), r.acct.SMSUserID)), nil
 }
 
 // account loads the caller's linked account. When there is none, or it
@@ -293,7 +294,7 @@ func (b *Bot) account(ctx context.Context, r request) (acct store.Account, refus
 // apiErrorText turns an SMSOnline failure into the user's answer in l, and
 // logs a failure of no known kind.
 func (b *Bot) apiErrorText(l *message.Lang, err error, orderID string) string {
-	text, known := l.APIError(err, orderID)
+	text, known := l.APIError(view.Failure(err), orderID)
 	if !known {
 		b.log.Error("smsonline call failed", "err", err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
-	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
 )
@@ -30,7 +29,7 @@ func (h *harness) loginAs(s speaker) {
 	h.t.Helper()
 	h.sms.AddAccount(s.smsUser, s.key, 1500)
 	got := h.say(s.user, telegramtest.PrivateChat(s.user), "/login "+s.smsUser+" "+s.key)
-	if want := s.lang.LoginOK(smsapi.Balance{Amount: smsapi.Cents(1500)}, s.smsUser); got.Text != want {
+	if want := s.lang.LoginOK(message.Balance{Amount: message.Cents(1500)}, s.smsUser); got.Text != want {
 		h.t.Fatalf("%s login answer = %q, want %q", s.lang.Tag, got.Text, want)
 	}
 }
@@ -52,12 +51,11 @@ func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
 			t.Errorf("%s card buttons %v", s.lang.Tag, got)
 		}
 		h.tap(s.user, chat, card.MessageID, "f:"+strconv.FormatInt(s.user.ID, 10)+":555")
-		assertContains(t, h.lastEdit(chat, card.MessageID).Text, s.lang.RefundAsk("555", smsapi.Cents(16)))
+		assertContains(t, h.lastEdit(chat, card.MessageID).Text, s.lang.RefundAsk("555", message.Cents(16)))
 
 		h.sms.DeliverSMS(s.smsUser, "555", "Your code is 246810")
 		push := h.waitMessage(chat.ID, "<code>246810</code>")
-		title := firstLine(s.lang.Push(store.Watch{OrderID: "555"}, smsapi.Order{SMS: "1"}, time.Now()).Text)
-		assertContains(t, push.Text, title)
+		assertContains(t, push.Text, pushTitle(s.lang, "555"))
 	}
 
 	// A language the bot does not speak gets English; /language switches.
@@ -115,7 +113,7 @@ func TestPushAfterRestartKeepsTheLanguage(t *testing.T) {
 	h.start()
 	push := h.waitMessage(chat.ID, "<code>135791</code>")
 	zh := message.ByTag("zh")
-	assertContains(t, push.Text, firstLine(zh.Push(store.Watch{OrderID: "555"}, smsapi.Order{SMS: "1"}, time.Now()).Text))
+	assertContains(t, push.Text, pushTitle(zh, "555"))
 	if ul, err := h.store.UserLanguage(context.Background(), ru.user.ID); err != nil || ul != (store.UserLanguage{Chosen: "zh", Seen: "ru"}) {
 		t.Errorf("stored language %+v, %v", ul, err)
 	}
@@ -134,4 +132,10 @@ func TestDefaultLanguage(t *testing.T) {
 	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.ByTag("ru").Commands(h.bot.commandList())[0] {
 		t.Errorf("default command menu = %+v, want Russian", got)
 	}
+}
+
+// pushTitle is the first line of a push about orderID, in l.
+func pushTitle(l *message.Lang, orderID string) string {
+	text, _ := l.Push(message.Watch{OrderID: orderID}, message.Order{SMS: "1"}, time.Now())
+	return firstLine(text)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
-	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
 )
@@ -316,7 +315,7 @@ func TestRefundUnconfirmedWhenOrderVanishes(t *testing.T) {
 	h.sms.InjectFault(smsapitest.Fault{Match: "refund", DelayAfter: 5 * time.Second, Times: 1})
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	h.sms.InjectFault(smsapitest.Fault{Match: "order", Status: 404})
-	want := message.English.RefundUnconfirmed("555", smsapi.Cents(1516))
+	want := message.English.RefundUnconfirmed("555", message.Cents(1516))
 	h.waitMessage(aliceChat.ID, want)
 	assertNothingContains(t, h.tg, aliceChat.ID, "was not refunded")
 	if n := h.sms.RequestCount("refund"); n != 1 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsbot/smsbot/bot/watch"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -79,9 +80,9 @@ func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Accou
 	var card string
 	switch {
 	case !order.HasSMS():
-		card = l.Card(order, now)
+		card = l.Card(view.Order(order), now)
 	case private:
-		card = l.Card(order, now)
+		card = l.Card(view.Order(order), now)
 		// The card shows this SMS: the watcher must not push it again.
 		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS, now); err != nil {
 			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
@@ -89,7 +90,7 @@ func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Accou
 	default:
 		shown := order
 		shown.SMS = ""
-		card = l.Card(shown, now) + "\n\n" + b.pushPrivately(ctx, l, w, order, now)
+		card = l.Card(view.Order(shown), now) + "\n\n" + b.pushPrivately(ctx, l, w, order, now)
 	}
 	open := isOpen(order, now)
 	watched := false
@@ -114,7 +115,7 @@ func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Accou
 	if watched {
 		card += "\n\n" + l.WatchingFor(order.HasSMS(), private)
 	}
-	return card, l.CardKeyboard(order, user, orderID, open, watched)
+	return card, l.CardKeyboard(view.Order(order), user, orderID, open, watched)
 }
 
 // isOpen reports whether an order can still receive an SMS.
@@ -125,7 +126,7 @@ func isOpen(o smsapi.Order, now time.Time) bool {
 // pushPrivately sends the order's SMS to the owner's private chat, unless
 // they have had it already, and returns the card's line saying so.
 func (b *Bot) pushPrivately(ctx context.Context, l *message.Lang, w store.Watch, o smsapi.Order, now time.Time) string {
-	isNew, err := b.store.PushOnce(ctx, *l.Push(w, o, now), o.SMS, now)
+	isNew, err := b.store.PushOnce(ctx, *watch.PushMessage(l, w, o, now), o.SMS, now)
 	if err != nil {
 		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
 		return l.PushPrivatelyFailed(w.OrderID)
@@ -142,7 +143,7 @@ func (b *Bot) cmdOrders(ctx context.Context, r request) (reply, error) {
 	if err != nil {
 		return reply{}, fmt.Errorf("list watches: %w", err)
 	}
-	return textReply(r.lang.WatchList(watches, b.cfg.Now())), nil
+	return textReply(r.lang.WatchList(view.Watches(watches), b.cfg.Now())), nil
 }
 
 // cmdStop ends a watch: /stop <orderId>.

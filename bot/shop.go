@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/money"
 	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -33,8 +35,8 @@ func (b *Bot) cmdBuy(ctx context.Context, r request) (reply, error) {
 	}
 	if len(args) == 2 {
 		m, err := smsapi.ParseDollars(args[1])
-		if err != nil || m.Cents <= 0 || m.Cents > message.MaxBuyCeiling.Cents {
-			return textReply(l.BadMaxPrice()), nil
+		if err != nil || m.Cents <= 0 || m.Cents > money.MaxBuyCeiling {
+			return textReply(l.BadMaxPrice(message.Cents(money.MaxBuyCeiling))), nil
 		}
 		max = m
 	}
@@ -70,7 +72,7 @@ func catalogue(orders []smsapi.Order) []message.BuyEntry {
 		seen[k] = true
 		out = append(out, message.BuyEntry{
 			OrderID: o.ID, Service: cmp.Or(o.Service, o.ServiceCode), Country: cmp.Or(o.Country, o.CountryCode),
-			Carrier: o.Carrier, Price: o.Price,
+			Carrier: o.Carrier, Price: view.Money(o.Price),
 		})
 		if len(out) == maxCatalogue {
 			break
@@ -88,7 +90,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
 		return textReply(l.T(message.TopUpUsage)), nil
 	}
 	amount, err := smsapi.ParseDollars(args[0])
-	if err != nil || amount.Cents < message.MinTopUp.Cents || amount.Cents > message.MaxTopUp.Cents {
+	if err != nil || amount.Cents < money.MinTopUp || amount.Cents > money.MaxTopUp {
 		return textReply(l.T(message.TopUpBadAmount)), nil
 	}
 	coupon := ""
@@ -147,7 +149,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
 		}
 	}
 	b.log.Info("payment links made", "user", r.user, "cents", amount.Cents, "links", len(row))
-	return reply{l.TopUp(amount, coupon, watching, usable), message.Rows(row)}, nil
+	return reply{l.TopUp(view.Money(amount), smsapi.InvoiceLifetime, coupon, watching, view.Coupons(usable)), message.Rows(row)}, nil
 }
 
 // isCouponCode reports whether s can be a coupon code: what an id may be.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -15,7 +16,7 @@ import (
 func TestJoinFirst(t *testing.T) {
 	push := func(order, code string) store.Message {
 		w := store.Watch{TelegramUserID: 7, OrderID: order, ChatID: 7, Service: "Discord"}
-		return *message.English.Push(w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
+		return *watch.PushMessage(message.English, w, smsapi.Order{ID: order, Status: "completed", SMS: "Your code is " + code}, checkNow)
 	}
 	m, n := joinFirst([]store.Message{push("111", "123456"), push("222", "654321")})
 	if n != 2 {

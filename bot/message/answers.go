@@ -1,13 +1,10 @@
 package message
 
 import (
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
-
-	"github.com/smsbot/smsbot/smsapi"
 )
 
 // Command is one of the bot's commands as the "/" menu and /help show it.
@@ -83,29 +80,29 @@ func (l *Lang) LoggedOutEnded(n int) string {
 
 // CheckKeyFailed is /login's answer when SMSOnline could not say whether
 // the key is good.
-func (l *Lang) CheckKeyFailed(err error) string {
-	text, _ := l.APIError(err, "")
+func (l *Lang) CheckKeyFailed(f APIFailure) string {
+	text, _ := l.APIError(f, "")
 	return l.t("CheckKeyFailed", args{"Reason": text})
 }
 
 // APIError turns an SMSOnline failure into the user's answer. known is
-// false for a failure of no kind smsapi names; the answer is then the
-// generic one and the caller should log the error.
-func (l *Lang) APIError(err error, orderID string) (text string, known bool) {
-	switch {
-	case errors.Is(err, smsapi.ErrOrderNotFound):
+// false for ErrorUnknown; the answer is then the generic one and the
+// caller should log the error.
+func (l *Lang) APIError(f APIFailure, orderID string) (text string, known bool) {
+	switch f.Kind {
+	case ErrorOrderNotFound:
 		return l.OrderNotFound(orderID), true
-	case errors.Is(err, smsapi.ErrBadCredentials):
+	case ErrorBadCredentials:
 		return l.T(KeyRefused), true
-	case errors.Is(err, smsapi.ErrRateLimited):
-		return l.RateLimited(smsapi.RetryAfter(err)), true
-	case errors.Is(err, smsapi.ErrTransient):
+	case ErrorRateLimited:
+		return l.RateLimited(f.RetryAfter), true
+	case ErrorTransient:
 		return l.T(APIDown), true
-	case errors.Is(err, smsapi.ErrMalformed):
+	case ErrorMalformed:
 		return l.T(APIGarbled), true
-	case errors.Is(err, smsapi.ErrRejected):
+	case ErrorRejected:
 		return l.T(APIRejected), true
-	case errors.Is(err, smsapi.ErrInvalidInput):
+	case ErrorInvalidInput:
 		return l.T(BadOrderID), true
 	}
 	return l.T(Internal), false

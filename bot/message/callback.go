@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
-
-	"github.com/smsbot/smsbot/smsapi"
 )
 
 // What a button asks for: the first field of its callback data.
@@ -57,7 +55,7 @@ func (c Callback) Data() string {
 		}
 		return c.Action + ":" + c.Nonce
 	}
-	if smsapi.ValidateOrderID(c.OrderID) != nil {
+	if !validOrderID(c.OrderID) {
 		return "" // no button for an id the bot would not take back
 	}
 	data := c.Action + ":" + strconv.FormatInt(c.Owner, 10) + ":" + c.OrderID
@@ -95,7 +93,7 @@ func ParseCallback(data string) (c Callback, ok bool) {
 	default:
 		return Callback{}, false
 	}
-	if !knownAction(c.Action) || c.Confirms() || smsapi.ValidateOrderID(c.OrderID) != nil {
+	if !knownAction(c.Action) || c.Confirms() || !validOrderID(c.OrderID) {
 		return Callback{}, false
 	}
 	return c, true
@@ -130,7 +128,3 @@ func validNonce(s string) bool {
 	_, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil
 }
-
-// MaxBuyCeiling is the highest ceiling a purchase may have: a number costs
-// cents, and a typo must not spend a balance.
-var MaxBuyCeiling = smsapi.Cents(100_00)

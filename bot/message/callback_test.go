@@ -3,8 +3,6 @@ package message
 import (
 	"strings"
 	"testing"
-
-	"github.com/smsbot/smsbot/smsapi"
 )
 
 const testNonce = "AAAAAAAAAAAA"
@@ -60,7 +58,7 @@ func TestCallbackTooLongHasNoButton(t *testing.T) {
 	if d := (Callback{Action: ActRefresh, Owner: 1 << 40, OrderID: long, FromPush: true}).Data(); d != "" {
 		t.Errorf("data %q (%d bytes) over Telegram's limit", d, len(d))
 	}
-	if kb := English.CardKeyboard(smsapi.Order{}, 1001, long+strings.Repeat("9", 14), true, false); kb != nil {
+	if kb := English.CardKeyboard(Order{}, 1001, long+strings.Repeat("9", 14), true, false); kb != nil {
 		t.Errorf("a card for a 64-character id has buttons %+v", kb)
 	}
 	if d := (Callback{Action: ActBuy, Nonce: "short"}).Data(); d != "" {

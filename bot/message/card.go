@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/smsbot/smsbot/smsapi"
-	"github.com/smsbot/smsbot/store"
 )
 
 // Card renders an order: what was rented, its status, the time left and,
 // once an SMS arrived, the code in <code> so it copies on tap.
-func (l *Lang) Card(o smsapi.Order, now time.Time) string {
+func (l *Lang) Card(o Order, now time.Time) string {
 	var sb strings.Builder
 	sb.WriteString(l.t("CardTitle", args{"Order": Field(o.ID)}) + "\n")
 	line := func(label, value string) {
@@ -27,7 +24,7 @@ func (l *Lang) Card(o smsapi.Order, now time.Time) string {
 	}
 	line("CardPrice", Field(o.Price.String())) // "" (no line) when the API gave none
 	line("CardStatus", l.statusLabel(o))
-	if o.State() == smsapi.StateWaiting {
+	if o.State == StateWaiting {
 		line("CardTimeLeft", l.timeLeft(o.ExpiresAt, now))
 	}
 	if o.HasSMS() {
@@ -53,11 +50,11 @@ func (l *Lang) smsBlock(sms string) string {
 
 // statusLabel words the order's state for people; an unknown status word is
 // shown as SMSOnline gave it.
-func (l *Lang) statusLabel(o smsapi.Order) string {
-	switch o.State() {
-	case smsapi.StateReceived:
+func (l *Lang) statusLabel(o Order) string {
+	switch o.State {
+	case StateReceived:
 		return l.t("StatusReceived", nil)
-	case smsapi.StateFinal:
+	case StateFinal:
 		return "❌ " + l.Status(o.Status)
 	}
 	if s := strings.TrimSpace(o.Status); s != "" && !isWaitingWord(s) {
@@ -123,7 +120,7 @@ func (l *Lang) Duration(d time.Duration) string {
 
 // WatchList renders /orders: each watched order with its service, status and
 // time left.
-func (l *Lang) WatchList(watches []store.Watch, now time.Time) string {
+func (l *Lang) WatchList(watches []Watch, now time.Time) string {
 	if len(watches) == 0 {
 		return l.T(NoWatches)
 	}
@@ -139,7 +136,7 @@ func (l *Lang) WatchList(watches []store.Watch, now time.Time) string {
 		if s := strings.TrimSpace(w.Service); s != "" {
 			parts = append(parts, Field(s))
 		}
-		if w.State == store.WatchPaused {
+		if w.Paused {
 			parts = append(parts, l.t("WatchPaused", nil))
 		} else {
 			status := l.t("WatchWaiting", nil)

@@ -1,11 +1,13 @@
 package message
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"html"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/smsbot/smsbot/bot/telegramtest"
-	"github.com/smsbot/smsbot/smsapi"
-	"github.com/smsbot/smsbot/store"
 )
 
 // The fuzz targets below replay their seeds (f.Add and testdata/fuzz) in every
@@ -115,11 +115,20 @@ func repeat(s string, rep uint16) string {
 	return strings.Repeat(s, n)
 }
 
-// fuzzMoney reads s as dollars, as a person would type them; anything else
-// is an amount the API did not give (smsapi.Money{}).
-func fuzzMoney(s string) smsapi.Money {
-	m, _ := smsapi.ParseDollars(s)
-	return m
+// fuzzMoney reads s as dollars with at most two decimals ("5", "$0.16");
+// anything else is an amount the API did not give (Money{}).
+func fuzzMoney(s string) Money {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "$"))
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) == 1 {
+		frac += "0"
+	}
+	d, err := strconv.ParseUint(whole, 10, 32)
+	c, cerr := strconv.ParseUint(cmp.Or(frac, "0"), 10, 8)
+	if err != nil || cerr != nil || len(frac) > 2 {
+		return Money{}
+	}
+	return Cents(int64(d)*100 + int64(c))
 }
 
 // fuzzTime is fuzzNow moved by offset seconds, or the zero time for offset 0
@@ -141,7 +150,7 @@ func FuzzOrderCard(f *testing.F) {
 	f.Add("x", "😀", "😀", "😀", "😀", "😀", "pending😀", "😀 123-456", uint16(311), int64(1200))
 	f.Add("2004", "&", "<", ">", `"`, "'", "expired", "&#0;", uint16(400), int64(1<<62))
 	f.Fuzz(func(t *testing.T, id, service, country, carrier, phone, price, status, sms string, rep uint16, expires int64) {
-		o := smsapi.Order{
+		o := Order{
 			ID:          repeat(id, rep),
 			Service:     repeat(service, rep),
 			Country:     repeat(country, rep),
@@ -149,6 +158,7 @@ func FuzzOrderCard(f *testing.F) {
 			PhoneNumber: repeat(phone, rep),
 			Price:       fuzzMoney(price),
 			Status:      repeat(status, rep),
+			State:       State(len(status) % 3), // any state with any status word
 			SMS:         repeat(sms, rep),
 			ExpiresAt:   fuzzTime(expires),
 		}
@@ -176,26 +186,29 @@ func FuzzPushMessage(f *testing.F) {
 	f.Add("x", "😀", "😀", "😀", "😀", "😀 12345678 😀", uint16(300), int64(1200), int64(60))
 	f.Add("&lt;", "&", "<", "\xed\xa0\x80", "\xff", "\xff<1234>", uint16(511), int64(1<<62), int64(-1<<62))
 	f.Fuzz(func(t *testing.T, orderID, watchService, watchPhone, service, phone, sms string, rep uint16, expires, watchExpires int64) {
-		w := store.Watch{
-			TelegramUserID: 7, ChatID: 7, OrderID: orderID, State: store.WatchActive,
+		w := Watch{
+			Owner: 7, OrderID: orderID,
 			Service:     repeat(watchService, rep),
 			PhoneNumber: repeat(watchPhone, rep),
 			ExpiresAt:   fuzzTime(watchExpires),
 		}
-		o := smsapi.Order{
+		o := Order{
 			ID:          orderID,
 			Service:     repeat(service, rep),
 			PhoneNumber: repeat(phone, rep),
 			SMS:         repeat(sms, rep),
 			Status:      "completed",
+			State:       StateReceived,
 			ExpiresAt:   fuzzTime(expires),
 		}
 		in := validUTF8(orderID, watchService, watchPhone, service, phone, sms)
 		for _, l := range languages[1:] {
-			checkMessage(t, l.Tag+" Push", l.Push(w, o, fuzzNow).Text, len(orderID) <= maxValidIDLen, in)
+			text, _ := l.Push(w, o, fuzzNow)
+			checkMessage(t, l.Tag+" Push", text, len(orderID) <= maxValidIDLen, in)
 		}
-		m := English.Push(w, o, fuzzNow) // the keyboard is checked once: its data is the same in every language
-		checkMessage(t, "Push", m.Text, len(orderID) <= maxValidIDLen, in)
+		text, keyboard := English.Push(w, o, fuzzNow) // the keyboard is checked once: its data is the same in every language
+		markup := MarkupJSON(keyboard)
+		checkMessage(t, "Push", text, len(orderID) <= maxValidIDLen, in)
 
 		code := ExtractCode(o.SMS)
 		var kb struct {
@@ -207,21 +220,21 @@ func FuzzPushMessage(f *testing.F) {
 				} `json:"copy_text"`
 			} `json:"inline_keyboard"`
 		}
-		if m.Markup != "" {
-			if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
-				t.Fatalf("Push markup %s: %v", m.Markup, err)
+		if markup != "" {
+			if err := json.Unmarshal([]byte(markup), &kb); err != nil {
+				t.Fatalf("Push markup %s: %v", markup, err)
 			}
 		}
 		// The actions after a code: on a push, answered with a new message;
 		// only for an order id the bot takes back, that fits a button.
 		rows := kb.InlineKeyboard
-		if (Callback{Action: ActAnotherSMS, Owner: w.TelegramUserID, OrderID: orderID, FromPush: true}).Data() != "" {
+		if (Callback{Action: ActAnotherSMS, Owner: w.Owner, OrderID: orderID, FromPush: true}).Data() != "" {
 			if len(rows) == 0 {
-				t.Fatalf("Push for order %q has no action buttons: %s", orderID, m.Markup)
+				t.Fatalf("Push for order %q has no action buttons: %s", orderID, markup)
 			}
 			for _, b := range rows[len(rows)-1] {
 				c, ok := ParseCallback(b.CallbackData)
-				if !ok || !c.FromPush || c.OrderID != orderID || c.Owner != w.TelegramUserID || strings.TrimSpace(b.Text) == "" {
+				if !ok || !c.FromPush || c.OrderID != orderID || c.Owner != w.Owner || strings.TrimSpace(b.Text) == "" {
 					t.Fatalf("Push action button %+v: want a labelled push button for order %q", b, orderID)
 				}
 			}
@@ -229,16 +242,16 @@ func FuzzPushMessage(f *testing.F) {
 		}
 		if code == "" {
 			if len(rows) != 0 {
-				t.Fatalf("Push without a code has a copy button: %s", m.Markup)
+				t.Fatalf("Push without a code has a copy button: %s", markup)
 			}
 			return
 		}
 		if len(rows) != 1 || len(rows[0]) != 1 {
-			t.Fatalf("Push markup %s: want one copy button", m.Markup)
+			t.Fatalf("Push markup %s: want one copy button", markup)
 		}
 		b := rows[0][0]
 		if strings.TrimSpace(b.Text) == "" || b.CopyText == nil {
-			t.Fatalf("Push markup %s: want a labelled copy button", m.Markup)
+			t.Fatalf("Push markup %s: want a labelled copy button", markup)
 		}
 		if ct := b.CopyText.Text; ct != code || ct == "" || utf8.RuneCountInString(ct) > 256 {
 			t.Fatalf("Push copy_text %q: want the code %q, 1-256 characters", ct, code)
@@ -255,17 +268,14 @@ func FuzzWatchList(f *testing.F) {
 	f.Add("20046875", "Discord", "pending", "active", uint8(50), uint16(0), int64(600))
 	f.Add("\xff", "\xed\xa0\x80", "&", "\x00", uint8(255), uint16(511), int64(-1<<40))
 	f.Fuzz(func(t *testing.T, orderID, service, status, state string, count uint8, rep uint16, expires int64) {
-		watches := make([]store.Watch, int(count))
+		watches := make([]Watch, int(count))
 		for i := range watches {
-			watches[i] = store.Watch{
-				TelegramUserID: 7, ChatID: 7, OrderID: orderID,
-				State:     store.WatchState(state),
+			watches[i] = Watch{
+				Owner: 7, OrderID: orderID,
+				Paused:    state == "paused" || i%2 == 1,
 				Service:   repeat(service, rep),
 				Status:    repeat(status, rep),
 				ExpiresAt: fuzzTime(expires),
-			}
-			if i%2 == 1 {
-				watches[i].State = store.WatchPaused
 			}
 		}
 		in := validUTF8(orderID, service, status, state)
@@ -284,7 +294,7 @@ func FuzzBalanceText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, userID, amount string, rep uint16) {
 		in := validUTF8(userID, amount)
 		userID = repeat(userID, rep)
-		b := smsapi.Balance{UserID: userID, Amount: fuzzMoney(amount)}
+		b := Balance{Amount: fuzzMoney(amount)}
 		checkAll(t, "LoginOK", true, in, func(l *Lang) string { return l.LoginOK(b, userID) })
 		checkAll(t, "Balance", true, in, func(l *Lang) string { return l.Balance(b, userID) })
 	})
@@ -345,9 +355,9 @@ func utf16Units(s string) int {
 // TestWatchListFitsOneMessage pins what FuzzWatchList found: a list longer
 // than one message shows the watches that fit, then how many more there are.
 func TestWatchListFitsOneMessage(t *testing.T) {
-	watches := make([]store.Watch, 200)
+	watches := make([]Watch, 200)
 	for i := range watches {
-		watches[i] = store.Watch{OrderID: strings.Repeat("9", 64), Service: "Discord", Status: "pending", ExpiresAt: fuzzNow.Add(10 * time.Minute)}
+		watches[i] = Watch{OrderID: strings.Repeat("9", 64), Service: "Discord", Status: "pending", ExpiresAt: fuzzNow.Add(10 * time.Minute)}
 	}
 	for _, l := range languages[1:] {
 		checkMessage(t, l.Tag+" WatchList", l.WatchList(watches, fuzzNow), true, true)

@@ -3,8 +3,6 @@ package message
 import (
 	"encoding/json"
 	"strings"
-
-	"github.com/smsbot/smsbot/smsapi"
 )
 
 // The inline keyboard types are our own: go-telegram/bot's InlineKeyboardButton
@@ -76,7 +74,7 @@ func (bs *buttons) add(label string, c Callback) {
 // owner: while it waits for its SMS, refresh, watch or stop, and a refund;
 // once an SMS arrived, another SMS or the same number again; once it ended,
 // buying the same again.
-func (l *Lang) CardKeyboard(o smsapi.Order, owner int64, orderID string, open, watched bool) *Keyboard {
+func (l *Lang) CardKeyboard(o Order, owner int64, orderID string, open, watched bool) *Keyboard {
 	c := func(action string) Callback { return Callback{Action: action, Owner: owner, OrderID: orderID} }
 	var top, actions buttons
 	if open {

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/smsbot/smsbot/smsapi"
 )
 
 func TestEscapeNeutralisesMarkup(t *testing.T) {
@@ -18,54 +16,57 @@ func TestEscapeNeutralisesMarkup(t *testing.T) {
 
 func TestOrderCard(t *testing.T) {
 	now := time.Date(2025, 5, 17, 5, 50, 0, 0, time.UTC)
-	base := smsapi.Order{
+	base := Order{
 		ID: "20046875", Service: "Discord", Country: "United States", Carrier: "any",
-		PhoneNumber: "1234567890", Price: smsapi.Cents(16),
-		OrderedAt: now.Add(-3 * time.Minute), ExpiresAt: now.Add(17*time.Minute + 13*time.Second),
+		PhoneNumber: "1234567890", Price: Cents(16),
+		ExpiresAt: now.Add(17*time.Minute + 13*time.Second),
 	}
 	tests := []struct {
 		name    string
-		edit    func(*smsapi.Order)
+		edit    func(*Order)
 		want    []string
 		notWant []string
 	}{
 		{
 			name: "waiting",
-			edit: func(o *smsapi.Order) { o.Status = "pending" },
+			edit: func(o *Order) { o.Status = "pending" },
 			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States", "Carrier: any",
 				"Number: <code>1234567890</code>", "Price: $0.16", "Status: ⏳ Waiting for SMS", "Time left: 17 min"},
 			notWant: []string{"Code:"},
 		},
 		{
 			name:    "completed with a bare code",
-			edit:    func(o *smsapi.Order) { o.Status = "completed"; o.SMS = "123456" },
+			edit:    func(o *Order) { o.Status, o.State = "completed", StateReceived; o.SMS = "123456" },
 			want:    []string{"Status: ✅ SMS received", "🔑 Code: <code>123456</code>"},
 			notWant: []string{"Time left", "💬 SMS"},
 		},
 		{
 			name: "completed with a full text",
-			edit: func(o *smsapi.Order) { o.Status = "completed"; o.SMS = "Your code is 583920 <don't share>" },
+			edit: func(o *Order) {
+				o.Status, o.State = "completed", StateReceived
+				o.SMS = "Your code is 583920 <don't share>"
+			},
 			want: []string{"🔑 Code: <code>583920</code>", "💬 SMS: <i>Your code is 583920 &lt;don't share&gt;</i>"},
 		},
 		{
 			name:    "cancelled",
-			edit:    func(o *smsapi.Order) { o.Status = "Cancelled" },
+			edit:    func(o *Order) { o.Status, o.State = "Cancelled", StateFinal },
 			want:    []string{"Status: ❌ cancelled"},
 			notWant: []string{"Time left"},
 		},
 		{
 			name: "unknown status word shown as given, escaped",
-			edit: func(o *smsapi.Order) { o.Status = "<retrying>" },
+			edit: func(o *Order) { o.Status = "<retrying>" },
 			want: []string{"Status: ⏳ &lt;retrying&gt;"},
 		},
 		{
 			name: "expired while waiting",
-			edit: func(o *smsapi.Order) { o.Status = "pending"; o.ExpiresAt = now.Add(-time.Minute) },
+			edit: func(o *Order) { o.Status = "pending"; o.ExpiresAt = now.Add(-time.Minute) },
 			want: []string{"Time left: expired"},
 		},
 		{
 			name: "hostile service name",
-			edit: func(o *smsapi.Order) { o.Service = `<a href="x">&</a>` },
+			edit: func(o *Order) { o.Service = `<a href="x">&</a>` },
 			want: []string{"Service: &lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"},
 		},
 	}
@@ -143,13 +144,13 @@ func assertContains(t *testing.T, text string, wants ...string) {
 // TestBalanceShowsMoney: cents become dollars, the discount is shown, and
 // the next tier says how much more to top up.
 func TestBalanceShowsMoney(t *testing.T) {
-	b := smsapi.Balance{
-		Amount: smsapi.Cents(1234), TotalCharges: smsapi.Cents(5000), DiscountRate: "-10%",
-		Discounts: []smsapi.DiscountTier{
-			{From: smsapi.Cents(8000), Multiplier: 0.8, Label: "-20%"},
-			{From: smsapi.Cents(6000), Multiplier: 0.85, Label: "-15%"},
-			{From: smsapi.Cents(4000), Multiplier: 0.9, Label: "-10%"},
-			{From: smsapi.Cents(0), Multiplier: 1, Label: "0%"},
+	b := Balance{
+		Amount: Cents(1234), TotalCharges: Cents(5000), DiscountRate: "-10%",
+		Discounts: []DiscountTier{
+			{From: Cents(8000), Label: "-20%"},
+			{From: Cents(6000), Label: "-15%"},
+			{From: Cents(4000), Label: "-10%"},
+			{From: Cents(0), Label: "0%"},
 		},
 	}
 	got := English.Balance(b, "u1")
@@ -158,7 +159,7 @@ func TestBalanceShowsMoney(t *testing.T) {
 			t.Errorf("Balance = %q, want it to contain %q", got, want)
 		}
 	}
-	if got := English.Balance(smsapi.Balance{}, "u1"); !strings.Contains(got, "Balance: <b>unknown</b>") || strings.Contains(got, "Top up") {
+	if got := English.Balance(Balance{}, "u1"); !strings.Contains(got, "Balance: <b>unknown</b>") || strings.Contains(got, "Top up") {
 		t.Errorf("Balance of an unreadable answer = %q", got)
 	}
 }

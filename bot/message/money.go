@@ -5,16 +5,13 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
-
-	"github.com/smsbot/smsbot/smsapi"
-	"github.com/smsbot/smsbot/store"
 )
 
 // Texts of the money actions: refund, another SMS, buying the same again and
 // topping up.
 
 // ButtonRefund labels the refund button with what would go back.
-func (l *Lang) ButtonRefund(price smsapi.Money) string {
+func (l *Lang) ButtonRefund(price Money) string {
 	if !price.Valid {
 		return l.t("ButtonRefund", nil)
 	}
@@ -45,10 +42,10 @@ func (l *Lang) offerText(service, country, carrier string) string {
 }
 
 // OfferOf names what order o bought.
-func (l *Lang) OfferOf(o smsapi.Order) string { return l.Offer(o.Service, o.Country, o.Carrier) }
+func (l *Lang) OfferOf(o Order) string { return l.Offer(o.Service, o.Country, o.Carrier) }
 
 // RefundAsk is the confirmation of a refund.
-func (l *Lang) RefundAsk(orderID string, price smsapi.Money) string {
+func (l *Lang) RefundAsk(orderID string, price Money) string {
 	if !price.Valid {
 		return l.t("RefundAsk", args{"Order": Escape(orderID)})
 	}
@@ -57,7 +54,7 @@ func (l *Lang) RefundAsk(orderID string, price smsapi.Money) string {
 
 // RefundDone says a refund went through; balance is the balance after it,
 // when it could be read.
-func (l *Lang) RefundDone(orderID string, price, balance smsapi.Money) string {
+func (l *Lang) RefundDone(orderID string, price, balance Money) string {
 	text := l.t("RefundDone", args{"Order": Escape(orderID)})
 	if price.Valid {
 		text = l.t("RefundDonePrice", args{"Order": Escape(orderID), "Price": price.String()})
@@ -118,12 +115,12 @@ func (l *Lang) AnotherSMSFailed(orderID, reason string) string {
 }
 
 // BuyAsk is the confirmation of buying offer again for at most max.
-func (l *Lang) BuyAsk(offer, sourceID string, max smsapi.Money) string {
+func (l *Lang) BuyAsk(offer, sourceID string, max Money) string {
 	return l.t("BuyAsk", args{"Offer": offer, "Max": max.String(), "Order": Escape(sourceID)})
 }
 
 // BuyPriceChanged asks again after the price went up.
-func (l *Lang) BuyPriceChanged(offer string, price smsapi.Money) string {
+func (l *Lang) BuyPriceChanged(offer string, price Money) string {
 	return l.t("BuyPriceChanged", args{"Offer": offer, "Price": l.Money(price)})
 }
 
@@ -134,7 +131,7 @@ func (l *Lang) BuyOutOfStock(offer string) string {
 
 // LowBalance says the balance does not cover a price, with the top-up
 // command that would.
-func (l *Lang) LowBalance(balance, price smsapi.Money) string {
+func (l *Lang) LowBalance(balance, price Money) string {
 	if !balance.Valid {
 		return l.t("LowBalance", args{"Amount": topUpHint(balance, price)})
 	}
@@ -142,7 +139,7 @@ func (l *Lang) LowBalance(balance, price smsapi.Money) string {
 }
 
 // topUpHint is a round dollar amount that covers price: at least $5.
-func topUpHint(balance, price smsapi.Money) string {
+func topUpHint(balance, price Money) string {
 	need := int64(500)
 	if balance.Valid && price.Valid && price.Cents-balance.Cents > need {
 		need = price.Cents - balance.Cents
@@ -178,7 +175,7 @@ func (l *Lang) RefundNotSent(orderID, reason string) string {
 // RefundUnconfirmed is the reconciler's answer when a refund's order
 // vanished from SMSOnline: nothing can say whether the money went back, so
 // the balance (when it could be read) is shown instead.
-func (l *Lang) RefundUnconfirmed(orderID string, balance smsapi.Money) string {
+func (l *Lang) RefundUnconfirmed(orderID string, balance Money) string {
 	text := l.t("RefundUnconfirmed", args{"Order": Escape(orderID)})
 	if balance.Valid {
 		text += "\n" + l.t("BalanceNow", args{"Balance": balance.String()})
@@ -210,36 +207,13 @@ func (l *Lang) BuyPriceUnknown(orderID string) string {
 }
 
 // Bought is the card of a number just bought, watched from now on.
-func (l *Lang) Bought(o smsapi.Order, now time.Time) string {
+func (l *Lang) Bought(o Order, now time.Time) string {
 	return l.t("Bought", nil) + "\n\n" + l.Card(o, now) + "\n\n" + l.T(Watching)
 }
 
-// BoughtNotice is the reconciler's message about a purchase it found: the
-// card of the number, with its buttons.
-func (l *Lang) BoughtNotice(a store.Action, o smsapi.Order, now time.Time) *store.Message {
-	return &store.Message{
-		ChatID:         a.ChatID,
-		TelegramUserID: a.TelegramUserID,
-		OrderID:        o.ID,
-		Priority:       store.PriorityNotice,
-		Text:           l.Bought(o, now),
-		Markup:         MarkupJSON(l.CardKeyboard(o, a.TelegramUserID, o.ID, true, true)),
-	}
-}
-
-// ActionNotice is a short message about a money action.
-func ActionNotice(a store.Action, text string) *store.Message {
-	return &store.Message{
-		ChatID:         a.ChatID,
-		TelegramUserID: a.TelegramUserID,
-		OrderID:        a.OrderID,
-		Priority:       store.PriorityNotice,
-		Text:           text,
-	}
-}
-
-// BadMaxPrice says a /buy limit is unusable.
-func (l *Lang) BadMaxPrice() string { return l.t("BadMaxPrice", args{"Max": MaxBuyCeiling.String()}) }
+// BadMaxPrice says a /buy limit is unusable: it must be above zero and at
+// most max.
+func (l *Lang) BadMaxPrice(max Money) string { return l.t("BadMaxPrice", args{"Max": max.String()}) }
 
 // BuyEntry is one line of /buy: an offer and the order it was last bought in.
 type BuyEntry struct {
@@ -247,7 +221,7 @@ type BuyEntry struct {
 	Service string
 	Country string
 	Carrier string
-	Price   smsapi.Money
+	Price   Money
 }
 
 // BuyList is /buy's answer: what the account rented before, newest first,
@@ -283,16 +257,11 @@ func clipUnits(s string, n int) string {
 	return s
 }
 
-// Top-up bounds, in dollars as the user types them.
-var (
-	MinTopUp = smsapi.Cents(1_00)
-	MaxTopUp = smsapi.Cents(1_000_00)
-)
-
-// TopUp is /topup's answer, above the payment buttons. watching says the
-// bot will tell when the money arrives; coupons are the unused ones.
-func (l *Lang) TopUp(amount smsapi.Money, coupon string, watching bool, coupons []smsapi.Coupon) string {
-	lines := []string{l.t("TopUpTitle", args{"Amount": amount.String(), "Time": l.Duration(smsapi.InvoiceLifetime)})}
+// TopUp is /topup's answer, above the payment buttons. lifetime is how long
+// the payment links stay valid; watching says the bot will tell when the
+// money arrives; coupons are the unused ones.
+func (l *Lang) TopUp(amount Money, lifetime time.Duration, coupon string, watching bool, coupons []Coupon) string {
+	lines := []string{l.t("TopUpTitle", args{"Amount": amount.String(), "Time": l.Duration(lifetime)})}
 	if coupon != "" {
 		lines = append(lines, l.t("TopUpCoupon", args{"Coupon": Field(coupon)}))
 	}
@@ -322,7 +291,7 @@ func couponTarget(target string) string {
 }
 
 // amountArg writes an amount as /topup takes it: "5" or "12.50".
-func amountArg(m smsapi.Money) string {
+func amountArg(m Money) string {
 	if m.Cents%100 == 0 {
 		return fmt.Sprint(m.Cents / 100)
 	}
@@ -333,6 +302,6 @@ func amountArg(m smsapi.Money) string {
 func (l *Lang) TopUpFailed(reason string) string { return l.t("TopUpFailed", args{"Reason": reason}) }
 
 // BalanceArrived is the push after a top-up.
-func (l *Lang) BalanceArrived(arrived, balance smsapi.Money) string {
+func (l *Lang) BalanceArrived(arrived, balance Money) string {
 	return l.t("BalanceArrived", args{"Amount": arrived.String(), "Balance": balance.String()})
 }

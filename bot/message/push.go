@@ -4,17 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/smsbot/smsbot/smsapi"
-	"github.com/smsbot/smsbot/store"
 )
 
-// Messages the watcher leaves in the outbox for the sender: the push of a code
+// Texts the watcher leaves in the outbox for the sender: the push of a code
 // and short notices about watches that ended.
 
 // Push is the message that brings an SMS into the chat: the code in
 // <code> with a copy button, the full text, and the time left on the number.
-func (l *Lang) Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message {
+func (l *Lang) Push(w Watch, o Order, now time.Time) (string, *Keyboard) {
 	var sb strings.Builder
 	sb.WriteString(l.t("PushTitle", args{"Order": Escape(w.OrderID)}) + "\n")
 	service, phone := firstNonEmpty(o.Service, w.Service), firstNonEmpty(o.PhoneNumber, w.PhoneNumber)
@@ -34,26 +31,7 @@ func (l *Lang) Push(w store.Watch, o smsapi.Order, now time.Time) *store.Message
 	if left := expires.Sub(now); !expires.IsZero() && left > 0 {
 		sb.WriteString("\n" + l.t("PushActiveFor", args{"Time": l.Duration(left)}))
 	}
-	m := &store.Message{
-		ChatID:         w.ChatID,
-		TelegramUserID: w.TelegramUserID,
-		OrderID:        w.OrderID,
-		Priority:       store.PriorityPush,
-		Text:           sb.String(),
-	}
-	m.Markup = MarkupJSON(l.PushKeyboard(w.TelegramUserID, w.OrderID, ExtractCode(o.SMS)))
-	return m
-}
-
-// Notice is a short message about a watch, sent after pushes.
-func Notice(w store.Watch, text string) *store.Message {
-	return &store.Message{
-		ChatID:         w.ChatID,
-		TelegramUserID: w.TelegramUserID,
-		OrderID:        w.OrderID,
-		Priority:       store.PriorityNotice,
-		Text:           text,
-	}
+	return sb.String(), l.PushKeyboard(w.Owner, w.OrderID, ExtractCode(o.SMS))
 }
 
 func (l *Lang) OrderExpired(orderID, service string) string {

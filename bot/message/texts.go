@@ -3,8 +3,6 @@ package message
 import (
 	"strings"
 	"time"
-
-	"github.com/smsbot/smsbot/smsapi"
 )
 
 // Text is the id of a message without placeholders, rendered with Lang.T.
@@ -109,20 +107,20 @@ const (
 )
 
 // LoginOK confirms a linked account.
-func (l *Lang) LoginOK(b smsapi.Balance, userID string) string {
+func (l *Lang) LoginOK(b Balance, userID string) string {
 	return l.t("LoginOK", args{"Account": Field(userID), "Balance": l.Money(b.Amount)})
 }
 
 // Balance shows the linked account's balance, its discount and, when the
 // account's top-ups are known, how much more earns the next discount.
-func (l *Lang) Balance(b smsapi.Balance, userID string) string {
+func (l *Lang) Balance(b Balance, userID string) string {
 	lines := []string{l.t("BalanceLine", args{"Balance": l.Money(b.Amount), "Account": Field(userID)})}
 	if rate := strings.TrimSpace(b.DiscountRate); rate != "" {
 		lines = append(lines, l.t("DiscountLine", args{"Discount": Field(rate)}))
 	}
 	if next, ok := nextDiscount(b); ok {
 		lines = append(lines, l.t("NextDiscountLine", args{
-			"Amount": smsapi.Cents(next.From.Cents - b.TotalCharges.Cents).String(), "Discount": Field(next.Label),
+			"Amount": Cents(next.From.Cents - b.TotalCharges.Cents).String(), "Discount": Field(next.Label),
 		}))
 	}
 	return strings.Join(lines, "\n")
@@ -130,8 +128,8 @@ func (l *Lang) Balance(b smsapi.Balance, userID string) string {
 
 // nextDiscount is the tier with the lowest threshold above the account's
 // total top-ups, if SMSOnline told both.
-func nextDiscount(b smsapi.Balance) (smsapi.DiscountTier, bool) {
-	var next smsapi.DiscountTier
+func nextDiscount(b Balance) (DiscountTier, bool) {
+	var next DiscountTier
 	found := false
 	for _, t := range b.Discounts {
 		if !t.From.Valid || !b.TotalCharges.Valid || t.From.Cents <= b.TotalCharges.Cents || strings.TrimSpace(t.Label) == "" {
@@ -146,7 +144,7 @@ func nextDiscount(b smsapi.Balance) (smsapi.DiscountTier, bool) {
 
 // Money shows an amount as dollars, "$5.00"; one SMSOnline sent unreadably
 // is "unknown" rather than a guess.
-func (l *Lang) Money(m smsapi.Money) string {
+func (l *Lang) Money(m Money) string {
 	if !m.Valid {
 		return l.t("MoneyUnknown", nil)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -43,19 +44,19 @@ func (e *env) script(kind store.ActionKind, inventory, answer error) {
 // The notices the reconciler enqueues, as the catalogue renders them; a is
 // the settled action, at the time of the round that settled it.
 func refundDoneNotice(a store.Action, _ time.Time) *store.Message {
-	return message.ActionNotice(a, en.RefundDone(a.OrderID, smsapi.Cents(a.Price), smsapi.Money{}))
+	return actionNotice(a, en.RefundDone(a.OrderID, message.Cents(a.Price), message.Money{}))
 }
 
 func refundNotDoneNotice(a store.Action, _ time.Time) *store.Message {
-	return message.ActionNotice(a, en.RefundNotDone(a.OrderID))
+	return actionNotice(a, en.RefundNotDone(a.OrderID))
 }
 
 func buyNotDoneNotice(a store.Action, _ time.Time) *store.Message {
-	return message.ActionNotice(a, en.BuyNotDone(en.Offer(a.ServiceName, a.CountryName, a.Carrier)))
+	return actionNotice(a, en.BuyNotDone(en.Offer(a.ServiceName, a.CountryName, a.Carrier)))
 }
 
 func boughtNotice(a store.Action, at time.Time) *store.Message {
-	return en.BoughtNotice(a, boughtOrder, at)
+	return boughtCardNotice(en, a, boughtOrder, at)
 }
 
 // logoutNotice is what the user is told when their waiting /logout is done.
@@ -484,7 +485,7 @@ func TestSettleRefund(t *testing.T) {
 	balance := reply{balance: smsapi.Balance{Amount: smsapi.Cents(420)}}
 	unconfirmed := func(bal smsapi.Money) func(store.Action, time.Time) *store.Message {
 		return func(a store.Action, _ time.Time) *store.Message {
-			return message.ActionNotice(a, en.RefundUnconfirmed(a.OrderID, bal))
+			return actionNotice(a, en.RefundUnconfirmed(a.OrderID, view.Money(bal)))
 		}
 	}
 	for _, tc := range []struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
@@ -116,7 +117,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", s.notDone(a), now)
 	case v == vanished && lastRead:
 		err = s.settleFailed(ctx, a, store.FailUnconfirmed, "the order is gone from SMSOnline",
-			s.cfg.Lang(a.TelegramUserID).RefundUnconfirmed(a.OrderID, s.balance(ctx, cred)), now)
+			s.cfg.Lang(a.TelegramUserID).RefundUnconfirmed(a.OrderID, view.Money(s.balance(ctx, cred))), now)
 	default:
 		s.reschedule(ctx, a, s.cfg.SettleEvery, v != unreadable)
 		return
@@ -130,7 +131,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 // settleFailed records that an unknown action did nothing (or that nothing
 // can tell), with the user's notice in the same transaction.
 func (s *Service) settleFailed(ctx context.Context, a store.Action, f store.Failure, detail, text string, now time.Time) error {
-	if err := s.store.FailActionWithNotice(ctx, a.ID, f, detail, message.ActionNotice(a, text), now); err != nil {
+	if err := s.store.FailActionWithNotice(ctx, a.ID, f, detail, actionNotice(a, text), now); err != nil {
 		return err
 	}
 	s.cfg.Metrics.MoneyAction(a.Kind, "settled_failed")
@@ -154,11 +155,11 @@ func (s *Service) settleHappened(ctx context.Context, a store.Action, o smsapi.O
 	switch a.Kind {
 	case store.ActionRefund:
 		set.Price = a.Price
-		set.Notice = message.ActionNotice(a, s.cfg.Lang(a.TelegramUserID).RefundDone(a.OrderID, smsapi.Cents(a.Price), smsapi.Money{}))
+		set.Notice = actionNotice(a, s.cfg.Lang(a.TelegramUserID).RefundDone(a.OrderID, message.Cents(a.Price), message.Money{}))
 	case store.ActionBuy:
 		w := s.boughtWatch(a, o)
 		set.Watch = &w
-		set.Notice = s.cfg.Lang(a.TelegramUserID).BoughtNotice(a, o, now)
+		set.Notice = boughtCardNotice(s.cfg.Lang(a.TelegramUserID), a, o, now)
 	}
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err
@@ -325,7 +326,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		s.log.Info("top-up arrived", "user", bw.TelegramUserID, "cents", bal.Amount.Cents-bw.Baseline)
 		end(&store.Message{
 			ChatID: bw.ChatID, TelegramUserID: bw.TelegramUserID, Priority: store.PriorityNotice,
-			Text: s.cfg.Lang(bw.TelegramUserID).BalanceArrived(smsapi.Cents(bal.Amount.Cents-bw.Baseline), bal.Amount),
+			Text: s.cfg.Lang(bw.TelegramUserID).BalanceArrived(message.Cents(bal.Amount.Cents-bw.Baseline), view.Money(bal.Amount)),
 		})
 		return
 	case !now.Before(bw.Until):

@@ -140,7 +140,7 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 		w.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", dw.TelegramUserID)
 		return checkResult{
 			outcome: store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID},
-			pause:   message.Notice(dw.Watch, w.lang(dw).T(message.KeyUnreadable)),
+			pause:   notice(dw.Watch, w.lang(dw).T(message.KeyUnreadable)),
 		}
 	}
 	order, err := w.api.GetOrder(ctx, Credentials(dw.Account), dw.OrderID)

@@ -30,7 +30,7 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 	}
 	if o.HasSMS() {
 		out.SMS = o.SMS
-		out.Push = w.lang(dw).Push(dw.Watch, o, now)
+		out.Push = PushMessage(w.lang(dw), dw.Watch, o, now)
 		// Another SMS was asked for: the next one is as urgent as the first.
 		if !now.Before(dw.FastUntil) {
 			out.NextCheckAt = w.nextPoll(dw.NextCheckAt, now, smsInterval(w.cfg.PollInterval))
@@ -41,12 +41,12 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 	case o.State() == smsapi.StateFinal:
 		out.End = true
 		if !o.HasSMS() {
-			out.Notice = message.Notice(dw.Watch, w.lang(dw).OrderEnded(dw.OrderID, o.Service, o.Status))
+			out.Notice = notice(dw.Watch, w.lang(dw).OrderEnded(dw.OrderID, o.Service, o.Status))
 		}
 	case over:
 		out.End = true
 		if !o.HasSMS() {
-			out.Notice = message.Notice(dw.Watch, w.lang(dw).OrderExpired(dw.OrderID, o.Service))
+			out.Notice = notice(dw.Watch, w.lang(dw).OrderExpired(dw.OrderID, o.Service))
 		}
 	case !expires.IsZero() && out.NextCheckAt.After(expires.Add(w.cfg.ExpiryGrace)):
 		// One last look just after the grace period, not a full interval later.
@@ -82,17 +82,17 @@ func (w *Watcher) failed(dw store.DueWatch, err error, now time.Time) checkResul
 	out := store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID, Failures: dw.Failures + 1}
 	switch {
 	case errors.Is(err, smsapi.ErrBadCredentials):
-		return checkResult{outcome: out, pause: message.Notice(dw.Watch, w.lang(dw).T(message.WatchesPaused))}
+		return checkResult{outcome: out, pause: notice(dw.Watch, w.lang(dw).T(message.WatchesPaused))}
 	case errors.Is(err, smsapi.ErrOrderNotFound), errors.Is(err, smsapi.ErrInvalidInput):
 		out.End = true
-		out.Notice = message.Notice(dw.Watch, w.lang(dw).WatchedOrderGone(dw.OrderID))
+		out.Notice = notice(dw.Watch, w.lang(dw).WatchedOrderGone(dw.OrderID))
 		return checkResult{outcome: out}
 	}
 	w.log.Warn("order check failed, will retry", "user", dw.TelegramUserID, "order", dw.OrderID,
 		"failures", out.Failures, "err", err)
 	if !dw.ExpiresAt.IsZero() && now.After(dw.ExpiresAt.Add(giveUpAfterExpiry)) {
 		out.End = true
-		out.Notice = message.Notice(dw.Watch, w.lang(dw).WatchGaveUp(dw.OrderID))
+		out.Notice = notice(dw.Watch, w.lang(dw).WatchGaveUp(dw.OrderID))
 		return checkResult{outcome: out}
 	}
 	wait := backoff(w.cfg.PollInterval, out.Failures)

@@ -1,0 +1,113 @@
+// Package view turns what SMSOnline and the store say into what the texts
+// of bot/message show: the one place that knows both sides, so that
+// bot/message renders without importing smsapi or store.
+package view
+
+import (
+	"errors"
+
+	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// Money is m as a text shows it.
+func Money(m smsapi.Money) message.Money { return message.Money{Cents: m.Cents, Valid: m.Valid} }
+
+// Order is what a card shows of o, with its state as smsapi reads its
+// status word.
+func Order(o smsapi.Order) message.Order {
+	return message.Order{
+		ID:          o.ID,
+		Service:     o.Service,
+		Country:     o.Country,
+		Carrier:     o.Carrier,
+		PhoneNumber: o.PhoneNumber,
+		Price:       Money(o.Price),
+		Status:      o.Status,
+		State:       state(o.State()),
+		SMS:         o.SMS,
+		ExpiresAt:   o.ExpiresAt,
+	}
+}
+
+func state(s smsapi.State) message.State {
+	switch s {
+	case smsapi.StateReceived:
+		return message.StateReceived
+	case smsapi.StateFinal:
+		return message.StateFinal
+	}
+	return message.StateWaiting
+}
+
+// Watch is the snapshot of w that /orders and a push show.
+func Watch(w store.Watch) message.Watch {
+	return message.Watch{
+		OrderID:     w.OrderID,
+		Owner:       w.TelegramUserID,
+		Paused:      w.State == store.WatchPaused,
+		Service:     w.Service,
+		PhoneNumber: w.PhoneNumber,
+		Status:      w.Status,
+		ExpiresAt:   w.ExpiresAt,
+	}
+}
+
+// Watches is Watch of each of ws.
+func Watches(ws []store.Watch) []message.Watch {
+	out := make([]message.Watch, len(ws))
+	for i, w := range ws {
+		out[i] = Watch(w)
+	}
+	return out
+}
+
+// Balance is what /balance shows of b.
+func Balance(b smsapi.Balance) message.Balance {
+	out := message.Balance{Amount: Money(b.Amount), TotalCharges: Money(b.TotalCharges), DiscountRate: b.DiscountRate}
+	for _, t := range b.Discounts {
+		out.Discounts = append(out.Discounts, message.DiscountTier{From: Money(t.From), Label: t.Label})
+	}
+	return out
+}
+
+// Coupons is what /topup lists of cs.
+func Coupons(cs []smsapi.Coupon) []message.Coupon {
+	var out []message.Coupon
+	for _, c := range cs {
+		out = append(out, message.Coupon{Code: c.Code, Percentage: c.Percentage, TargetPay: c.TargetPay})
+	}
+	return out
+}
+
+// Failure is what the user is told of err: its kind among smsapi's
+// sentinels (ErrorUnknown for none of them) and the wait a rate limit asked
+// for.
+func Failure(err error) message.APIFailure {
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			f := message.APIFailure{Kind: k.kind}
+			if k.kind == message.ErrorRateLimited {
+				f.RetryAfter = smsapi.RetryAfter(err)
+			}
+			return f
+		}
+	}
+	return message.APIFailure{Kind: message.ErrorUnknown}
+}
+
+// kinds is in the order a failure is matched: an error that wraps several
+// sentinels takes the first.
+var kinds = []struct {
+	err  error
+	kind message.ErrorKind
+}{
+	{smsapi.ErrOrderNotFound, message.ErrorOrderNotFound},
+	{smsapi.ErrBadCredentials, message.ErrorBadCredentials},
+	{smsapi.ErrRateLimited, message.ErrorRateLimited},
+	{smsapi.ErrTransient, message.ErrorTransient},
+	{smsapi.ErrMalformed, message.ErrorMalformed},
+	{smsapi.ErrRejected, message.ErrorRejected},
+	{smsapi.ErrInvalidInput, message.ErrorInvalidInput},
+}
