@@ -220,7 +220,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		Workers:      cfg.WatcherWorkers,
 		ExpiryGrace:  cfg.ExpiryGrace,
 		OnChecked:    cfg.OnChecked,
-		Lang:         b.langs.For,
+		Fallback:     fallback,
 		Metrics:      cfg.Metrics,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
@@ -234,10 +234,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 			b.watcher.Wake()
 			b.sender.Wake()
 		},
-		Lang:    b.langs.For,
-		Metrics: cfg.Metrics,
-		Now:     cfg.Now,
-		Logger:  cfg.Logger,
+		Fallback: fallback,
+		Metrics:  cfg.Metrics,
+		Now:      cfg.Now,
+		Logger:   cfg.Logger,
 	}, st, b.api)
 	return b, nil
 }

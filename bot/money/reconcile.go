@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/message"
-	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -94,7 +94,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		s.reschedule(ctx, a, time.Minute, false)
 		return
 	}
-	cred := watch.Credentials(d.Account)
+	cred := account.Credentials(d.Account)
 	var v verdict
 	var found smsapi.Order
 	switch a.Kind {
@@ -107,16 +107,17 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		return
 	}
 	now := s.cfg.Now()
+	l := s.lang(d.Language)
 	lastRead := a.Checks+1 >= s.cfg.SettleReads
 	var err error
 	switch {
 	case v == happened:
-		err = s.settleHappened(ctx, a, found, now)
+		err = s.settleHappened(ctx, a, l, found, now)
 	case v == impossible, v == unchanged && lastRead:
-		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", s.notDone(a), now)
+		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", notDone(l, a), now)
 	case v == vanished && lastRead:
 		err = s.settleFailed(ctx, a, store.FailUnconfirmed, "the order is gone from SMSOnline",
-			s.cfg.Lang(a.TelegramUserID).RefundUnconfirmed(a.OrderID, s.balance(ctx, cred)), now)
+			l.RefundUnconfirmed(a.OrderID, s.balance(ctx, cred)), now)
 	default:
 		s.reschedule(ctx, a, s.cfg.SettleEvery, v != unreadable)
 		return
@@ -149,16 +150,16 @@ func (s *Service) balance(ctx context.Context, cred smsapi.Credentials) smsapi.M
 }
 
 // settleHappened marks an action done, with its notice.
-func (s *Service) settleHappened(ctx context.Context, a store.Action, o smsapi.Order, now time.Time) error {
+func (s *Service) settleHappened(ctx context.Context, a store.Action, l *message.Lang, o smsapi.Order, now time.Time) error {
 	set := store.Settlement{OrderID: o.ID, Price: o.Price.Cents}
 	switch a.Kind {
 	case store.ActionRefund:
 		set.Price = a.Price
-		set.Notice = message.ActionNotice(a, s.cfg.Lang(a.TelegramUserID).RefundDone(a.OrderID, smsapi.Cents(a.Price), smsapi.Money{}))
+		set.Notice = message.ActionNotice(a, l.RefundDone(a.OrderID, smsapi.Cents(a.Price), smsapi.Money{}))
 	case store.ActionBuy:
 		w := s.boughtWatch(a, o)
 		set.Watch = &w
-		set.Notice = s.cfg.Lang(a.TelegramUserID).BoughtNotice(a, o, now)
+		set.Notice = l.BoughtNotice(a, o, now)
 	}
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err
@@ -290,8 +291,7 @@ func legacyPurchaseMatch(a store.Action, orders []smsapi.Order, bought map[strin
 }
 
 // notDone is the notice of an action that turned out not to have happened.
-func (s *Service) notDone(a store.Action) string {
-	l := s.cfg.Lang(a.TelegramUserID)
+func notDone(l *message.Lang, a store.Action) string {
 	if a.Kind == store.ActionRefund {
 		return l.RefundNotDone(a.OrderID)
 	}
@@ -316,7 +316,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		end(nil)
 		return
 	}
-	bal, err := s.api.Balance(ctx, watch.Credentials(bw.Account))
+	bal, err := s.api.Balance(ctx, account.Credentials(bw.Account))
 	switch {
 	case errors.Is(err, smsapi.ErrBadCredentials):
 		end(nil)
@@ -325,7 +325,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		s.log.Info("top-up arrived", "user", bw.TelegramUserID, "cents", bal.Amount.Cents-bw.Baseline)
 		end(&store.Message{
 			ChatID: bw.ChatID, TelegramUserID: bw.TelegramUserID, Priority: store.PriorityNotice,
-			Text: s.cfg.Lang(bw.TelegramUserID).BalanceArrived(smsapi.Cents(bal.Amount.Cents-bw.Baseline), bal.Amount),
+			Text: s.lang(bw.Language).BalanceArrived(smsapi.Cents(bal.Amount.Cents-bw.Baseline), bal.Amount),
 		})
 		return
 	case !now.Before(bw.Until):

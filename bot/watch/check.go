@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -33,7 +34,7 @@ func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 		return out
 	}
 
-	orders, err := w.lister.Inventory(ctx, Credentials(g[0].Account), expiredLimit(g, job.at))
+	orders, err := w.lister.Inventory(ctx, account.Credentials(g[0].Account), expiredLimit(g, job.at))
 	if ctx.Err() != nil {
 		return append(out, checkResult{skip: true})
 	}
@@ -143,7 +144,7 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 			pause:   message.Notice(dw.Watch, w.lang(dw).T(message.KeyUnreadable)),
 		}
 	}
-	order, err := w.api.GetOrder(ctx, Credentials(dw.Account), dw.OrderID)
+	order, err := w.api.GetOrder(ctx, account.Credentials(dw.Account), dw.OrderID)
 	if ctx.Err() != nil {
 		return checkResult{skip: true}
 	}
@@ -154,18 +155,14 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 	return checkResult{outcome: w.observed(dw, order, now)}
 }
 
-// Credentials are the SMSOnline credentials of a linked account.
-func Credentials(a store.Account) smsapi.Credentials {
-	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
-}
+// Credentials forwards to account.Credentials.
+//
+// Deprecated: use account.Credentials; kept until package bot moves over.
+func Credentials(a store.Account) smsapi.Credentials { return account.Credentials(a) }
 
-// NewWatch is the watch of order o for user: a snapshot of the order capped
-// as the card caps what it shows, its codes going to the user's private chat
-// (whose id is the user's), first checked poll from now.
+// NewWatch forwards to account.NewWatch.
+//
+// Deprecated: use account.NewWatch; kept until package bot moves over.
 func NewWatch(user int64, o smsapi.Order, now time.Time, poll time.Duration) store.Watch {
-	return store.Watch{
-		TelegramUserID: user, OrderID: o.ID, ChatID: user, State: store.WatchActive,
-		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
-		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(poll), LastCheckedAt: now,
-	}
+	return account.NewWatch(user, o, now, poll)
 }

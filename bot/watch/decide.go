@@ -126,8 +126,5 @@ func smsInterval(poll time.Duration) time.Duration {
 
 // lang is the language of a watch's user.
 func (w *Watcher) lang(dw store.DueWatch) *message.Lang {
-	if w.cfg.Lang == nil {
-		return message.English
-	}
-	return w.cfg.Lang(dw.TelegramUserID)
+	return message.For(dw.Language.Chosen, dw.Language.Seen, w.cfg.Fallback)
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
@@ -49,16 +50,17 @@ type Config struct {
 	Batch        int           // most due watches claimed per database round; default 256
 	ExpiryGrace  time.Duration // how long after expiry an order is still checked; default 1m
 	OnChecked    func(n int)   // called with how many orders each written batch looked at; nil for none
-	// Lang is the language of a user's pushes and notices; nil for English.
-	Lang    func(telegramUserID int64) *message.Lang
-	Metrics *metrics.Metrics // nil for none
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Fallback is the language of users whose language the bot does not
+	// speak (see message.For); nil for English.
+	Fallback *message.Lang
+	Metrics  *metrics.Metrics // nil for none
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // DefaultPollInterval is the time between two checks of a waiting order
 // when Config leaves it zero.
-const DefaultPollInterval = 3 * time.Second
+const DefaultPollInterval = account.DefaultPollInterval
 
 const (
 	// claimLease keeps a claimed watch from being taken again while it is
