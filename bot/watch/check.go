@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/account"
-	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -54,7 +53,7 @@ func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 				out = append(out, released(dw))
 				continue
 			}
-			out = append(out, w.failed(dw, err, now))
+			out = append(out, w.failedCheck(dw, err, now))
 		}
 		return out
 	default:
@@ -73,7 +72,7 @@ func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 				// behind when the watch that set the beat ends.
 				dw.NextCheckAt = job.at
 			}
-			out = append(out, checkResult{outcome: w.observed(dw, o, now)})
+			out = append(out, w.render(dw, &o, w.policy.observed(dw, o, now), now))
 			continue
 		}
 		if dw.NextCheckAt.After(job.at) {
@@ -139,10 +138,7 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 		// The stored key does not open (BOT_ENCRYPTION_KEY changed): asking
 		// SMSOnline is pointless until the user links the account again.
 		w.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", dw.TelegramUserID)
-		return checkResult{
-			outcome: store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID},
-			pause:   message.Notice(dw.Watch, w.lang(dw).T(message.KeyUnreadable)),
-		}
+		return w.render(dw, nil, unreadableKey(), w.cfg.Now())
 	}
 	order, err := w.api.GetOrder(ctx, account.Credentials(dw.Account), dw.OrderID)
 	if ctx.Err() != nil {
@@ -150,9 +146,19 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 	}
 	now := w.cfg.Now()
 	if err != nil {
-		return w.failed(dw, err, now)
+		return w.failedCheck(dw, err, now)
 	}
-	return checkResult{outcome: w.observed(dw, order, now)}
+	return w.render(dw, &order, w.policy.observed(dw, order, now), now)
+}
+
+// failedCheck decides and renders what follows a check that failed with err.
+func (w *Watcher) failedCheck(dw store.DueWatch, err error, now time.Time) checkResult {
+	v := w.policy.failed(dw, err, now)
+	if !v.pause && v.notice != noticeGone {
+		w.log.Warn("order check failed, will retry", "user", dw.TelegramUserID, "order", dw.OrderID,
+			"failures", v.failures, "err", err)
+	}
+	return w.render(dw, nil, v, now)
 }
 
 // Credentials forwards to account.Credentials.

@@ -3,8 +3,8 @@
 // request per account where it can) and writes each outcome, with the push
 // for a new SMS, in batches. The database is the schedule: no watch is kept
 // in memory between checks, so a restart resumes where it stopped.
-// decide.go holds the pure decisions: what an observation means, when the
-// next check is, how long to back off.
+// decide.go holds the pure decisions (what an observation means, when the
+// next check is, how long to back off); render.go puts them into words.
 package watch
 
 import (
@@ -103,6 +103,7 @@ const lockedWriteTries = 6
 // checks: the database is the schedule, so a restart resumes it.
 type Watcher struct {
 	cfg    Config
+	policy policy
 	store  Store
 	api    Checker
 	lister Lister // nil: every order is checked on its own
@@ -142,6 +143,7 @@ func New(cfg Config, st Store, api Checker, onPush func()) *Watcher {
 	}
 	w := &Watcher{
 		cfg: cfg, store: st, api: api, log: cfg.Logger, onPush: onPush,
+		policy:      policy{poll: cfg.PollInterval, grace: cfg.ExpiryGrace},
 		wake:        make(chan struct{}, 1),
 		freed:       make(chan struct{}, 1),
 		noInventory: make(map[int64]time.Time),
