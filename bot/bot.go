@@ -210,6 +210,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	b.sender = deliver.New(deliver.Config{
 		ChatInterval: cfg.ChatInterval,
 		SendTimeout:  cfg.SendTimeout,
+		Grace:        cfg.ShutdownGrace,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
@@ -275,7 +276,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	var watchErr error
-	wg.Go(func() { b.sender.Run(ctx, handlerCtx) })
+	wg.Go(func() { b.sender.Run(ctx) })
 	wg.Go(func() { b.money.Run(ctx) })
 	wg.Go(func() {
 		if watchErr = b.watcher.Run(ctx); watchErr != nil {

@@ -41,6 +41,7 @@ type Config struct {
 	Workers      int           // sends in flight at once; default 8
 	MaxAge       time.Duration // a message failing this long is given up; default 24h
 	SendTimeout  time.Duration // one sendMessage call; default 15s
+	Grace        time.Duration // how long sends in flight at a stop may finish; default 5s
 	Now          func() time.Time
 	Logger       *slog.Logger
 	Redact       func(string) string // strips the bot token from error text
@@ -51,13 +52,12 @@ type Config struct {
 // leaves the outbox only once Telegram accepted it (answered "ok":true or
 // HTTP 200), or can never accept it.
 type Sender struct {
-	cfg    Config
-	store  Store
-	tg     Messenger
-	pace   *rate.Limiter // shared with interactive answers: one budget per bot
-	log    *slog.Logger
-	wake   chan struct{}
-	onDrop func() // a chat's watches ended (user blocked the bot)
+	cfg   Config
+	store Store
+	tg    Messenger
+	pace  *rate.Limiter // shared with interactive answers: one budget per bot
+	log   *slog.Logger
+	wake  chan struct{}
 
 	tick atomic.Int64 // unix nanoseconds of the dispatcher's last round, for the health check
 
@@ -80,6 +80,9 @@ func New(cfg Config, st Store, tg Messenger, pace *rate.Limiter) *Sender {
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 15 * time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -106,9 +109,12 @@ func (s *Sender) Wake() {
 	}
 }
 
-// Run sends until ctx is cancelled. Sends already in flight then finish under
-// drain, which the caller cancels when its grace period is over.
-func (s *Sender) Run(ctx, drain context.Context) {
+// Run sends until ctx is cancelled. Sends already in flight then have
+// Config.Grace to finish before they are cut off; a send cut off stays in
+// the outbox for the next start.
+func (s *Sender) Run(ctx context.Context) {
+	drain, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
 	jobs := make(chan batch)
 	var workers sync.WaitGroup
 	for range s.cfg.Workers {
@@ -120,7 +126,19 @@ func (s *Sender) Run(ctx, drain context.Context) {
 	}
 	s.dispatch(ctx, jobs)
 	close(jobs)
-	workers.Wait()
+	done := make(chan struct{})
+	go func() {
+		workers.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(s.cfg.Grace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		cutOff()
+		<-done
+	}
 }
 
 // LastRound is when the dispatcher last looked at the outbox; zero before
