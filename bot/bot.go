@@ -67,7 +67,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.APIURL == "" {
-		c.APIURL = "https://api.telegram.org"
+		c.APIURL = deliver.DefaultAPIURL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -91,12 +91,10 @@ func (c *Config) setDefaults() {
 		c.PollInterval = watch.DefaultPollInterval
 	}
 	if c.TelegramMaxRPS <= 0 {
-		// Telegram allows about 30 messages a second; keep a margin for
-		// answers and clock jitter.
-		c.TelegramMaxRPS = 28
+		c.TelegramMaxRPS = deliver.DefaultMaxRPS
 	}
 	if c.MaxWatchesPerUser <= 0 {
-		c.MaxWatchesPerUser = 50
+		c.MaxWatchesPerUser = watch.DefaultMaxPerUser
 	}
 	if c.CommandBurst <= 0 {
 		c.CommandBurst = 10

@@ -35,6 +35,11 @@ type Messenger interface {
 	SendMessage(ctx context.Context, m TextMessage) (messageID int, err error)
 }
 
+// DefaultMaxRPS is how many messages a second the whole bot sends unless
+// told otherwise: Telegram allows about 30; the rest is a margin for
+// answers and clock jitter.
+const DefaultMaxRPS = 28
+
 // Config tunes the sender. Zero values take the defaults noted.
 type Config struct {
 	ChatInterval time.Duration // least time between two messages to one chat; default 1.1s

@@ -62,6 +62,10 @@ type Config struct {
 // when Config leaves it zero.
 const DefaultPollInterval = account.DefaultPollInterval
 
+// DefaultMaxPerUser is how many orders one user may have watched at once
+// unless told otherwise.
+const DefaultMaxPerUser = 50
+
 const (
 	// claimLease keeps a claimed watch from being taken again while it is
 	// checked. It only matters if a check hangs: outcomes clear it, and a restart
