@@ -506,16 +506,6 @@ func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]Due
 	return out, nil
 }
 
-// UnsettledActions counts the user's actions that were pressed and whose
-// outcome is not known yet.
-func (s *Store) UnsettledActions(ctx context.Context, telegramUserID int64) (int, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, unsettledActionsQuery, telegramUserID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count unsettled money actions of %d: %w", telegramUserID, err)
-	}
-	return n, nil
-}
-
 // BoughtOrders returns the ids of the orders that settled the user's
 // purchases: reconciliation must not take one of them for a new one.
 func (s *Store) BoughtOrders(ctx context.Context, telegramUserID int64) (map[string]bool, error) {

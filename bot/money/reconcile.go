@@ -206,7 +206,7 @@ func refunded(status string) bool {
 }
 
 // readPurchase looks in the inventory for the number a purchase made (see
-// NewPurchase).
+// newPurchase).
 func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a store.Action) (verdict, smsapi.Order) {
 	orders, err := s.api.Inventory(ctx, cred, smsapi.PurchaseLookupLimit)
 	if err != nil {
@@ -217,7 +217,7 @@ func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a s
 		s.log.Error("can't load bought orders", "user", a.TelegramUserID, "err", err)
 		return unreadable, smsapi.Order{}
 	}
-	match := NewPurchase
+	match := newPurchase
 	if !a.HasKnown {
 		match = legacyPurchaseMatch
 	}
@@ -227,13 +227,13 @@ func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a s
 	return unchanged, smsapi.Order{}
 }
 
-// NewPurchase finds the order a purchase made among the account's orders
+// newPurchase finds the order a purchase made among the account's orders
 // by what is new, not by clocks: an order of the same service and country
 // (any carrier: SMSOnline may fill a purchase on another one) that the
 // inventory did not show before the request (a.Known), is not the order
 // bought again and did not settle another purchase. Of several, the lowest
 // id is taken (another unknown purchase takes the next).
-func NewPurchase(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
+func newPurchase(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
 	known := make(map[string]bool, len(a.Known))
 	for _, id := range a.Known {
 		known[id] = true
