@@ -13,33 +13,55 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/smsbot/smsbot/bot/deliver"
 	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/watch"
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
 )
 
 // config is the process configuration, read from environment variables.
 type config struct {
 	TelegramBotToken string        `envconfig:"TELEGRAM_BOT_TOKEN" required:"true"`
-	TelegramAPIURL   string        `envconfig:"TELEGRAM_API_URL" default:"https://api.telegram.org"`
-	SMSOnlineAPIURL  string        `envconfig:"SMSONLINE_API_URL" default:"https://api-x.smsonline.cloud"`
-	DatabasePath     string        `envconfig:"DATABASE_PATH" default:"data/bot.db"`
+	TelegramAPIURL   string        `envconfig:"TELEGRAM_API_URL"`
+	SMSOnlineAPIURL  string        `envconfig:"SMSONLINE_API_URL"`
+	DatabasePath     string        `envconfig:"DATABASE_PATH"`
 	EncryptionKey    string        `envconfig:"BOT_ENCRYPTION_KEY"`
-	PollInterval     time.Duration `envconfig:"POLL_INTERVAL" default:"3s"`
-	SMSOnlineMaxRPS  float64       `envconfig:"SMSONLINE_MAX_RPS" default:"20"`
-	TelegramMaxRPS   float64       `envconfig:"TELEGRAM_MAX_RPS" default:"28"`
-	MaxWatches       int           `envconfig:"MAX_WATCHES_PER_USER" default:"50"`
+	PollInterval     time.Duration `envconfig:"POLL_INTERVAL"`
+	SMSOnlineMaxRPS  float64       `envconfig:"SMSONLINE_MAX_RPS"`
+	TelegramMaxRPS   float64       `envconfig:"TELEGRAM_MAX_RPS"`
+	MaxWatches       int           `envconfig:"MAX_WATCHES_PER_USER"`
 	AllowedUsers     userIDs       `envconfig:"ALLOWED_USERS"`
-	LogLevel         slog.Level    `envconfig:"LOG_LEVEL" default:"info"`
-	DefaultLanguage  string        `envconfig:"DEFAULT_LANGUAGE" default:"en"`
-	HealthAddr       string        `envconfig:"HEALTH_ADDR" default:"127.0.0.1:8081"`
+	LogLevel         slog.Level    `envconfig:"LOG_LEVEL"`
+	DefaultLanguage  string        `envconfig:"DEFAULT_LANGUAGE"`
+	HealthAddr       string        `envconfig:"HEALTH_ADDR"`
 	MetricsAddr      string        `envconfig:"METRICS_ADDR"`
-	LogFormat        string        `envconfig:"LOG_FORMAT" default:"text"`
+	LogFormat        string        `envconfig:"LOG_FORMAT"`
 }
 
-// usage is what `smsbot help` prints.
+// defaultConfig is the configuration an empty environment gives: each
+// package's own defaults, so that none is written twice.
+func defaultConfig() config {
+	return config{
+		TelegramAPIURL:  deliver.DefaultAPIURL,
+		SMSOnlineAPIURL: smsapi.DefaultBaseURL,
+		DatabasePath:    store.DefaultPath,
+		PollInterval:    watch.DefaultPollInterval,
+		SMSOnlineMaxRPS: smsapi.DefaultMaxRPS,
+		TelegramMaxRPS:  deliver.DefaultMaxRPS,
+		MaxWatches:      watch.DefaultMaxPerUser,
+		LogLevel:        slog.LevelInfo,
+		DefaultLanguage: message.English.Tag,
+		HealthAddr:      defaultHealthAddr,
+		LogFormat:       "text",
+	}
+}
+
 // loadConfig reads and checks the environment. Its errors are one line that
 // names the variable and never repeat a secret's value.
 func loadConfig() (config, error) {
-	var cfg config
+	cfg := defaultConfig() // envconfig leaves a field whose variable is unset as it is
 	unsetEmpty(configKeys())
 	if _, ok := os.LookupEnv("TELEGRAM_BOT_TOKEN"); !ok {
 		return cfg, errors.New("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")

@@ -41,14 +41,14 @@ func mainRotateKey() int {
 // rotateConfig is the configuration of `smsbot rotate-key`: where the
 // database is, the key it is sealed with now, and the new key.
 type rotateConfig struct {
-	DatabasePath     string `envconfig:"DATABASE_PATH" default:"data/bot.db"`
+	DatabasePath     string `envconfig:"DATABASE_PATH"`
 	EncryptionKey    string `envconfig:"BOT_ENCRYPTION_KEY"`
 	NewEncryptionKey string `envconfig:"NEW_BOT_ENCRYPTION_KEY"`
 }
 
 // loadRotateConfig reads rotate-key's variables; a blank one counts as unset.
 func loadRotateConfig() (rotateConfig, error) {
-	var cfg rotateConfig
+	cfg := rotateConfig{DatabasePath: store.DefaultPath}
 	unsetEmpty(envKeys(reflect.TypeFor[rotateConfig]()))
 	if err := envconfig.Process("", &cfg); err != nil {
 		return cfg, err // only strings: cannot fail to parse, and no value is quoted

@@ -67,7 +67,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.APIURL == "" {
-		c.APIURL = "https://api.telegram.org"
+		c.APIURL = deliver.DefaultAPIURL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -91,12 +91,10 @@ func (c *Config) setDefaults() {
 		c.PollInterval = watch.DefaultPollInterval
 	}
 	if c.TelegramMaxRPS <= 0 {
-		// Telegram allows about 30 messages a second; keep a margin for
-		// answers and clock jitter.
-		c.TelegramMaxRPS = 28
+		c.TelegramMaxRPS = deliver.DefaultMaxRPS
 	}
 	if c.MaxWatchesPerUser <= 0 {
-		c.MaxWatchesPerUser = 50
+		c.MaxWatchesPerUser = watch.DefaultMaxPerUser
 	}
 	if c.CommandBurst <= 0 {
 		c.CommandBurst = 10
@@ -181,6 +179,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	b.sender = deliver.New(deliver.Config{
 		ChatInterval: cfg.ChatInterval,
 		SendTimeout:  cfg.SendTimeout,
+		Grace:        cfg.ShutdownGrace,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		Redact:       b.redact.Replace,
@@ -191,7 +190,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		Workers:      cfg.WatcherWorkers,
 		ExpiryGrace:  cfg.ExpiryGrace,
 		OnChecked:    cfg.OnChecked,
-		Lang:         b.langs.For,
+		Fallback:     fallback,
 		Metrics:      cfg.Metrics,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
@@ -205,10 +204,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 			b.watcher.Wake()
 			b.sender.Wake()
 		},
-		Lang:    b.langs.For,
-		Metrics: cfg.Metrics,
-		Now:     cfg.Now,
-		Logger:  cfg.Logger,
+		Fallback: fallback,
+		Metrics:  cfg.Metrics,
+		Now:      cfg.Now,
+		Logger:   cfg.Logger,
 	}, st, b.api)
 	return b, nil
 }
@@ -255,7 +254,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	var watchErr error
-	wg.Go(func() { b.sender.Run(ctx, handlerCtx) })
+	wg.Go(func() { b.sender.Run(ctx) })
 	wg.Go(func() { b.money.Run(ctx) })
 	wg.Go(func() {
 		if watchErr = b.watcher.Run(ctx); watchErr != nil {

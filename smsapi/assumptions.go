@@ -94,9 +94,9 @@ var paidWords = []string{"paid", "success", "completed", "complete", "confirmed"
 // invoice example expires one hour after it was created.
 const InvoiceLifetime = time.Hour
 
-// OrderedAtField is the order field that reconciling purchases relies on:
+// orderedAtField is the order field that reconciling purchases relies on:
 // we guess inventory elements carry "orderedAt" (it is not documented).
-const OrderedAtField = "orderedAt"
+const orderedAtField = "orderedAt"
 
 // PurchaseLookupLimit is how many expired numbers the inventory is asked
 // for when a purchase is looked up, before its request and when its

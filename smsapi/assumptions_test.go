@@ -24,8 +24,8 @@ func TestFakeServerSharesTheGuesses(t *testing.T) {
 
 func TestOrderedAtField(t *testing.T) {
 	f, ok := reflect.TypeFor[orderJSON]().FieldByName("OrderedAt")
-	if !ok || strings.Split(f.Tag.Get("json"), ",")[0] != OrderedAtField {
-		t.Errorf("orderJSON reads orderedAt from %q, OrderedAtField is %q", f.Tag.Get("json"), OrderedAtField)
+	if !ok || strings.Split(f.Tag.Get("json"), ",")[0] != orderedAtField {
+		t.Errorf("orderJSON reads orderedAt from %q, orderedAtField is %q", f.Tag.Get("json"), orderedAtField)
 	}
 }
 

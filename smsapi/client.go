@@ -83,8 +83,15 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// New returns a Client for the API at baseURL, such as
-// "https://api-x.smsonline.cloud"; "/v3/..." is appended to its path. baseURL
+// DefaultBaseURL is SMSOnline's API, for New.
+const DefaultBaseURL = "https://api-x.smsonline.cloud"
+
+// DefaultMaxRPS is the request cap (see WithMaxRPS) a deployment starts
+// from: well under what SMSOnline serves one client.
+const DefaultMaxRPS = 20
+
+// New returns a Client for the API at baseURL, such as DefaultBaseURL;
+// "/v3/..." is appended to its path. baseURL
 // must be an absolute http or https URL without query, fragment or user info.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	base, err := parseBaseURL(baseURL)

@@ -296,9 +296,9 @@ func FuzzValidateID(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, userID, orderID string) {
-		checkValidator(t, "ValidateUserID", ValidateUserID, userID)
+		checkValidator(t, "validateUserID", validateUserID, userID)
 		checkValidator(t, "ValidateOrderID", ValidateOrderID, orderID)
-		userOK, orderOK := ValidateUserID(userID) == nil, ValidateOrderID(orderID) == nil
+		userOK, orderOK := validateUserID(userID) == nil, ValidateOrderID(orderID) == nil
 		cred := Credentials{UserID: userID, APIKey: testKey}
 
 		calls := []struct {

@@ -38,8 +38,8 @@ func ValidateOrderID(id string) error {
 	return nil
 }
 
-// ValidateUserID checks a user id the same way as ValidateOrderID.
-func ValidateUserID(id string) error {
+// validateUserID checks a user id the same way as ValidateOrderID.
+func validateUserID(id string) error {
 	if err := checkID("user id", id); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}

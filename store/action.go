@@ -172,8 +172,10 @@ const (
 	WHERE state = 'sent'`
 	// Money rows outlive the account: an action whose user has none (a
 	// logout that could not wait) is read again after the next /login.
-	dueActionsQuery = `SELECT ` + actionColumns + `, a.telegram_user_id IS NOT NULL, ` + joinedAccountColumns + `
+	dueActionsQuery = `SELECT ` + actionColumns + `, a.telegram_user_id IS NOT NULL, ` + joinedAccountColumns + `,
+		` + joinedLanguageColumns + `
 	FROM money_actions m LEFT JOIN accounts a ON a.telegram_user_id = m.telegram_user_id
+	LEFT JOIN users u ON u.telegram_user_id = m.telegram_user_id
 	WHERE m.state = 'unknown' AND m.next_check_at <= ?
 	ORDER BY m.next_check_at, m.id LIMIT ?`
 	boughtOrdersQuery = `SELECT order_id FROM money_actions
@@ -468,6 +470,8 @@ type DueAction struct {
 	// ErrNotFound when the user has no account (they logged out): the action
 	// waits for the next /login.
 	KeyErr error
+	// Language is the user's, for the notice of the settlement.
+	Language UserLanguage
 }
 
 // DueActions returns up to limit actions of unknown outcome due at now,
@@ -485,10 +489,11 @@ func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]Due
 		var linked bool
 		var sms sql.NullString
 		var created, updated sql.NullInt64
-		if err := rows.Scan(append(as.dest(), &linked, &sms, &ja.sealed, &created, &updated)...); err != nil {
+		var lang UserLanguage
+		if err := rows.Scan(append(as.dest(), &linked, &sms, &ja.sealed, &created, &updated, &lang.Chosen, &lang.Seen)...); err != nil {
 			return nil, fmt.Errorf("load due money actions: %w", err)
 		}
-		d := DueAction{Action: as.action(), KeyErr: ErrNotFound}
+		d := DueAction{Action: as.action(), KeyErr: ErrNotFound, Language: lang}
 		if linked {
 			ja.a.SMSUserID, ja.created, ja.updated = sms.String, created.Int64, updated.Int64
 			d.Account, d.KeyErr = ja.account(d.TelegramUserID, s.sealer)
@@ -499,16 +504,6 @@ func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]Due
 		return nil, fmt.Errorf("load due money actions: %w", err)
 	}
 	return out, nil
-}
-
-// UnsettledActions counts the user's actions that were pressed and whose
-// outcome is not known yet.
-func (s *Store) UnsettledActions(ctx context.Context, telegramUserID int64) (int, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, unsettledActionsQuery, telegramUserID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count unsettled money actions of %d: %w", telegramUserID, err)
-	}
-	return n, nil
 }
 
 // BoughtOrders returns the ids of the orders that settled the user's

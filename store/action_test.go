@@ -328,8 +328,8 @@ func TestMigrationKeepsMoneyActions(t *testing.T) {
 	}
 	db.Close()
 	s = openAt(t, path, testKey(1))
-	if v := schemaVersion(t, path); v != SchemaVersion {
-		t.Fatalf("schema version = %d, want %d", v, SchemaVersion)
+	if v := schemaVersion(t, path); v != latestSchemaVersion {
+		t.Fatalf("schema version = %d, want %d", v, latestSchemaVersion)
 	}
 	refund, err := s.ActionByKey(ctx, ActionRefund, "200")
 	if err != nil || refund.State != ActionDone || refund.Price != 16 {

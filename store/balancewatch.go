@@ -26,6 +26,8 @@ type DueBalanceWatch struct {
 	BalanceWatch
 	Account Account
 	KeyErr  error // ErrWrongKey when the sealed API key does not open
+	// Language is the user's, for the notice that the money arrived.
+	Language UserLanguage
 }
 
 const (
@@ -40,8 +42,10 @@ const (
 		amount = excluded.amount,
 		until = MAX(until, excluded.until),
 		next_check_at = MIN(next_check_at, excluded.next_check_at)`
-	dueBalanceWatchesQuery = `SELECT b.telegram_user_id, b.chat_id, b.baseline, b.amount, b.until, b.next_check_at, b.created_at, ` + joinedAccountColumns + `
+	dueBalanceWatchesQuery = `SELECT b.telegram_user_id, b.chat_id, b.baseline, b.amount, b.until, b.next_check_at, b.created_at, ` + joinedAccountColumns + `,
+		` + joinedLanguageColumns + `
 	FROM balance_watches b JOIN accounts a ON a.telegram_user_id = b.telegram_user_id
+	LEFT JOIN users u ON u.telegram_user_id = b.telegram_user_id
 	WHERE b.next_check_at <= ? ORDER BY b.next_check_at LIMIT ?`
 	selectBalanceWatchQuery = `SELECT telegram_user_id, chat_id, baseline, amount, until, next_check_at, created_at
 	FROM balance_watches WHERE telegram_user_id = ?`
@@ -94,6 +98,7 @@ func (s *Store) DueBalanceWatches(ctx context.Context, now time.Time, limit int)
 		var until, next, created int64
 		var ja joinedAccount
 		dest := append([]any{&d.TelegramUserID, &d.ChatID, &d.Baseline, &d.Amount, &until, &next, &created}, ja.dest()...)
+		dest = append(dest, d.Language.dest()...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("load due balance watches: %w", err)
 		}

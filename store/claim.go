@@ -20,12 +20,15 @@ type DueWatch struct {
 	// that one damaged row cannot stall the queue; the caller should treat it
 	// like rejected credentials.
 	KeyErr error
+	// Language is the user's, for the push or notice the check may call for.
+	Language UserLanguage
 }
 
 const (
 	claimDueQuery = `SELECT w.rowid, ` + watchColumns + `,
-		` + joinedAccountColumns + `
+		` + joinedAccountColumns + `, ` + joinedLanguageColumns + `
 	FROM watches w JOIN accounts a ON a.telegram_user_id = w.telegram_user_id
+	LEFT JOIN users u ON u.telegram_user_id = w.telegram_user_id
 	WHERE w.state = 'active' AND w.next_check_at <= ? AND w.claimed_until <= ?
 	ORDER BY w.next_check_at, w.rowid
 	LIMIT ?`
@@ -33,8 +36,9 @@ const (
 	// primary key: the unary + keeps SQLite from walking watches_due over
 	// every user's watches in that time range instead.
 	claimSiblingsQuery = `SELECT w.rowid, ` + watchColumns + `,
-		` + joinedAccountColumns + `
+		` + joinedAccountColumns + `, ` + joinedLanguageColumns + `
 	FROM watches w JOIN accounts a ON a.telegram_user_id = w.telegram_user_id
+	LEFT JOIN users u ON u.telegram_user_id = w.telegram_user_id
 	WHERE w.telegram_user_id = ? AND +w.state = 'active'
 		AND +w.next_check_at <= ? AND w.claimed_until <= ?
 	ORDER BY w.next_check_at, w.rowid`
@@ -161,9 +165,11 @@ func (c *claim) scan(rows *sql.Rows) error {
 			a                Account
 			sealed           []byte
 			created, updated int64
+			lang             UserLanguage
 		)
 		dest := append([]any{&rowid}, ws.dest()...)
 		dest = append(dest, &a.SMSUserID, &sealed, &created, &updated)
+		dest = append(dest, lang.dest()...)
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
@@ -177,7 +183,7 @@ func (c *claim) scan(rows *sql.Rows) error {
 		a.APIKey = k.key
 		a.CreatedAt, a.UpdatedAt = fromMillis(created), fromMillis(updated)
 		c.rowids = append(c.rowids, rowid)
-		c.due = append(c.due, DueWatch{Watch: w, Account: a, KeyErr: k.err})
+		c.due = append(c.due, DueWatch{Watch: w, Account: a, KeyErr: k.err, Language: lang})
 	}
 	return rows.Err()
 }

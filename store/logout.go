@@ -19,8 +19,10 @@ const (
 	dueLogoutsQuery    = `SELECT a.telegram_user_id, a.logout_at,
 		(SELECT COUNT(*) FROM money_actions m WHERE m.telegram_user_id = a.telegram_user_id
 			AND m.state IN ('intent', 'sent', 'unknown')) AS unsettled,
-		(SELECT COUNT(*) FROM watches w WHERE w.telegram_user_id = a.telegram_user_id) AS watches
-	FROM accounts a WHERE a.logout_at > 0 AND (unsettled = 0 OR a.logout_at <= ?)
+		(SELECT COUNT(*) FROM watches w WHERE w.telegram_user_id = a.telegram_user_id) AS watches,
+		` + joinedLanguageColumns + `
+	FROM accounts a LEFT JOIN users u ON u.telegram_user_id = a.telegram_user_id
+	WHERE a.logout_at > 0 AND (unsettled = 0 OR a.logout_at <= ?)
 	ORDER BY a.logout_at LIMIT ?`
 )
 
@@ -91,6 +93,7 @@ type DueLogout struct {
 	Since          time.Time
 	Unsettled      int // still unsettled (given up waiting for them)
 	Watches        int
+	Language       UserLanguage // the user's, for the notice that the account is unlinked
 }
 
 // DueLogouts returns up to limit waiting logouts that can be finished now:
@@ -105,7 +108,7 @@ func (s *Store) DueLogouts(ctx context.Context, giveUp time.Time, limit int) ([]
 	for rows.Next() {
 		var d DueLogout
 		var since int64
-		if err := rows.Scan(&d.TelegramUserID, &since, &d.Unsettled, &d.Watches); err != nil {
+		if err := rows.Scan(&d.TelegramUserID, &since, &d.Unsettled, &d.Watches, &d.Language.Chosen, &d.Language.Seen); err != nil {
 			return nil, fmt.Errorf("load due logouts: %w", err)
 		}
 		d.Since = fromMillis(since)

@@ -229,10 +229,10 @@ const (
 	ON CONFLICT (id) DO UPDATE SET version = excluded.version`
 )
 
-// SchemaVersion is the schema version this code writes.
-var SchemaVersion = len(migrations)
+// latestSchemaVersion is the schema version this code writes: one per migration.
+var latestSchemaVersion = len(migrations)
 
-// migrate brings the database to SchemaVersion, one transaction per
+// migrate brings the database to latestSchemaVersion, one transaction per
 // migration, so that a crash leaves the file at some whole version.
 func migrate(ctx context.Context, db *sql.DB) error {
 	for {
@@ -265,9 +265,9 @@ func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
 		return false, fmt.Errorf("read schema version: %w", err)
 	}
 	switch {
-	case version > SchemaVersion:
-		return false, fmt.Errorf("%w: file has version %d, this program knows up to %d", ErrSchemaTooNew, version, SchemaVersion)
-	case version == SchemaVersion:
+	case version > latestSchemaVersion:
+		return false, fmt.Errorf("%w: file has version %d, this program knows up to %d", ErrSchemaTooNew, version, latestSchemaVersion)
+	case version == latestSchemaVersion:
 		return true, tx.Commit()
 	}
 

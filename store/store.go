@@ -21,6 +21,10 @@ import (
 	// also registers the "sqlite3" driver
 )
 
+// DefaultPath is the database file a deployment uses unless told otherwise,
+// relative to the working directory.
+const DefaultPath = "data/bot.db"
+
 // Errors that callers branch on with errors.Is.
 var (
 	// ErrNotFound means the requested account or watch does not exist.

@@ -101,8 +101,8 @@ func TestOpenMigratesFreshFile(t *testing.T) {
 			t.Errorf("%s mode = %04o, want 0600", filepath.Base(f), perm)
 		}
 	}
-	if v := schemaVersion(t, path); v != SchemaVersion {
-		t.Errorf("schema version = %d, want %d", v, SchemaVersion)
+	if v := schemaVersion(t, path); v != latestSchemaVersion {
+		t.Errorf("schema version = %d, want %d", v, latestSchemaVersion)
 	}
 	db := rawDB(t, path)
 	for _, table := range []string{"meta", "accounts", "telegram_offset", "watches", "outbox", "delivered_sms"} {
@@ -127,8 +127,8 @@ func TestReopenKeepsVersionAndData(t *testing.T) {
 	}
 
 	s = openAt(t, path, testKey(1))
-	if v := schemaVersion(t, path); v != SchemaVersion {
-		t.Errorf("schema version after reopen = %d, want %d", v, SchemaVersion)
+	if v := schemaVersion(t, path); v != latestSchemaVersion {
+		t.Errorf("schema version after reopen = %d, want %d", v, latestSchemaVersion)
 	}
 	if _, err := s.Account(ctx, 7); err != nil {
 		t.Errorf("account after reopen: %v", err)
@@ -139,7 +139,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bot.db")
 	s := openAt(t, path, testKey(1))
 	s.Close()
-	if _, err := rawDB(t, path).Exec(`UPDATE schema_version SET version = ?`, SchemaVersion+1); err != nil {
+	if _, err := rawDB(t, path).Exec(`UPDATE schema_version SET version = ?`, latestSchemaVersion+1); err != nil {
 		t.Fatal(err)
 	}
 
@@ -150,7 +150,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if !strings.Contains(err.Error(), path) {
 		t.Errorf("error %q does not name the path", err)
 	}
-	if v := schemaVersion(t, path); v != SchemaVersion+1 {
+	if v := schemaVersion(t, path); v != latestSchemaVersion+1 {
 		t.Errorf("schema version changed to %d", v)
 	}
 }

@@ -22,6 +22,14 @@ const (
 	ON CONFLICT (telegram_user_id) DO UPDATE SET language_code = excluded.language_code, updated_at = excluded.updated_at`
 )
 
+// joinedLanguageColumns are the columns of the user's language, joined (as
+// "u", LEFT JOIN users u) to a row the bot tells its user about: due
+// watches, money actions, balance watches and logouts. A user never seen
+// has neither.
+const joinedLanguageColumns = `COALESCE(u.language, ''), COALESCE(u.language_code, '')`
+
+func (ul *UserLanguage) dest() []any { return []any{&ul.Chosen, &ul.Seen} }
+
 // maxLanguageCode bounds a stored language_code: an IETF tag is short.
 const maxLanguageCode = 35
 

@@ -161,8 +161,8 @@ func TestMigrationMovesWatchesToPrivateChat(t *testing.T) {
 	}
 
 	s = openAt(t, path, testKey(1))
-	if v := schemaVersion(t, path); v != SchemaVersion {
-		t.Fatalf("schema version = %d, want %d", v, SchemaVersion)
+	if v := schemaVersion(t, path); v != latestSchemaVersion {
+		t.Fatalf("schema version = %d, want %d", v, latestSchemaVersion)
 	}
 	for _, id := range []struct {
 		user  int64

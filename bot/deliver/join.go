@@ -2,6 +2,8 @@ package deliver
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/store"
@@ -45,28 +47,63 @@ func joinFirst(pushes []store.Message) (joined store.Message, n int) {
 	if n > 1 {
 		joined.Markup = ""
 		if len(rows) > 0 {
-			joined.Markup = message.MarkupJSON(&message.Keyboard{InlineKeyboard: rows})
+			if b, err := json.Marshal(keyboard{InlineKeyboard: rows}); err == nil {
+				joined.Markup = string(b)
+			}
 		}
 	}
 	return joined, n
 }
 
+// keyboard is the inline keyboard of an outbox row's markup. Its buttons
+// stay raw JSON: joining pushes only puts their rows together and names
+// each button's order in its label, whatever else a button holds.
+type keyboard struct {
+	InlineKeyboard [][]json.RawMessage `json:"inline_keyboard"`
+}
+
 // labelledRows returns the keyboard rows of a push with each button naming
 // the push's order; nil when it has none or they do not parse.
-func labelledRows(m store.Message) [][]message.Button {
+func labelledRows(m store.Message) [][]json.RawMessage {
 	if m.Markup == "" {
 		return nil
 	}
-	var kb message.Keyboard
+	var kb keyboard
 	if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
 		return nil
 	}
+	if m.OrderID == "" {
+		return kb.InlineKeyboard
+	}
 	for _, row := range kb.InlineKeyboard {
 		for i := range row {
-			if m.OrderID != "" {
-				row[i].Text = message.ButtonFor(row[i].Text, m.OrderID)
-			}
+			row[i] = relabel(row[i], m.OrderID)
 		}
 	}
 	return kb.InlineKeyboard
+}
+
+// relabel returns button b with its text naming orderID (message.ButtonFor);
+// b as it is when it is not an object with a text. The text stays the
+// first field, the others follow in name order (a push's buttons have one
+// besides the text), as the renderer wrote them.
+func relabel(b json.RawMessage, orderID string) json.RawMessage {
+	var fields map[string]json.RawMessage
+	var text string
+	if json.Unmarshal(b, &fields) != nil || json.Unmarshal(fields["text"], &text) != nil {
+		return b
+	}
+	label, err := json.Marshal(message.ButtonFor(text, orderID))
+	if err != nil {
+		return b
+	}
+	out := append([]byte(`{"text":`), label...)
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if name == "text" {
+			continue
+		}
+		key, _ := json.Marshal(name)
+		out = append(append(append(append(out, ','), key...), ':'), fields[name]...)
+	}
+	return append(out, '}')
 }

@@ -45,6 +45,20 @@ func TestJoinFirst(t *testing.T) {
 	if strings.Join(buttons, ", ") != want {
 		t.Errorf("buttons %q, want %q", strings.Join(buttons, ", "), want)
 	}
+	// Byte for byte what the catalogue's keyboard of both pushes, labelled,
+	// would be: joining at the JSON level changes nothing Telegram sees.
+	var rows [][]message.Button
+	for _, p := range []struct{ order, code string }{{"111", "123456"}, {"222", "654321"}} {
+		for _, row := range message.English.PushKeyboard(7, p.order, p.code).InlineKeyboard {
+			for i := range row {
+				row[i].Text = message.ButtonFor(row[i].Text, p.order)
+			}
+			rows = append(rows, row)
+		}
+	}
+	if typed := message.MarkupJSON(&message.Keyboard{InlineKeyboard: rows}); m.Markup != typed {
+		t.Errorf("markup\n%s\nwant\n%s", m.Markup, typed)
+	}
 
 	// Too long together: split, and a lone push keeps its own keyboard.
 	long := push("333", "111111")

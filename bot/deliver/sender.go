@@ -2,13 +2,11 @@ package deliver
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/smsbot/smsbot/bot/internal/jitter"
 	"github.com/smsbot/smsbot/bot/metrics"
 
 	"golang.org/x/time/rate"
@@ -35,12 +33,18 @@ type Messenger interface {
 	SendMessage(ctx context.Context, m TextMessage) (messageID int, err error)
 }
 
+// DefaultMaxRPS is how many messages a second the whole bot sends unless
+// told otherwise: Telegram allows about 30; the rest is a margin for
+// answers and clock jitter.
+const DefaultMaxRPS = 28
+
 // Config tunes the sender. Zero values take the defaults noted.
 type Config struct {
 	ChatInterval time.Duration // least time between two messages to one chat; default 1.1s
 	Workers      int           // sends in flight at once; default 8
 	MaxAge       time.Duration // a message failing this long is given up; default 24h
 	SendTimeout  time.Duration // one sendMessage call; default 15s
+	Grace        time.Duration // how long sends in flight at a stop may finish; default 5s
 	Now          func() time.Time
 	Logger       *slog.Logger
 	Redact       func(string) string // strips the bot token from error text
@@ -51,13 +55,12 @@ type Config struct {
 // leaves the outbox only once Telegram accepted it (answered "ok":true or
 // HTTP 200), or can never accept it.
 type Sender struct {
-	cfg    Config
-	store  Store
-	tg     Messenger
-	pace   *rate.Limiter // shared with interactive answers: one budget per bot
-	log    *slog.Logger
-	wake   chan struct{}
-	onDrop func() // a chat's watches ended (user blocked the bot)
+	cfg   Config
+	store Store
+	tg    Messenger
+	pace  *rate.Limiter // shared with interactive answers: one budget per bot
+	log   *slog.Logger
+	wake  chan struct{}
 
 	tick atomic.Int64 // unix nanoseconds of the dispatcher's last round, for the health check
 
@@ -80,6 +83,9 @@ func New(cfg Config, st Store, tg Messenger, pace *rate.Limiter) *Sender {
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 15 * time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -106,9 +112,12 @@ func (s *Sender) Wake() {
 	}
 }
 
-// Run sends until ctx is cancelled. Sends already in flight then finish under
-// drain, which the caller cancels when its grace period is over.
-func (s *Sender) Run(ctx, drain context.Context) {
+// Run sends until ctx is cancelled. Sends already in flight then have
+// Config.Grace to finish before they are cut off; a send cut off stays in
+// the outbox for the next start.
+func (s *Sender) Run(ctx context.Context) {
+	drain, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
 	jobs := make(chan batch)
 	var workers sync.WaitGroup
 	for range s.cfg.Workers {
@@ -120,7 +129,19 @@ func (s *Sender) Run(ctx, drain context.Context) {
 	}
 	s.dispatch(ctx, jobs)
 	close(jobs)
-	workers.Wait()
+	done := make(chan struct{})
+	go func() {
+		workers.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(s.cfg.Grace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		cutOff()
+		<-done
+	}
 }
 
 // LastRound is when the dispatcher last looked at the outbox; zero before
@@ -298,100 +319,4 @@ func (s *Sender) deliver(drain context.Context, b batch) {
 		return
 	}
 	s.failed(db, b, err)
-}
-
-// failed decides what follows a send that Telegram refused or never
-// answered: a refusal (an *APIError) is handled by its kind; a send without
-// an answer is retried with backoff until MaxAge.
-func (s *Sender) failed(ctx context.Context, b batch, err error) {
-	now := s.cfg.Now()
-	m := b.msg
-	refused, isRefusal := errors.AsType[*APIError](err)
-	switch {
-	case isRefusal && refused.TooManyRequests():
-		wait := max(refused.RetryAfter, time.Second)
-		s.log.Warn("telegram asks to slow down", "chat", m.ChatID, "retry_after", wait)
-		s.mu.Lock()
-		s.chatNext[m.ChatID] = now.Add(wait)
-		s.mu.Unlock()
-		s.retry(ctx, b, now.Add(wait), false) // not a failure of the message
-	case isRefusal && refused.Migrated():
-		to := refused.MigrateTo
-		s.log.Info("chat moved to a supergroup", "from", m.ChatID, "to", to)
-		if err := s.store.MigrateChat(ctx, m.ChatID, to); err != nil {
-			s.log.Error("can't move chat", "from", m.ChatID, "to", to, "err", err)
-			s.retry(ctx, b, now.Add(retryDelay(m.Attempts)), true)
-			return
-		}
-		s.Wake()
-	case isRefusal && refused.ChatGone():
-		watches, dropped, derr := s.store.DropChat(ctx, m.ChatID)
-		if derr != nil {
-			s.log.Error("can't drop chat", "chat", m.ChatID, "err", derr)
-			return
-		}
-		s.log.Info("chat unreachable: its watches ended", "chat", m.ChatID, "watches", watches, "messages", dropped,
-			"reason", s.cfg.Redact(err.Error()))
-	case isRefusal && refused.BadRequest():
-		// Telegram will never accept this message; retrying cannot help.
-		s.log.Error("telegram rejected a message; dropped", "chat", m.ChatID, "ids", b.ids(), "err", s.cfg.Redact(err.Error()))
-		s.drop(ctx, b.rows)
-	default:
-		// No answer (a transport error, a timeout, an answer that is not the
-		// Bot API's) or a refusal worth another try (5xx). A timeout after the
-		// request was written is "maybe delivered": Telegram may have sent the
-		// message. Sending it again keeps the at-least-once promise; this and
-		// a crash are the only ways a message can arrive twice.
-		var live, old []store.Message
-		for _, r := range b.rows {
-			if now.Sub(r.CreatedAt) > s.cfg.MaxAge {
-				old = append(old, r)
-			} else {
-				live = append(live, r)
-			}
-		}
-		if len(old) > 0 {
-			s.log.Error("message undeliverable for too long; dropped", "chat", m.ChatID, "ids", batch{rows: old}.ids(),
-				"attempts", m.Attempts+1, "err", s.cfg.Redact(err.Error()))
-			s.drop(ctx, old)
-		}
-		if len(live) > 0 {
-			next := now.Add(retryDelay(m.Attempts))
-			s.log.Warn("send failed, will retry", "chat", m.ChatID, "ids", batch{rows: live}.ids(), "attempts", m.Attempts+1,
-				"next", next, "err", s.cfg.Redact(err.Error()))
-			s.retry(ctx, batch{rows: live}, next, true)
-		}
-	}
-}
-
-// retry schedules b's rows for another attempt at next, counting it as a
-// failed attempt when failure is set.
-func (s *Sender) retry(ctx context.Context, b batch, next time.Time, failure bool) {
-	for _, r := range b.rows {
-		attempts := r.Attempts
-		if failure {
-			attempts++
-		}
-		if err := s.store.RetryMessage(ctx, r.ID, next, attempts); err != nil {
-			s.log.Error("can't reschedule message", "id", r.ID, "err", err)
-		}
-	}
-}
-
-// drop removes rows Telegram will never accept.
-func (s *Sender) drop(ctx context.Context, rows []store.Message) {
-	for _, r := range rows {
-		if err := s.store.DropMessage(ctx, r.ID); err != nil {
-			s.log.Error("can't drop message", "id", r.ID, "err", err)
-		}
-	}
-}
-
-// retryDelay is the wait after a failed send: 2s doubling to 5 min, jittered.
-func retryDelay(attempts int) time.Duration {
-	d := 2 * time.Second
-	for i := 0; i < attempts && d < 5*time.Minute; i++ {
-		d *= 2
-	}
-	return jitter.Spread(min(d, 5*time.Minute))
 }

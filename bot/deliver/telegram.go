@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// DefaultAPIURL is Telegram's Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
 // Client calls the Bot API methods whose effect a user sees:
 // sendMessage, editMessageText, deleteMessage and answerCallbackQuery.
 // go-telegram/bot decodes every result into its models and fails the call when

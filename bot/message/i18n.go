@@ -88,6 +88,22 @@ func Match(code string) *Lang {
 	return ByTag(primary)
 }
 
+// For is the language to speak to a user in: the one they chose (a tag,
+// "" for none), else the one their Telegram app sends (seen, a
+// language_code) when the bot speaks it, else fallback (nil for English).
+func For(chosen, seen string, fallback *Lang) *Lang {
+	if l := ByTag(chosen); l != nil {
+		return l
+	}
+	if l := Match(seen); l != nil {
+		return l
+	}
+	if fallback == nil {
+		return English
+	}
+	return fallback
+}
+
 // args is the data of a message's placeholders.
 type args = map[string]any
 

@@ -19,7 +19,7 @@ func (s *Service) finishLogouts(ctx context.Context) {
 		s.log.Error("can't load waiting logouts", "err", err)
 	}
 	for _, d := range due {
-		l := s.cfg.Lang(d.TelegramUserID)
+		l := s.lang(d.Language)
 		text := l.LoggedOutEnded(d.Watches)
 		if d.Unsettled > 0 {
 			text = l.T(message.LoggedOutUnsettled)

@@ -38,7 +38,7 @@ func TestNewPurchase(t *testing.T) {
 		{"the lowest of two new", []smsapi.Order{order("1000", "ds", "12", "any"), order("999", "ds", "12", "any")}, nil, "999"},
 		{"nothing", nil, nil, ""},
 	} {
-		got, ok := NewPurchase(a, tc.orders, tc.bought)
+		got, ok := newPurchase(a, tc.orders, tc.bought)
 		if ok != (tc.want != "") || got.ID != tc.want {
 			t.Errorf("%s: matched %q (%v), want %q", tc.name, got.ID, ok, tc.want)
 		}

@@ -21,9 +21,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/metrics"
-	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -60,16 +60,17 @@ type Config struct {
 	// OnChange is called after a settlement added a watch or a message, so
 	// the watcher and the sender look at once; nil for none.
 	OnChange func()
-	// Lang is the language of a user's notices; nil for English.
-	Lang    func(telegramUserID int64) *message.Lang
-	Metrics *metrics.Metrics // nil for none
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Fallback is the language of users whose language the bot does not
+	// speak (see message.For); nil for English.
+	Fallback *message.Lang
+	Metrics  *metrics.Metrics // nil for none
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 func (c *Config) setDefaults() {
 	if c.PollInterval <= 0 {
-		c.PollInterval = 3 * time.Second
+		c.PollInterval = account.DefaultPollInterval
 	}
 	if c.SettleEvery <= 0 {
 		c.SettleEvery = 10 * time.Second
@@ -91,9 +92,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
-	}
-	if c.Lang == nil {
-		c.Lang = func(int64) *message.Lang { return message.English }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -199,7 +197,7 @@ func (s *Service) Confirmation(ctx context.Context, kind store.ActionKind, nonce
 func (s *Service) Refund(ctx context.Context, acct store.Account, a store.Action) (Outcome, error) {
 	return s.carryOut(ctx, a, nil, func(ctx context.Context, a store.Action) (store.Settlement, error) {
 		s.log.Info("refunding order", "user", acct.TelegramUserID, "order", a.OrderID, "action", a.ID)
-		if err := s.api.Refund(ctx, watch.Credentials(acct), a.OrderID); err != nil {
+		if err := s.api.Refund(ctx, account.Credentials(acct), a.OrderID); err != nil {
 			return store.Settlement{}, err
 		}
 		return store.Settlement{OrderID: a.OrderID, Price: a.Price}, nil
@@ -211,7 +209,7 @@ func (s *Service) Refund(ctx context.Context, acct store.Account, a store.Action
 // already there: an unknown outcome is settled by the one that is new. When
 // that read fails, the purchase is not sent.
 func (s *Service) Buy(ctx context.Context, acct store.Account, a store.Action) (Outcome, error) {
-	cred := watch.Credentials(acct)
+	cred := account.Credentials(acct)
 	var p smsapi.Purchase
 	out, err := s.carryOut(ctx, a, func(ctx context.Context, a store.Action) error {
 		return s.recordKnownOrders(ctx, cred, a)
@@ -368,7 +366,12 @@ func BoughtOrder(a store.Action, p smsapi.Purchase) smsapi.Order {
 // boughtWatch is the watch of a number just bought: paid for, so always
 // watched, its codes going to the owner's private chat.
 func (s *Service) boughtWatch(a store.Action, o smsapi.Order) store.Watch {
-	return watch.NewWatch(a.TelegramUserID, o, s.cfg.Now(), s.cfg.PollInterval)
+	return account.NewWatch(a.TelegramUserID, o, s.cfg.Now(), s.cfg.PollInterval)
+}
+
+// lang is the language to tell a user in, from what the store knows of it.
+func (s *Service) lang(ul store.UserLanguage) *message.Lang {
+	return message.For(ul.Chosen, ul.Seen, s.cfg.Fallback)
 }
 
 // privateChat is the private chat with a user: its id is theirs.

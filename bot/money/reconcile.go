@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
-	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -95,7 +95,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		s.reschedule(ctx, a, time.Minute, false)
 		return
 	}
-	cred := watch.Credentials(d.Account)
+	cred := account.Credentials(d.Account)
 	var v verdict
 	var found smsapi.Order
 	switch a.Kind {
@@ -108,16 +108,17 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 		return
 	}
 	now := s.cfg.Now()
+	l := s.lang(d.Language)
 	lastRead := a.Checks+1 >= s.cfg.SettleReads
 	var err error
 	switch {
 	case v == happened:
-		err = s.settleHappened(ctx, a, found, now)
+		err = s.settleHappened(ctx, a, l, found, now)
 	case v == impossible, v == unchanged && lastRead:
-		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", s.notDone(a), now)
+		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", notDone(l, a), now)
 	case v == vanished && lastRead:
 		err = s.settleFailed(ctx, a, store.FailUnconfirmed, "the order is gone from SMSOnline",
-			s.cfg.Lang(a.TelegramUserID).RefundUnconfirmed(a.OrderID, view.Money(s.balance(ctx, cred))), now)
+			l.RefundUnconfirmed(a.OrderID, view.Money(s.balance(ctx, cred))), now)
 	default:
 		s.reschedule(ctx, a, s.cfg.SettleEvery, v != unreadable)
 		return
@@ -150,16 +151,16 @@ func (s *Service) balance(ctx context.Context, cred smsapi.Credentials) smsapi.M
 }
 
 // settleHappened marks an action done, with its notice.
-func (s *Service) settleHappened(ctx context.Context, a store.Action, o smsapi.Order, now time.Time) error {
+func (s *Service) settleHappened(ctx context.Context, a store.Action, l *message.Lang, o smsapi.Order, now time.Time) error {
 	set := store.Settlement{OrderID: o.ID, Price: o.Price.Cents}
 	switch a.Kind {
 	case store.ActionRefund:
 		set.Price = a.Price
-		set.Notice = actionNotice(a, s.cfg.Lang(a.TelegramUserID).RefundDone(a.OrderID, message.Cents(a.Price), message.Money{}))
+		set.Notice = actionNotice(a, l.RefundDone(a.OrderID, message.Cents(a.Price), message.Money{}))
 	case store.ActionBuy:
 		w := s.boughtWatch(a, o)
 		set.Watch = &w
-		set.Notice = boughtCardNotice(s.cfg.Lang(a.TelegramUserID), a, o, now)
+		set.Notice = boughtCardNotice(l, a, o, now)
 	}
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err
@@ -206,7 +207,7 @@ func refunded(status string) bool {
 }
 
 // readPurchase looks in the inventory for the number a purchase made (see
-// NewPurchase).
+// newPurchase).
 func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a store.Action) (verdict, smsapi.Order) {
 	orders, err := s.api.Inventory(ctx, cred, smsapi.PurchaseLookupLimit)
 	if err != nil {
@@ -217,7 +218,7 @@ func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a s
 		s.log.Error("can't load bought orders", "user", a.TelegramUserID, "err", err)
 		return unreadable, smsapi.Order{}
 	}
-	match := NewPurchase
+	match := newPurchase
 	if !a.HasKnown {
 		match = legacyPurchaseMatch
 	}
@@ -227,13 +228,13 @@ func (s *Service) readPurchase(ctx context.Context, cred smsapi.Credentials, a s
 	return unchanged, smsapi.Order{}
 }
 
-// NewPurchase finds the order a purchase made among the account's orders
+// newPurchase finds the order a purchase made among the account's orders
 // by what is new, not by clocks: an order of the same service and country
 // (any carrier: SMSOnline may fill a purchase on another one) that the
 // inventory did not show before the request (a.Known), is not the order
 // bought again and did not settle another purchase. Of several, the lowest
 // id is taken (another unknown purchase takes the next).
-func NewPurchase(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
+func newPurchase(a store.Action, orders []smsapi.Order, bought map[string]bool) (smsapi.Order, bool) {
 	known := make(map[string]bool, len(a.Known))
 	for _, id := range a.Known {
 		known[id] = true
@@ -291,8 +292,7 @@ func legacyPurchaseMatch(a store.Action, orders []smsapi.Order, bought map[strin
 }
 
 // notDone is the notice of an action that turned out not to have happened.
-func (s *Service) notDone(a store.Action) string {
-	l := s.cfg.Lang(a.TelegramUserID)
+func notDone(l *message.Lang, a store.Action) string {
 	if a.Kind == store.ActionRefund {
 		return l.RefundNotDone(a.OrderID)
 	}
@@ -317,7 +317,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		end(nil)
 		return
 	}
-	bal, err := s.api.Balance(ctx, watch.Credentials(bw.Account))
+	bal, err := s.api.Balance(ctx, account.Credentials(bw.Account))
 	switch {
 	case errors.Is(err, smsapi.ErrBadCredentials):
 		end(nil)
@@ -326,7 +326,7 @@ func (s *Service) checkBalance(ctx context.Context, bw store.DueBalanceWatch) {
 		s.log.Info("top-up arrived", "user", bw.TelegramUserID, "cents", bal.Amount.Cents-bw.Baseline)
 		end(&store.Message{
 			ChatID: bw.ChatID, TelegramUserID: bw.TelegramUserID, Priority: store.PriorityNotice,
-			Text: s.cfg.Lang(bw.TelegramUserID).BalanceArrived(message.Cents(bal.Amount.Cents-bw.Baseline), view.Money(bal.Amount)),
+			Text: s.lang(bw.Language).BalanceArrived(message.Cents(bal.Amount.Cents-bw.Baseline), view.Money(bal.Amount)),
 		})
 		return
 	case !now.Before(bw.Until):

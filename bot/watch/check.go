@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -33,7 +33,7 @@ func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 		return out
 	}
 
-	orders, err := w.lister.Inventory(ctx, Credentials(g[0].Account), expiredLimit(g, job.at))
+	orders, err := w.lister.Inventory(ctx, account.Credentials(g[0].Account), expiredLimit(g, job.at))
 	if ctx.Err() != nil {
 		return append(out, checkResult{skip: true})
 	}
@@ -53,7 +53,7 @@ func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 				out = append(out, released(dw))
 				continue
 			}
-			out = append(out, w.failed(dw, err, now))
+			out = append(out, w.failedCheck(dw, err, now))
 		}
 		return out
 	default:
@@ -72,7 +72,7 @@ func (w *Watcher) checkJob(ctx context.Context, job checkJob) []checkResult {
 				// behind when the watch that set the beat ends.
 				dw.NextCheckAt = job.at
 			}
-			out = append(out, checkResult{outcome: w.observed(dw, o, now)})
+			out = append(out, w.render(dw, &o, w.policy.observed(dw, o, now), now))
 			continue
 		}
 		if dw.NextCheckAt.After(job.at) {
@@ -138,34 +138,37 @@ func (w *Watcher) check(ctx context.Context, dw store.DueWatch) checkResult {
 		// The stored key does not open (BOT_ENCRYPTION_KEY changed): asking
 		// SMSOnline is pointless until the user links the account again.
 		w.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", dw.TelegramUserID)
-		return checkResult{
-			outcome: store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID},
-			pause:   notice(dw.Watch, w.lang(dw).T(message.KeyUnreadable)),
-		}
+		return w.render(dw, nil, unreadableKey(), w.cfg.Now())
 	}
-	order, err := w.api.GetOrder(ctx, Credentials(dw.Account), dw.OrderID)
+	order, err := w.api.GetOrder(ctx, account.Credentials(dw.Account), dw.OrderID)
 	if ctx.Err() != nil {
 		return checkResult{skip: true}
 	}
 	now := w.cfg.Now()
 	if err != nil {
-		return w.failed(dw, err, now)
+		return w.failedCheck(dw, err, now)
 	}
-	return checkResult{outcome: w.observed(dw, order, now)}
+	return w.render(dw, &order, w.policy.observed(dw, order, now), now)
 }
 
-// Credentials are the SMSOnline credentials of a linked account.
-func Credentials(a store.Account) smsapi.Credentials {
-	return smsapi.Credentials{UserID: a.SMSUserID, APIKey: a.APIKey}
+// failedCheck decides and renders what follows a check that failed with err.
+func (w *Watcher) failedCheck(dw store.DueWatch, err error, now time.Time) checkResult {
+	v := w.policy.failed(dw, err, now)
+	if !v.pause && v.notice != noticeGone {
+		w.log.Warn("order check failed, will retry", "user", dw.TelegramUserID, "order", dw.OrderID,
+			"failures", v.failures, "err", err)
+	}
+	return w.render(dw, nil, v, now)
 }
 
-// NewWatch is the watch of order o for user: a snapshot of the order capped
-// as the card caps what it shows, its codes going to the user's private chat
-// (whose id is the user's), first checked poll from now.
+// Credentials forwards to account.Credentials.
+//
+// Deprecated: use account.Credentials; kept until package bot moves over.
+func Credentials(a store.Account) smsapi.Credentials { return account.Credentials(a) }
+
+// NewWatch forwards to account.NewWatch.
+//
+// Deprecated: use account.NewWatch; kept until package bot moves over.
 func NewWatch(user int64, o smsapi.Order, now time.Time, poll time.Duration) store.Watch {
-	return store.Watch{
-		TelegramUserID: user, OrderID: o.ID, ChatID: user, State: store.WatchActive,
-		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
-		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(poll), LastCheckedAt: now,
-	}
+	return account.NewWatch(user, o, now, poll)
 }

@@ -175,29 +175,3 @@ func TestCheckJobUsesInventory(t *testing.T) {
 		}
 	})
 }
-
-func TestNextPoll(t *testing.T) {
-	w := testWatcher() // poll interval 3s
-	tests := []struct {
-		name     string
-		due      time.Time
-		interval time.Duration
-		min, max time.Duration // next - checkNow
-	}{
-		{"first check starts the beat", time.Time{}, 3 * time.Second, 3 * time.Second, 3 * time.Second},
-		{"on the beat, not after the check", checkNow.Add(-200 * time.Millisecond), 3 * time.Second, 2800 * time.Millisecond, 2800 * time.Millisecond},
-		{"slower pace after an SMS", checkNow.Add(-200 * time.Millisecond), 15 * time.Second, 14800 * time.Millisecond, 14800 * time.Millisecond},
-		{"far behind: half to one interval", checkNow.Add(-time.Minute), 3 * time.Second, 1500 * time.Millisecond, 3 * time.Second},
-		{"far behind after an SMS too", checkNow.Add(-time.Minute), 15 * time.Second, 1500 * time.Millisecond, 3 * time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for range 20 {
-				d := w.nextPoll(tt.due, checkNow, tt.interval).Sub(checkNow)
-				if d < tt.min || d > tt.max {
-					t.Fatalf("next check in %v, want %v..%v", d, tt.min, tt.max)
-				}
-			}
-		})
-	}
-}

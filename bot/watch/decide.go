@@ -6,53 +6,75 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/jitter"
-
-	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
 
-// observed decides the outcome of a successful check.
-func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) store.CheckOutcome {
-	out := store.CheckOutcome{
-		TelegramUserID: dw.TelegramUserID,
-		OrderID:        dw.OrderID,
-		LastCheckedAt:  now,
-		Status:         message.Clip(o.Status), // the snapshot is capped as the card caps what it shows
-		Service:        message.Clip(o.Service),
-		PhoneNumber:    message.Clip(o.PhoneNumber),
-		ExpiresAt:      o.ExpiresAt,
-		NextCheckAt:    w.nextPoll(dw.NextCheckAt, now, w.cfg.PollInterval),
-	}
+// The watcher's decisions: what one check of a watched order calls for.
+// They are pure functions of the watch, the observation and the time, and
+// say nothing in any language: render.go turns a verdict into the rows the
+// writer records.
+
+// verdict is what one check of a watch calls for.
+type verdict struct {
+	end      bool      // stop watching the order
+	pause    bool      // the account's key does not work: pause all its watches
+	next     time.Time // when to check again; zero when ended or paused
+	failures int       // consecutive failed checks, this one included
+	sms      bool      // the order shows an SMS: push it (the store drops one pushed before)
+	notice   notice    // what to tell the user; none for nothing
+}
+
+// notice is the kind of short message a verdict tells the user.
+type notice int
+
+const (
+	noNotice            notice = iota
+	noticeEnded                // the order ended (a final status) without an SMS
+	noticeExpired              // the order expired without an SMS
+	noticeGone                 // SMSOnline does not know the order
+	noticeGaveUp               // the order could not be checked for hours after it expired
+	noticePaused               // SMSOnline refused the account's key: its watches pause
+	noticeKeyUnreadable        // the stored key does not open: its watches pause
+)
+
+// policy is the watcher's pace: what the decisions read of its Config.
+type policy struct {
+	poll  time.Duration // between checks of a waiting order
+	grace time.Duration // how long after expiry an order is still checked
+}
+
+// observed decides what follows a successful check that found o.
+func (p policy) observed(dw store.DueWatch, o smsapi.Order, now time.Time) verdict {
+	v := verdict{next: p.nextPoll(dw.NextCheckAt, now, p.poll)}
 	expires := o.ExpiresAt
 	if expires.IsZero() {
 		expires = dw.ExpiresAt
 	}
 	if o.HasSMS() {
-		out.SMS = o.SMS
-		out.Push = PushMessage(w.lang(dw), dw.Watch, o, now)
+		v.sms = true
 		// Another SMS was asked for: the next one is as urgent as the first.
 		if !now.Before(dw.FastUntil) {
-			out.NextCheckAt = w.nextPoll(dw.NextCheckAt, now, smsInterval(w.cfg.PollInterval))
+			v.next = p.nextPoll(dw.NextCheckAt, now, smsInterval(p.poll))
 		}
 	}
-	over := !expires.IsZero() && now.After(expires.Add(w.cfg.ExpiryGrace))
+	over := !expires.IsZero() && now.After(expires.Add(p.grace))
 	switch {
 	case o.State() == smsapi.StateFinal:
-		out.End = true
+		v.end = true
 		if !o.HasSMS() {
-			out.Notice = notice(dw.Watch, w.lang(dw).OrderEnded(dw.OrderID, o.Service, o.Status))
+			v.notice = noticeEnded
 		}
 	case over:
-		out.End = true
+		v.end = true
 		if !o.HasSMS() {
-			out.Notice = notice(dw.Watch, w.lang(dw).OrderExpired(dw.OrderID, o.Service))
+			v.notice = noticeExpired
 		}
-	case !expires.IsZero() && out.NextCheckAt.After(expires.Add(w.cfg.ExpiryGrace)):
+	case !expires.IsZero() && v.next.After(expires.Add(p.grace)):
 		// One last look just after the grace period, not a full interval later.
-		out.NextCheckAt = expires.Add(w.cfg.ExpiryGrace).Add(time.Second)
+		v.next = expires.Add(p.grace).Add(time.Second)
 	}
-	return out
+	return v
 }
 
 // nextPoll is when an order checked at now is checked again: interval (the
@@ -65,11 +87,11 @@ func (w *Watcher) observed(dw store.DueWatch, o smsapi.Order, now time.Time) sto
 // out round robin, so a slow-paced watch does not wait its pace on top of the
 // queue; and watches that were late together do not stay a herd that hits
 // SMSOnline and Telegram at the same instant.
-func (w *Watcher) nextPoll(due, now time.Time, interval time.Duration) time.Time {
+func (p policy) nextPoll(due, now time.Time, interval time.Duration) time.Time {
 	if due.IsZero() {
 		return now.Add(interval) // the first check: its beat starts now
 	}
-	half := w.cfg.PollInterval / 2
+	half := p.poll / 2
 	if now.Sub(due) > half {
 		return now.Add(half + time.Duration(rand.Int64N(int64(half)+1)))
 	}
@@ -78,34 +100,36 @@ func (w *Watcher) nextPoll(due, now time.Time, interval time.Duration) time.Time
 
 // failed decides what follows a failed check. Only a refused key and an
 // unknown order stop checking; everything else is retried with backoff.
-func (w *Watcher) failed(dw store.DueWatch, err error, now time.Time) checkResult {
-	out := store.CheckOutcome{TelegramUserID: dw.TelegramUserID, OrderID: dw.OrderID, Failures: dw.Failures + 1}
+func (p policy) failed(dw store.DueWatch, err error, now time.Time) verdict {
+	v := verdict{failures: dw.Failures + 1}
 	switch {
 	case errors.Is(err, smsapi.ErrBadCredentials):
-		return checkResult{outcome: out, pause: notice(dw.Watch, w.lang(dw).T(message.WatchesPaused))}
+		v.pause, v.notice = true, noticePaused
+		return v
 	case errors.Is(err, smsapi.ErrOrderNotFound), errors.Is(err, smsapi.ErrInvalidInput):
-		out.End = true
-		out.Notice = notice(dw.Watch, w.lang(dw).WatchedOrderGone(dw.OrderID))
-		return checkResult{outcome: out}
+		v.end, v.notice = true, noticeGone
+		return v
 	}
-	w.log.Warn("order check failed, will retry", "user", dw.TelegramUserID, "order", dw.OrderID,
-		"failures", out.Failures, "err", err)
 	if !dw.ExpiresAt.IsZero() && now.After(dw.ExpiresAt.Add(giveUpAfterExpiry)) {
-		out.End = true
-		out.Notice = notice(dw.Watch, w.lang(dw).WatchGaveUp(dw.OrderID))
-		return checkResult{outcome: out}
+		v.end, v.notice = true, noticeGaveUp
+		return v
 	}
-	wait := backoff(w.cfg.PollInterval, out.Failures)
+	wait := backoff(p.poll, v.failures)
 	if ra := smsapi.RetryAfter(err); ra > wait {
 		wait = ra
 	}
-	out.NextCheckAt = now.Add(wait)
+	v.next = now.Add(wait)
 	// Never sleep through the end of the order: look again right after it.
-	if end := dw.ExpiresAt.Add(w.cfg.ExpiryGrace); !dw.ExpiresAt.IsZero() && now.Before(end) && out.NextCheckAt.After(end) {
-		out.NextCheckAt = end.Add(time.Second)
+	if end := dw.ExpiresAt.Add(p.grace); !dw.ExpiresAt.IsZero() && now.Before(end) && v.next.After(end) {
+		v.next = end.Add(time.Second)
 	}
-	return checkResult{outcome: out}
+	return v
 }
+
+// unreadableKey is the verdict on a watch whose stored key does not open
+// (BOT_ENCRYPTION_KEY changed): asking SMSOnline is pointless until the
+// user links the account again.
+func unreadableKey() verdict { return verdict{pause: true, notice: noticeKeyUnreadable} }
 
 // backoff is the wait after n consecutive failures: doubling from the poll
 // interval, capped at maxBackoff, with ±20% jitter so that many watches that
@@ -122,12 +146,4 @@ func backoff(base time.Duration, n int) time.Duration {
 // only a second SMS is left to catch, but never slower than maxSMSInterval.
 func smsInterval(poll time.Duration) time.Duration {
 	return max(min(5*poll, maxSMSInterval), poll)
-}
-
-// lang is the language of a watch's user.
-func (w *Watcher) lang(dw store.DueWatch) *message.Lang {
-	if w.cfg.Lang == nil {
-		return message.English
-	}
-	return w.cfg.Lang(dw.TelegramUserID)
 }

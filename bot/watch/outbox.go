@@ -23,8 +23,9 @@ func PushMessage(l *message.Lang, w store.Watch, o smsapi.Order, now time.Time) 
 	}
 }
 
-// notice is the outbox row of a short message about w, sent after pushes.
-func notice(w store.Watch, text string) *store.Message {
+// noticeMessage is the outbox row of a short message about w, sent after
+// pushes.
+func noticeMessage(w store.Watch, text string) *store.Message {
 	return &store.Message{
 		ChatID:         w.ChatID,
 		TelegramUserID: w.TelegramUserID,

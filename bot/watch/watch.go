@@ -3,8 +3,8 @@
 // request per account where it can) and writes each outcome, with the push
 // for a new SMS, in batches. The database is the schedule: no watch is kept
 // in memory between checks, so a restart resumes where it stopped.
-// decide.go holds the pure decisions: what an observation means, when the
-// next check is, how long to back off.
+// decide.go holds the pure decisions (what an observation means, when the
+// next check is, how long to back off); render.go puts them into words.
 package watch
 
 import (
@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
@@ -49,16 +50,21 @@ type Config struct {
 	Batch        int           // most due watches claimed per database round; default 256
 	ExpiryGrace  time.Duration // how long after expiry an order is still checked; default 1m
 	OnChecked    func(n int)   // called with how many orders each written batch looked at; nil for none
-	// Lang is the language of a user's pushes and notices; nil for English.
-	Lang    func(telegramUserID int64) *message.Lang
-	Metrics *metrics.Metrics // nil for none
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Fallback is the language of users whose language the bot does not
+	// speak (see message.For); nil for English.
+	Fallback *message.Lang
+	Metrics  *metrics.Metrics // nil for none
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // DefaultPollInterval is the time between two checks of a waiting order
 // when Config leaves it zero.
-const DefaultPollInterval = 3 * time.Second
+const DefaultPollInterval = account.DefaultPollInterval
+
+// DefaultMaxPerUser is how many orders one user may have watched at once
+// unless told otherwise.
+const DefaultMaxPerUser = 50
 
 const (
 	// claimLease keeps a claimed watch from being taken again while it is
@@ -101,6 +107,7 @@ const lockedWriteTries = 6
 // checks: the database is the schedule, so a restart resumes it.
 type Watcher struct {
 	cfg    Config
+	policy policy
 	store  Store
 	api    Checker
 	lister Lister // nil: every order is checked on its own
@@ -140,6 +147,7 @@ func New(cfg Config, st Store, api Checker, onPush func()) *Watcher {
 	}
 	w := &Watcher{
 		cfg: cfg, store: st, api: api, log: cfg.Logger, onPush: onPush,
+		policy:      policy{poll: cfg.PollInterval, grace: cfg.ExpiryGrace},
 		wake:        make(chan struct{}, 1),
 		freed:       make(chan struct{}, 1),
 		noInventory: make(map[int64]time.Time),
