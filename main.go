@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot"
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
@@ -139,7 +140,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Token:             cfg.TelegramBotToken,
 		APIURL:            cfg.TelegramAPIURL,
 		AllowedUsers:      cfg.AllowedUsers,
-		DefaultLanguage:   cfg.DefaultLanguage,
+		DefaultLanguage:   message.ByTag(cfg.DefaultLanguage), // checked by loadConfig
 		Logger:            logger,
 		PollInterval:      cfg.PollInterval,
 		TelegramMaxRPS:    cfg.TelegramMaxRPS,

@@ -9,9 +9,9 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/smsbot/smsbot/bot/deliver"
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
-	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -267,7 +267,7 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) (answer, error) {
 	if !first {
 		return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAlready(o.ID), true), nil
 	}
-	if err := b.api.AnotherSMS(ctx, watch.Credentials(p.acct), o.ID); err != nil {
+	if err := b.api.AnotherSMS(ctx, account.Credentials(p.acct), o.ID); err != nil {
 		if !smsapi.OutcomeUnknown(err) {
 			// Refused: nothing was asked, so a later tap may ask.
 			if ferr := b.store.ForgetAnotherSMS(context.WithoutCancel(ctx), p.owner(), o.ID, o.SMS); ferr != nil {
@@ -290,7 +290,7 @@ func (b *Bot) anotherSMS(ctx context.Context, p press) (answer, error) {
 func (b *Bot) anotherSMSCard(ctx context.Context, p press, o smsapi.Order, line string, again bool) answer {
 	now := b.cfg.Now()
 	user := p.owner()
-	w := watch.NewWatch(user, o, now, b.cfg.PollInterval)
+	w := account.NewWatch(user, o, now, b.cfg.PollInterval)
 	w.FastUntil = o.ExpiresAt // the waiting pace until the number expires
 	watched := true
 	switch _, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now); {

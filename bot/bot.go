@@ -3,6 +3,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ type Config struct {
 	HandlerTimeout  time.Duration    // how long one update may take; default 30s
 	ShutdownGrace   time.Duration    // how long running handlers may finish after a stop; default 5s
 	Workers         int              // updates handled at once (one per user at a time); default 16
-	DefaultLanguage string           // "en", "ru" or "zh": for users whose language the bot does not speak; default "en"
+	DefaultLanguage *message.Lang    // for users whose language the bot does not speak; nil for English
 	Metrics         *metrics.Metrics // nil for none
 	Now             func() time.Time // clock; default time.Now
 }
@@ -155,12 +156,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	for _, id := range cfg.AllowedUsers {
 		b.allowed[id] = true
 	}
-	fallback := message.English
-	if cfg.DefaultLanguage != "" {
-		if fallback = message.ByTag(cfg.DefaultLanguage); fallback == nil {
-			return nil, fmt.Errorf("unknown default language %q (want en, ru or zh)", cfg.DefaultLanguage)
-		}
-	}
+	fallback := cmp.Or(cfg.DefaultLanguage, message.English)
 	b.langs = newLanguages(st, fallback, cfg.Logger, cfg.Now)
 	// A burst of 1 spaces messages evenly, so no one-second window holds more
 	// than TelegramMaxRPS of them.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/money"
-	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -83,7 +83,7 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 		var balance smsapi.Money
 		if now {
 			b.log.Info("refunded order", "user", p.owner(), "order", a.OrderID)
-			if bal, err := b.api.Balance(ctx, watch.Credentials(p.acct)); err == nil {
+			if bal, err := b.api.Balance(ctx, account.Credentials(p.acct)); err == nil {
 				balance = bal.Amount
 			}
 		}
@@ -141,7 +141,7 @@ func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, s
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
 	text := l.BuyAsk(l.OfferOf(view.Order(o)), o.ID, view.Money(max))
-	if bal, err := b.api.Balance(ctx, watch.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
+	if bal, err := b.api.Balance(ctx, account.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
 		text += "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(o.Price))
 	}
 	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}, nil
@@ -214,7 +214,7 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 		text = l.BuyOutOfStock(offer)
 	case store.FailLowBalance:
 		var balance smsapi.Money
-		if bal, berr := b.api.Balance(ctx, watch.Credentials(p.acct)); berr == nil {
+		if bal, berr := b.api.Balance(ctx, account.Credentials(p.acct)); berr == nil {
 			balance = bal.Amount
 		}
 		text = l.BuyFailed(offer, l.LowBalance(view.Money(balance), message.Cents(a.Price)))

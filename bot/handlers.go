@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/smsbot/smsbot/bot/watch"
+	"github.com/smsbot/smsbot/bot/internal/account"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -267,7 +267,7 @@ func (b *Bot) cmdLogout(ctx context.Context, r request) (reply, error) {
 
 // cmdBalance shows the linked account's balance.
 func (b *Bot) cmdBalance(ctx context.Context, r request) (reply, error) {
-	bal, err := b.api.Balance(ctx, watch.Credentials(r.acct))
+	bal, err := b.api.Balance(ctx, account.Credentials(r.acct))
 	if err != nil {
 		return textReply(b.apiErrorText(r.lang, err, "")), nil
 	}

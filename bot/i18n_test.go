@@ -120,7 +120,7 @@ func TestPushAfterRestartKeepsTheLanguage(t *testing.T) {
 }
 
 func TestDefaultLanguage(t *testing.T) {
-	h := newHarness(t, withConfig(func(c *Config) { c.DefaultLanguage = "ru" }))
+	h := newHarness(t, withConfig(func(c *Config) { c.DefaultLanguage = message.ByTag("ru") }))
 	de := telegramtest.User{ID: 3003, FirstName: "Jonas", LanguageCode: "de"}
 	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != message.ByTag("ru").Help(h.bot.commandList()) {
 		t.Errorf("de /help with DEFAULT_LANGUAGE=ru = %q", firstLine(got.Text))

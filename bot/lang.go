@@ -30,13 +30,7 @@ func newLanguages(st *store.Store, fallback *message.Lang, log *slog.Logger, now
 
 // resolve picks the language for what is known of a user.
 func (ls *languages) resolve(ul store.UserLanguage) *message.Lang {
-	if l := message.ByTag(ul.Chosen); l != nil {
-		return l
-	}
-	if l := message.Match(ul.Seen); l != nil {
-		return l
-	}
-	return ls.fallback
+	return message.For(ul.Chosen, ul.Seen, ls.fallback)
 }
 
 // get returns what is known of a user, reading the store once.
@@ -61,13 +55,6 @@ func (ls *languages) get(ctx context.Context, user int64) store.UserLanguage {
 // of is the language to speak to user in.
 func (ls *languages) of(ctx context.Context, user int64) *message.Lang {
 	return ls.resolve(ls.get(ctx, user))
-}
-
-// For is of without an update at hand: for pushes and notices.
-func (ls *languages) For(user int64) *message.Lang {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return ls.of(ctx, user)
 }
 
 // seen records the language_code an update came with, when it changed.

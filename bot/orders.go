@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/watch"
 
 	"github.com/smsbot/smsbot/bot/internal/view"
@@ -59,7 +60,7 @@ func (b *Bot) orderAnswer(ctx context.Context, l *message.Lang, acct store.Accou
 // account's watches: the user learns it from the answer, and the watches
 // wait for the next /login.
 func (b *Bot) fetchOrder(ctx context.Context, acct store.Account, orderID string) (smsapi.Order, error) {
-	order, err := b.api.GetOrder(ctx, watch.Credentials(acct), orderID)
+	order, err := b.api.GetOrder(ctx, account.Credentials(acct), orderID)
 	if errors.Is(err, smsapi.ErrBadCredentials) {
 		if _, perr := b.store.PauseWatches(ctx, acct.TelegramUserID, nil, b.cfg.Now()); perr != nil {
 			b.log.Error("can't pause watches", "user", acct.TelegramUserID, "err", perr)
@@ -76,7 +77,7 @@ func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Accou
 	orderID := order.ID
 	now := b.cfg.Now()
 	user := acct.TelegramUserID
-	w := watch.NewWatch(user, order, now, b.cfg.PollInterval)
+	w := account.NewWatch(user, order, now, b.cfg.PollInterval)
 	var card string
 	switch {
 	case !order.HasSMS():

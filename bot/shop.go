@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/money"
-	"github.com/smsbot/smsbot/bot/watch"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
@@ -45,7 +45,7 @@ func (b *Bot) cmdBuy(ctx context.Context, r request) (reply, error) {
 		return textReply(refusal), nil
 	}
 	if len(args) == 0 {
-		orders, err := b.api.Inventory(ctx, watch.Credentials(acct), catalogueReadLimit)
+		orders, err := b.api.Inventory(ctx, account.Credentials(acct), catalogueReadLimit)
 		if err != nil {
 			return textReply(b.apiErrorText(l, err, "")), nil
 		}
@@ -103,7 +103,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
 	if refusal != "" {
 		return textReply(refusal), nil
 	}
-	cred := watch.Credentials(acct)
+	cred := account.Credentials(acct)
 	// The balance before paying is what the arrival is measured from.
 	bal, balErr := b.api.Balance(ctx, cred)
 	var row []message.Button

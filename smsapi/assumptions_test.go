@@ -17,7 +17,7 @@ func TestFakeServerSharesTheGuesses(t *testing.T) {
 		t.Errorf("smsapitest next words %q/%q, smsapi %q/%q",
 			smsapitest.NextRefund, smsapitest.NextAnotherSMS, NextRefund, NextAnotherSMS)
 	}
-	if smsapitest.InvoicePaid == "" || !(Payment{Status: smsapitest.InvoicePaid}).Paid() {
+	if smsapitest.InvoicePaid == "" || !(payment{Status: smsapitest.InvoicePaid}).Paid() {
 		t.Errorf("the fake's paid status %q is not paid here", smsapitest.InvoicePaid)
 	}
 }

@@ -65,7 +65,7 @@ func TestCallRequestShape(t *testing.T) {
 			method: "GET", path: "/v3/customers/user_1/coupons", keyQuery: true,
 		},
 		{
-			name: "payments", call: func(c *Client) error { _, err := c.Payments(t.Context(), testCred); return err },
+			name: "payments", call: func(c *Client) error { _, err := c.payments(t.Context(), testCred); return err },
 			method: "GET", path: "/v3/customers/user_1/payments", keyQuery: true,
 		},
 	}
@@ -279,7 +279,7 @@ func TestWriteCallsRefuseBadInput(t *testing.T) {
 		"invoice coupon chars":   invoice(PayCrypto, Cents(500), "SAVE 10"),
 		"invoice long coupon":    invoice(PayCrypto, Cents(500), strings.Repeat("C", 65)),
 		"coupons bad user":       func() error { _, err := c.Coupons(t.Context(), Credentials{"", testKey}); return err },
-		"payments bad key":       func() error { _, err := c.Payments(t.Context(), Credentials{"user_1", ""}); return err },
+		"payments bad key":       func() error { _, err := c.payments(t.Context(), Credentials{"user_1", ""}); return err },
 	}
 	for name, call := range calls {
 		err := call()
@@ -416,12 +416,12 @@ func TestPaymentsDecodesDocumentedExample(t *testing.T) {
 	api := newFakeAPI(t, respond(200, `{"ok":true,"body":[{"method":"payment method","sesid":"sessionId","payId":"payId","amount":500,
 	 "created":"2025-05-15 18:37:30","expires_at":"2025-05-15 19:37:30","status":"cancel","userId":"userId"},
 	 {"method":"cryptomus","payId":"p2","amount":"12.5","status":"PAID"},{},7,{"payId":{"x":1}}]}`))
-	got, err := newTestClient(t, api.URL).Payments(t.Context(), testCred)
+	got, err := newTestClient(t, api.URL).payments(t.Context(), testCred)
 	if err != nil {
 		t.Fatalf("Payments: %v", err)
 	}
 	created := time.Date(2025, 5, 15, 18, 37, 30, 0, time.UTC)
-	want := []Payment{
+	want := []payment{
 		{Method: "payment method", PayID: "payId", Amount: Cents(500), Created: created, ExpiresAt: created.Add(InvoiceLifetime), Status: "cancel"},
 		{Method: "cryptomus", PayID: "p2", Amount: Cents(1250), Status: "PAID"},
 	}
@@ -432,17 +432,17 @@ func TestPaymentsDecodesDocumentedExample(t *testing.T) {
 		t.Errorf("Paid() = %v, %v; want false, true", got[0].Paid(), got[1].Paid())
 	}
 	for _, status := range []string{"paid", "success", "completed", "complete", "confirmed"} {
-		if !(Payment{Status: status}).Paid() {
+		if !(payment{Status: status}).Paid() {
 			t.Errorf("status %q is not paid", status)
 		}
 	}
 
 	c := newTestClient(t, newFakeAPI(t, respond(200, `{"ok":true,"body":{"a":1}}`)).URL)
-	if _, err := c.Payments(t.Context(), testCred); !isKind(err, ErrMalformed) {
+	if _, err := c.payments(t.Context(), testCred); !isKind(err, ErrMalformed) {
 		t.Errorf("object body: err = %v, want ErrMalformed", err)
 	}
 	c = newTestClient(t, newFakeAPI(t, respond(200, `{"ok":true,"body":null}`)).URL)
-	if got, err := c.Payments(t.Context(), testCred); err != nil || got == nil || len(got) != 0 {
+	if got, err := c.payments(t.Context(), testCred); err != nil || got == nil || len(got) != 0 {
 		t.Errorf("null body: %v, %v; want an empty list", got, err)
 	}
 }

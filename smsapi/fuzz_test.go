@@ -230,7 +230,7 @@ func FuzzDecodeCouponsAndPayments(f *testing.F) {
 			return err
 		})
 		fuzzCall(t, opPayments, body, func(c *Client, cred Credentials) error {
-			payments, err := c.Payments(t.Context(), cred)
+			payments, err := c.payments(t.Context(), cred)
 			if err == nil && payments == nil {
 				t.Fatal("Payments succeeded with a nil list")
 			}

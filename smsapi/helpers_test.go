@@ -86,7 +86,7 @@ func callOp(ctx context.Context, c *Client, op string) error {
 	case opCoupons:
 		_, err = c.Coupons(ctx, testCred)
 	case opPayments:
-		_, err = c.Payments(ctx, testCred)
+		_, err = c.payments(ctx, testCred)
 	default:
 		panic("unknown op " + op)
 	}

@@ -159,8 +159,8 @@ func (j couponJSON) coupon() (Coupon, bool) {
 	return c, c.Code != ""
 }
 
-// Payment is one top-up invoice of the account.
-type Payment struct {
+// payment is one top-up invoice of the account.
+type payment struct {
 	Method    string // e.g. "cryptomus"
 	PayID     string // payId
 	Amount    Money
@@ -170,13 +170,13 @@ type Payment struct {
 }
 
 // Paid reports whether p's status says the money arrived.
-func (p Payment) Paid() bool {
+func (p payment) Paid() bool {
 	return slices.Contains(paidWords, strings.ToLower(strings.TrimSpace(p.Status)))
 }
 
-// Payments lists the top-up invoices of the account cred names, paid or not:
+// payments lists the top-up invoices of the account cred names, paid or not:
 // GET /v3/customers/{userId}/payments. An unreadable invoice is left out.
-func (c *Client) Payments(ctx context.Context, cred Credentials) ([]Payment, error) {
+func (c *Client) payments(ctx context.Context, cred Credentials) ([]payment, error) {
 	if err := cred.check(); err != nil {
 		return nil, invalidInput(opPayments, err)
 	}
@@ -201,8 +201,8 @@ type paymentJSON struct {
 	Status    flexString `json:"status"`
 }
 
-func (j paymentJSON) payment() (Payment, bool) {
-	p := Payment{
+func (j paymentJSON) payment() (payment, bool) {
+	p := payment{
 		Method:    string(j.Method),
 		PayID:     string(j.PayID),
 		Amount:    Money(j.Amount),
@@ -210,7 +210,7 @@ func (j paymentJSON) payment() (Payment, bool) {
 		ExpiresAt: time.Time(j.ExpiresAt),
 		Status:    string(j.Status),
 	}
-	return p, p != Payment{}
+	return p, p != payment{}
 }
 
 // decodeList reads a JSON array of W and converts each with conv; an element

@@ -160,15 +160,3 @@ func (w *Watcher) failedCheck(dw store.DueWatch, err error, now time.Time) check
 	}
 	return w.render(dw, nil, v, now)
 }
-
-// Credentials forwards to account.Credentials.
-//
-// Deprecated: use account.Credentials; kept until package bot moves over.
-func Credentials(a store.Account) smsapi.Credentials { return account.Credentials(a) }
-
-// NewWatch forwards to account.NewWatch.
-//
-// Deprecated: use account.NewWatch; kept until package bot moves over.
-func NewWatch(user int64, o smsapi.Order, now time.Time, poll time.Duration) store.Watch {
-	return account.NewWatch(user, o, now, poll)
-}
