@@ -106,7 +106,7 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 		b.answerCallback(ctx, q.ID, l.T(message.LoggingOut))
 		return
 	}
-	a, err := e.run(b, ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l})
+	a, err := e.run(ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l})
 	if err != nil {
 		b.log.Error("button failed", "action", c.Action, "user", q.From.ID, "err", err)
 		a = answer{toast: l.T(message.ToastSomethingWrong)}
@@ -171,21 +171,21 @@ func (b *Bot) rememberCard(ctx context.Context, chatID int64, messageID int, own
 type buttonEntry struct {
 	action  string
 	confirm store.ActionKind // a money confirmation of this kind; "" for none
-	run     func(*Bot, context.Context, press) (answer, error)
+	run     func(context.Context, press) (answer, error)
 }
 
 // buttonTable lists the bot's buttons (see message.Callback for the data).
-func buttonTable() []buttonEntry {
+func buttonTable(orders *orderDesk, money *moneyDesk) []buttonEntry {
 	return []buttonEntry{
-		{action: message.ActRefresh, run: (*Bot).pressRefresh},
-		{action: message.ActWatch, run: (*Bot).pressWatch},
-		{action: message.ActStop, run: (*Bot).pressStop},
-		{action: message.ActCancel, run: (*Bot).pressCancel},
-		{action: message.ActRefundAsk, run: (*Bot).refundAsk},
-		{action: message.ActRefund, confirm: store.ActionRefund, run: (*Bot).refund},
-		{action: message.ActAnotherSMS, run: (*Bot).anotherSMS},
-		{action: message.ActBuyAsk, run: (*Bot).pressBuyAsk},
-		{action: message.ActBuy, confirm: store.ActionBuy, run: (*Bot).buy},
+		{action: message.ActRefresh, run: orders.pressRefresh},
+		{action: message.ActWatch, run: orders.pressWatch},
+		{action: message.ActStop, run: orders.pressStop},
+		{action: message.ActCancel, run: orders.pressCancel},
+		{action: message.ActRefundAsk, run: money.refundAsk},
+		{action: message.ActRefund, confirm: store.ActionRefund, run: money.refund},
+		{action: message.ActAnotherSMS, run: money.anotherSMS},
+		{action: message.ActBuyAsk, run: money.pressBuyAsk},
+		{action: message.ActBuy, confirm: store.ActionBuy, run: money.buy},
 	}
 }
 
@@ -201,106 +201,106 @@ func (b *Bot) button(action string) (buttonEntry, bool) {
 
 // card is the pressed card's order shown again, following it as f says,
 // with toast.
-func (b *Bot) card(ctx context.Context, p press, f follow, toast string) answer {
-	text, kb := b.orderAnswer(ctx, p.lang, p.acct, p.private, p.c.OrderID, f)
+func (d *orderDesk) card(ctx context.Context, p press, f follow, toast string) answer {
+	text, kb := d.orderAnswer(ctx, p.lang, p.acct, p.private, p.c.OrderID, f)
 	return answer{text, kb, toast}
 }
 
-func (b *Bot) pressRefresh(ctx context.Context, p press) (answer, error) {
-	return b.card(ctx, p, followNone, p.lang.T(message.ToastUpdated)), nil
+func (d *orderDesk) pressRefresh(ctx context.Context, p press) (answer, error) {
+	return d.card(ctx, p, followNone, p.lang.T(message.ToastUpdated)), nil
 }
 
 // pressWatch watches the order; its codes go to the private chat.
-func (b *Bot) pressWatch(ctx context.Context, p press) (answer, error) {
+func (d *orderDesk) pressWatch(ctx context.Context, p press) (answer, error) {
 	if !p.private {
-		return b.card(ctx, p, followAlways, p.lang.T(message.ToastWatchingPrivate)), nil
+		return d.card(ctx, p, followAlways, p.lang.T(message.ToastWatchingPrivate)), nil
 	}
-	return b.card(ctx, p, followAlways, p.lang.T(message.ToastWatching)), nil
+	return d.card(ctx, p, followAlways, p.lang.T(message.ToastWatching)), nil
 }
 
-func (b *Bot) pressStop(ctx context.Context, p press) (answer, error) {
-	if _, err := b.store.DeleteWatch(ctx, p.owner(), p.c.OrderID); err != nil {
+func (d *orderDesk) pressStop(ctx context.Context, p press) (answer, error) {
+	if _, err := d.store.DeleteWatch(ctx, p.owner(), p.c.OrderID); err != nil {
 		return answer{}, fmt.Errorf("stop watching %s: %w", p.c.OrderID, err)
 	}
-	return b.card(ctx, p, followNone, p.lang.T(message.ToastStopped)), nil
+	return d.card(ctx, p, followNone, p.lang.T(message.ToastStopped)), nil
 }
 
 // pressCancel is "No" on a confirmation: back to the card.
-func (b *Bot) pressCancel(ctx context.Context, p press) (answer, error) {
-	return b.card(ctx, p, followNone, p.lang.T(message.ToastCancelled)), nil
+func (d *orderDesk) pressCancel(ctx context.Context, p press) (answer, error) {
+	return d.card(ctx, p, followNone, p.lang.T(message.ToastCancelled)), nil
 }
 
-func (b *Bot) pressBuyAsk(ctx context.Context, p press) (answer, error) {
-	return b.buyAsk(ctx, p.lang, p.acct, p.c.OrderID, smsapi.Money{})
+func (d *moneyDesk) pressBuyAsk(ctx context.Context, p press) (answer, error) {
+	return d.buyAsk(ctx, p.lang, p.acct, p.c.OrderID, smsapi.Money{})
 }
 
 // failed is the answer to a press whose order could not be read.
-func (b *Bot) failed(l *message.Lang, err error, orderID string) answer {
-	return answer{text: b.apiErrorText(l, err, orderID), toast: l.T(message.ToastNotDone)}
+func (d *orderDesk) failed(l *message.Lang, err error, orderID string) answer {
+	return answer{text: apiErrorText(d.log, l, err, orderID), toast: l.T(message.ToastNotDone)}
 }
 
 // withCard is the order's card with a line below it.
-func (b *Bot) withCard(ctx context.Context, p press, o smsapi.Order, line, toast string) answer {
-	text, kb := b.renderOrder(ctx, p.lang, p.acct, p.private, o, followNone)
+func (d *orderDesk) withCard(ctx context.Context, p press, o smsapi.Order, line, toast string) answer {
+	text, kb := d.renderOrder(ctx, p.lang, p.acct, p.private, o, followNone)
 	return answer{text + "\n\n" + line, kb, toast}
 }
 
 // anotherSMS asks SMSOnline for another SMS on a number that received one,
 // once per SMS shown (further taps are told it was asked), and watches the
 // order again at the fast pace until it expires.
-func (b *Bot) anotherSMS(ctx context.Context, p press) (answer, error) {
-	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
+func (d *moneyDesk) anotherSMS(ctx context.Context, p press) (answer, error) {
+	o, err := d.orders.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(p.lang, err, p.c.OrderID), nil
+		return d.orders.failed(p.lang, err, p.c.OrderID), nil
 	}
-	now := b.cfg.Now()
+	now := d.now()
 	switch {
 	case !isOpen(o, now):
 		return answer{p.lang.AnotherSMSClosed(o.ID), p.lang.BuyAgainKeyboard(p.owner(), o.ID), p.lang.T(message.ToastNotDone)}, nil
 	case !o.HasSMS():
-		return b.withCard(ctx, p, o, p.lang.AnotherSMSNotYet(o.ID), p.lang.T(message.ToastNotDone)), nil
+		return d.orders.withCard(ctx, p, o, p.lang.AnotherSMSNotYet(o.ID), p.lang.T(message.ToastNotDone)), nil
 	}
-	first, err := b.store.AskAnotherSMS(ctx, p.owner(), o.ID, o.SMS, now)
+	first, err := d.store.AskAnotherSMS(ctx, p.owner(), o.ID, o.SMS, now)
 	if err != nil {
 		return answer{}, fmt.Errorf("record another sms for %s: %w", o.ID, err)
 	}
 	if !first {
-		return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAlready(o.ID), true), nil
+		return d.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAlready(o.ID), true), nil
 	}
-	if err := b.api.AnotherSMS(ctx, account.Credentials(p.acct), o.ID); err != nil {
+	if err := d.api.AnotherSMS(ctx, account.Credentials(p.acct), o.ID); err != nil {
 		if !smsapi.OutcomeUnknown(err) {
 			// Refused: nothing was asked, so a later tap may ask.
-			if ferr := b.store.ForgetAnotherSMS(context.WithoutCancel(ctx), p.owner(), o.ID, o.SMS); ferr != nil {
-				b.log.Error("can't forget another sms", "user", p.owner(), "order", o.ID, "err", ferr)
+			if ferr := d.store.ForgetAnotherSMS(context.WithoutCancel(ctx), p.owner(), o.ID, o.SMS); ferr != nil {
+				d.log.Error("can't forget another sms", "user", p.owner(), "order", o.ID, "err", ferr)
 			}
 		}
-		return b.withCard(ctx, p, o, p.lang.AnotherSMSFailed(o.ID, b.apiErrorText(p.lang, err, o.ID)), p.lang.T(message.ToastNotDone)), nil
+		return d.orders.withCard(ctx, p, o, p.lang.AnotherSMSFailed(o.ID, apiErrorText(d.log, p.lang, err, o.ID)), p.lang.T(message.ToastNotDone)), nil
 	}
-	b.log.Info("asked for another sms", "user", p.owner(), "order", o.ID)
+	d.log.Info("asked for another sms", "user", p.owner(), "order", o.ID)
 	// The SMS shown so far is delivered: only a new text is pushed.
-	if _, err := b.store.MarkDelivered(ctx, p.owner(), o.ID, o.SMS, now); err != nil {
-		b.log.Error("can't record delivered sms", "user", p.owner(), "order", o.ID, "err", err)
+	if _, err := d.store.MarkDelivered(ctx, p.owner(), o.ID, o.SMS, now); err != nil {
+		d.log.Error("can't record delivered sms", "user", p.owner(), "order", o.ID, "err", err)
 	}
-	return b.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAsked(o.ID, p.private), false), nil
+	return d.anotherSMSCard(ctx, p, o, p.lang.AnotherSMSAsked(o.ID, p.private), false), nil
 }
 
 // anotherSMSCard is the card of an order another SMS was asked for, watched
 // at the waiting pace until it expires, with line below it; the old code is
 // left out (the new one is pushed).
-func (b *Bot) anotherSMSCard(ctx context.Context, p press, o smsapi.Order, line string, again bool) answer {
-	now := b.cfg.Now()
+func (d *moneyDesk) anotherSMSCard(ctx context.Context, p press, o smsapi.Order, line string, again bool) answer {
+	now := d.now()
 	user := p.owner()
-	w := account.NewWatch(user, o, now, b.cfg.PollInterval)
+	w := account.NewWatch(user, o, now, d.poll)
 	w.FastUntil = o.ExpiresAt // the waiting pace until the number expires
 	watched := true
-	switch _, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now); {
+	switch _, err := d.store.AddWatch(ctx, w, d.maxWatches, now); {
 	case errors.Is(err, store.ErrWatchLimit):
-		line, watched = line+"\n"+p.lang.WatchLimit(b.cfg.MaxWatchesPerUser), false
+		line, watched = line+"\n"+p.lang.WatchLimit(d.maxWatches), false
 	case err != nil:
-		b.log.Error("can't add watch", "user", user, "order", o.ID, "err", err)
+		d.log.Error("can't add watch", "user", user, "order", o.ID, "err", err)
 		line, watched = line+"\n"+p.lang.T(message.WatchFailed), false
 	default:
-		b.wakeWatcher()
+		d.wakeWatcher()
 	}
 	shown := o
 	shown.SMS = ""

@@ -112,11 +112,13 @@ type Bot struct {
 	log      *slog.Logger
 	tg       *tgbot.Bot      // long polling and set-up calls
 	telegram *deliver.Client // every call whose effect a user sees
-	api      OrderAPI
 	store    *store.Store
 	allowed  map[int64]bool
 	commands []commandEntry // the command table
 	buttons  []buttonEntry  // the button table
+	orders   *orderDesk     // the handlers, in desks
+	shop     *shopDesk
+	accounts *accountDesk
 	redact   *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
@@ -143,13 +145,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	}
 	cfg.setDefaults()
 	b := &Bot{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		api:      api,
-		store:    st,
-		allowed:  make(map[int64]bool, len(cfg.AllowedUsers)),
-		commands: commandTable(),
-		buttons:  buttonTable(),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		store:   st,
+		allowed: make(map[int64]bool, len(cfg.AllowedUsers)),
 		// The library puts the token in every URL; an error it returns can carry it.
 		redact: strings.NewReplacer(cfg.Token, "<bot-token>"),
 	}
@@ -190,7 +189,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		Metrics:      cfg.Metrics,
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
-	}, st, b.api, b.sender.Wake)
+	}, st, api, b.sender.Wake)
 	b.money = money.New(money.Config{
 		PollInterval: cfg.PollInterval,
 		SettleEvery:  cfg.SettleEvery,
@@ -204,8 +203,22 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 		Metrics:  cfg.Metrics,
 		Now:      cfg.Now,
 		Logger:   cfg.Logger,
-	}, st, b.api)
+	}, st, api)
+	b.newDesks(api)
 	return b, nil
+}
+
+// newDesks builds the handlers' desks and the tables that route to them.
+func (b *Bot) newDesks(api OrderAPI) {
+	cfg, st := b.cfg, b.store
+	b.orders = &orderDesk{store: st, api: api, log: cfg.Logger, now: cfg.Now, poll: cfg.PollInterval,
+		maxWatches: cfg.MaxWatchesPerUser, wakeWatcher: b.watcher.Wake, wakeSender: b.sender.Wake}
+	moneyDesk := &moneyDesk{orders: b.orders, store: st, api: api, money: b.money, log: cfg.Logger, now: cfg.Now,
+		poll: cfg.PollInterval, maxWatches: cfg.MaxWatchesPerUser, wakeWatcher: b.watcher.Wake}
+	b.shop = &shopDesk{money: moneyDesk, store: st, api: api, balanceEvery: b.money.BalanceEvery(), log: cfg.Logger, now: cfg.Now}
+	b.accounts = &accountDesk{store: st, api: api, langs: b.langs, wakeMoney: b.money.Wake, log: cfg.Logger, now: cfg.Now}
+	b.commands = b.commandTable()
+	b.buttons = buttonTable(b.orders, moneyDesk)
 }
 
 // Run connects to Telegram and serves until ctx is cancelled: it answers
@@ -327,35 +340,6 @@ func (b *Bot) pruneDelivered(ctx context.Context) {
 	}
 }
 
-// wakeWatcher makes a new watch get its first check without waiting for the
-// watcher's next round.
-func (b *Bot) wakeWatcher() { b.watcher.Wake() }
-
-// getMe asks Telegram who the bot is, retrying while Telegram is unreachable.
-// A refused token is final.
-func (b *Bot) getMe(ctx context.Context) (*models.User, error) {
-	delay := time.Second
-	for {
-		callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		me, err := b.tg.GetMe(callCtx)
-		cancel()
-		switch {
-		case err == nil:
-			return me, nil
-		case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
-			return nil, ErrUnauthorized
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		}
-		b.log.Warn("telegram unreachable, retrying", "err", b.errText(err), "in", delay)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 30*time.Second)
-	}
-}
 
 // prepare removes a webhook left by another deployment (long polling gets 409
 // Conflict while one is set) and publishes the command menu, once for each

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/internal/view"
@@ -17,6 +19,43 @@ import (
 // it carries out exactly what was stored, once. A confirmation pressed again
 // answers with what happened to it; trying again after a refusal is a new
 // confirmation.
+
+// moneyStore is what the money desk needs of the store.
+type moneyStore interface {
+	AskAnotherSMS(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (first bool, err error)
+	ForgetAnotherSMS(ctx context.Context, telegramUserID int64, orderID, sms string) error
+	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error)
+	AddWatch(ctx context.Context, w store.Watch, maxPerUser int, now time.Time) (created bool, err error)
+}
+
+// moneyAPI is what the money desk asks SMSOnline itself; refunds and
+// purchases go through moneyActions.
+type moneyAPI interface {
+	balanceReader
+	AnotherSMS(ctx context.Context, cred smsapi.Credentials, orderID string) error
+}
+
+// moneyActions carries out refunds and purchases at most once (bot/money).
+type moneyActions interface {
+	Offer(ctx context.Context, a store.Action) (store.Action, error)
+	Refund(ctx context.Context, acct store.Account, a store.Action) (money.Outcome, error)
+	Buy(ctx context.Context, acct store.Account, a store.Action) (money.Outcome, error)
+}
+
+// moneyDesk asks for and carries out what costs or returns money, and
+// "another SMS": the buttons Refund, Buy again, Another SMS and their
+// confirmations.
+type moneyDesk struct {
+	orders      *orderDesk // reads orders and renders cards
+	store       moneyStore
+	api         moneyAPI
+	money       moneyActions
+	log         *slog.Logger
+	now         func() time.Time
+	poll        time.Duration
+	maxWatches  int
+	wakeWatcher func()
+}
 
 // refundRefusal says why an order cannot be refunded, or "" when it can:
 // only an order still waiting for its first SMS is refunded.
@@ -34,15 +73,15 @@ func refundRefusal(l *message.Lang, o smsapi.Order, open bool) string {
 
 // refundAsk reads the order and, when it may be refunded, asks first. A
 // refusal is answered here, without asking SMSOnline.
-func (b *Bot) refundAsk(ctx context.Context, p press) (answer, error) {
-	o, err := b.fetchOrder(ctx, p.acct, p.c.OrderID)
+func (d *moneyDesk) refundAsk(ctx context.Context, p press) (answer, error) {
+	o, err := d.orders.fetchOrder(ctx, p.acct, p.c.OrderID)
 	if err != nil {
-		return b.failed(p.lang, err, p.c.OrderID), nil
+		return d.orders.failed(p.lang, err, p.c.OrderID), nil
 	}
-	if why := refundRefusal(p.lang, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
+	if why := refundRefusal(p.lang, o, isOpen(o, d.now())); why != "" {
+		return d.orders.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
 	}
-	conf, err := b.money.Offer(ctx, money.RefundOf(p.owner(), o))
+	conf, err := d.money.Offer(ctx, money.RefundOf(p.owner(), o))
 	if err != nil {
 		return answer{}, fmt.Errorf("offer refund of %s: %w", o.ID, err)
 	}
@@ -52,27 +91,27 @@ func (b *Bot) refundAsk(ctx context.Context, p press) (answer, error) {
 // refund carries out a pressed refund confirmation once. The order is read
 // first: what it shows now decides, and a refusal (an SMS came meanwhile)
 // is answered here and leaves the confirmation unused.
-func (b *Bot) refund(ctx context.Context, p press) (answer, error) {
+func (d *moneyDesk) refund(ctx context.Context, p press) (answer, error) {
 	if p.conf.State != store.ActionOffered {
-		return b.refundOutcome(ctx, p, p.conf, nil, false), nil
+		return d.refundOutcome(ctx, p, p.conf, nil, false), nil
 	}
-	o, err := b.fetchOrder(ctx, p.acct, p.conf.OrderID)
+	o, err := d.orders.fetchOrder(ctx, p.acct, p.conf.OrderID)
 	if err != nil {
-		return b.failed(p.lang, err, p.conf.OrderID), nil
+		return d.orders.failed(p.lang, err, p.conf.OrderID), nil
 	}
-	if why := refundRefusal(p.lang, o, isOpen(o, b.cfg.Now())); why != "" {
-		return b.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
+	if why := refundRefusal(p.lang, o, isOpen(o, d.now())); why != "" {
+		return d.orders.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
 	}
-	out, err := b.money.Refund(ctx, p.acct, p.conf)
+	out, err := d.money.Refund(ctx, p.acct, p.conf)
 	if err != nil {
 		return answer{}, fmt.Errorf("refund %s: %w", o.ID, err)
 	}
-	return b.refundOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
+	return d.refundOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }
 
 // refundOutcome tells how refund a stands: now is true when this press sent
 // it (err is SMSOnline's refusal then), false when it was pressed before.
-func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
+func (d *moneyDesk) refundOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
 	l := p.lang
 	switch {
 	case a.State.Unsettled() && !now:
@@ -82,8 +121,8 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 	case a.State == store.ActionDone:
 		var balance smsapi.Money
 		if now {
-			b.log.Info("refunded order", "user", p.owner(), "order", a.OrderID)
-			if bal, err := b.api.Balance(ctx, account.Credentials(p.acct)); err == nil {
+			d.log.Info("refunded order", "user", p.owner(), "order", a.OrderID)
+			if bal, err := d.api.Balance(ctx, account.Credentials(p.acct)); err == nil {
 				balance = bal.Amount
 			}
 		}
@@ -92,41 +131,41 @@ func (b *Bot) refundOutcome(ctx context.Context, p press, a store.Action, err er
 	var line string
 	switch a.Failure {
 	case store.FailNotSent:
-		line = l.RefundNotSent(a.OrderID, b.reason(l, err, a.OrderID))
+		line = l.RefundNotSent(a.OrderID, d.reason(l, err, a.OrderID))
 	case store.FailNoSign:
 		line = l.RefundNotDone(a.OrderID)
 	case store.FailUnconfirmed:
 		line = l.RefundUnconfirmed(a.OrderID, message.Money{})
 	default:
-		line = l.RefundFailed(a.OrderID, b.reason(l, err, a.OrderID))
+		line = l.RefundFailed(a.OrderID, d.reason(l, err, a.OrderID))
 	}
 	if !now {
 		line = l.T(message.ConfirmationUsed) + "\n" + line
 	}
 	// The card, read now, offers a new confirmation when a refund is still
 	// possible.
-	o, rerr := b.fetchOrder(ctx, p.acct, a.OrderID)
+	o, rerr := d.orders.fetchOrder(ctx, p.acct, a.OrderID)
 	if rerr != nil {
 		return answer{line, nil, l.T(message.ToastNotDone)}
 	}
-	return b.withCard(ctx, p, o, line, l.T(message.ToastNotDone))
+	return d.orders.withCard(ctx, p, o, line, l.T(message.ToastNotDone))
 }
 
 // reason is the line under a refusal: SMSOnline's answer when there is one.
-func (b *Bot) reason(l *message.Lang, err error, orderID string) string {
+func (d *moneyDesk) reason(l *message.Lang, err error, orderID string) string {
 	if err == nil {
 		return ""
 	}
-	return b.apiErrorText(l, err, orderID)
+	return apiErrorText(d.log, l, err, orderID)
 }
 
 // buyAsk asks before buying the same number as sourceID again, for at most
 // max (zero: the last price plus the default margin). A balance below the
 // price is said at once.
-func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) (answer, error) {
-	o, err := b.fetchOrder(ctx, acct, sourceID)
+func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) (answer, error) {
+	o, err := d.orders.fetchOrder(ctx, acct, sourceID)
 	if err != nil {
-		return b.failed(l, err, sourceID), nil
+		return d.orders.failed(l, err, sourceID), nil
 	}
 	if !canBuyAgain(o) {
 		return answer{l.T(message.BuyUnknownOffer), nil, l.T(message.ToastNotDone)}, nil
@@ -136,12 +175,12 @@ func (b *Bot) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, s
 			return answer{l.BuyNoPrice(o.ID), nil, ""}, nil
 		}
 	}
-	conf, err := b.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
+	conf, err := d.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
 	if err != nil {
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
 	text := l.BuyAsk(l.OfferOf(view.Order(o)), o.ID, view.Money(max))
-	if bal, err := b.api.Balance(ctx, account.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
+	if bal, err := d.api.Balance(ctx, account.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
 		text += "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(o.Price))
 	}
 	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}, nil
@@ -168,27 +207,27 @@ func defaultCeiling(price smsapi.Money) smsapi.Money {
 
 // buy carries out a pressed purchase confirmation, once: what is bought
 // and the ceiling are the stored confirmation's.
-func (b *Bot) buy(ctx context.Context, p press) (answer, error) {
+func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 	if p.conf.State != store.ActionOffered {
-		return b.buyOutcome(ctx, p, p.conf, nil, false), nil
+		return d.buyOutcome(ctx, p, p.conf, nil, false), nil
 	}
-	out, err := b.money.Buy(ctx, p.acct, p.conf)
+	out, err := d.money.Buy(ctx, p.acct, p.conf)
 	if err != nil {
 		return answer{}, fmt.Errorf("buy like %s: %w", p.conf.SourceOrderID, err)
 	}
 	if out.Begun && out.Action.State == store.ActionDone {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
-		return answer{l.Bought(view.Order(o), b.cfg.Now()), l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
+		return answer{l.Bought(view.Order(o), d.now()), l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
-	return b.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
+	return d.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }
 
 // buyOutcome tells how purchase a stands: now is true when this press sent
 // it (err is SMSOnline's refusal, or why it was not sent), false when it was
 // pressed before. A refusal that may pass offers a new confirmation; "no
 // sign of it" never does, since the number may still turn up.
-func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
+func (d *moneyDesk) buyOutcome(ctx context.Context, p press, a store.Action, err error, now bool) answer {
 	l := p.lang
 	offer := l.Offer(a.ServiceName, a.CountryName, a.Carrier)
 	switch {
@@ -197,7 +236,7 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 	case a.State.Unsettled():
 		return answer{l.BuyPending(offer), nil, l.T(message.ToastInProgress)}
 	case a.State == store.ActionDone:
-		text, kb := b.orderAnswer(ctx, p.lang, p.acct, p.private, a.OrderID, followNone)
+		text, kb := d.orders.orderAnswer(ctx, p.lang, p.acct, p.private, a.OrderID, followNone)
 		return answer{text, kb, l.T(message.ToastDone)}
 	}
 	var text string
@@ -214,18 +253,18 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 		text = l.BuyOutOfStock(offer)
 	case store.FailLowBalance:
 		var balance smsapi.Money
-		if bal, berr := b.api.Balance(ctx, account.Credentials(p.acct)); berr == nil {
+		if bal, berr := d.api.Balance(ctx, account.Credentials(p.acct)); berr == nil {
 			balance = bal.Amount
 		}
 		text = l.BuyFailed(offer, l.LowBalance(view.Money(balance), message.Cents(a.Price)))
 	case store.FailNotSent:
-		text = l.BuyNotSent(offer, b.reason(l, err, a.SourceOrderID))
+		text = l.BuyNotSent(offer, d.reason(l, err, a.SourceOrderID))
 	case store.FailRateLimited:
-		text = l.BuyFailed(offer, b.reason(l, err, a.SourceOrderID))
+		text = l.BuyFailed(offer, d.reason(l, err, a.SourceOrderID))
 	case store.FailNoSign:
 		text, retry = l.BuyNotDone(offer), smsapi.Money{}
 	default:
-		text, retry = l.BuyFailed(offer, b.reason(l, err, a.SourceOrderID)), smsapi.Money{}
+		text, retry = l.BuyFailed(offer, d.reason(l, err, a.SourceOrderID)), smsapi.Money{}
 	}
 	if !now {
 		text = l.T(message.ConfirmationUsed) + "\n" + text
@@ -233,9 +272,9 @@ func (b *Bot) buyOutcome(ctx context.Context, p press, a store.Action, err error
 	if !retry.Valid {
 		return answer{text, nil, l.T(message.ToastNotDone)}
 	}
-	conf, oerr := b.money.Offer(ctx, money.BuyAgainOf(a, retry))
+	conf, oerr := d.money.Offer(ctx, money.BuyAgainOf(a, retry))
 	if oerr != nil {
-		b.log.Error("can't offer purchase", "user", p.owner(), "source", a.SourceOrderID, "err", oerr)
+		d.log.Error("can't offer purchase", "user", p.owner(), "source", a.SourceOrderID, "err", oerr)
 		return answer{text, nil, l.T(message.ToastNotDone)}
 	}
 	return answer{text, l.BuyKeyboard(p.owner(), a.SourceOrderID, conf.Key, label), l.T(message.ToastNotDone)}

@@ -2,17 +2,11 @@ package bot
 
 import (
 	"context"
-	"errors"
-	"fmt"
-
-	"github.com/smsbot/smsbot/bot/internal/account"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
-	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
 
@@ -47,26 +41,27 @@ type commandEntry struct {
 	// "" allows it everywhere.
 	inGroup message.Text
 	account bool // needs a linked account: the dispatcher loads it, or answers with the login hint
-	run     func(*Bot, context.Context, request) (reply, error)
+	run     func(context.Context, request) (reply, error)
 }
 
 // commandTable lists the bot's commands in menu order. /login is special:
 // its message may carry a key, so it is deleted before anything else
 // (onMessage).
-func commandTable() []commandEntry {
+func (b *Bot) commandTable() []commandEntry {
+	orders, shop, accounts := b.orders, b.shop, b.accounts
 	return []commandEntry{
-		{Command: message.Command{Name: "start"}, run: (*Bot).cmdHelp},
-		{Command: message.Command{Name: "order", Menu: message.CommandOrder}, account: true, run: (*Bot).cmdOrder},
-		{Command: message.Command{Name: "orders", Menu: message.CommandOrders, Help: message.HelpOrders}, run: (*Bot).cmdOrders},
-		{Command: message.Command{Name: "stop", Args: "<orderId>", Menu: message.CommandStop, Help: message.HelpStop}, run: (*Bot).cmdStop},
-		{Command: message.Command{Name: "buy", Menu: message.CommandBuy, Help: message.HelpBuy}, run: (*Bot).cmdBuy},
-		{Command: message.Command{Name: "balance", Menu: message.CommandBalance, Help: message.HelpBalance}, account: true, run: (*Bot).cmdBalance},
+		{Command: message.Command{Name: "start"}, run: b.cmdHelp},
+		{Command: message.Command{Name: "order", Menu: message.CommandOrder}, run: orders.cmdOrder},
+		{Command: message.Command{Name: "orders", Menu: message.CommandOrders, Help: message.HelpOrders}, run: orders.cmdOrders},
+		{Command: message.Command{Name: "stop", Args: "<orderId>", Menu: message.CommandStop, Help: message.HelpStop}, run: orders.cmdStop},
+		{Command: message.Command{Name: "buy", Menu: message.CommandBuy, Help: message.HelpBuy}, run: shop.cmdBuy},
+		{Command: message.Command{Name: "balance", Menu: message.CommandBalance, Help: message.HelpBalance}, account: true, run: accounts.cmdBalance},
 		{Command: message.Command{Name: "topup", Args: "<dollars>", Menu: message.CommandTopUp, Help: message.HelpTopUp},
-			inGroup: message.TopUpInGroup, run: (*Bot).cmdTopUp},
-		{Command: message.Command{Name: "language", Menu: message.CommandLanguage, Help: message.HelpLanguage}, run: (*Bot).cmdLanguage},
-		{Command: message.Command{Name: loginCommand, Menu: message.CommandLogin}, inGroup: message.LoginInGroup, run: (*Bot).cmdLogin},
-		{Command: message.Command{Name: "logout", Menu: message.CommandLogout, Help: message.HelpLogout}, run: (*Bot).cmdLogout},
-		{Command: message.Command{Name: "help", Menu: message.CommandHelp, Help: message.HelpHelp}, run: (*Bot).cmdHelp},
+			inGroup: message.TopUpInGroup, run: shop.cmdTopUp},
+		{Command: message.Command{Name: "language", Menu: message.CommandLanguage, Help: message.HelpLanguage}, run: accounts.cmdLanguage},
+		{Command: message.Command{Name: loginCommand, Menu: message.CommandLogin}, inGroup: message.LoginInGroup, run: accounts.cmdLogin},
+		{Command: message.Command{Name: "logout", Menu: message.CommandLogout, Help: message.HelpLogout}, run: accounts.cmdLogout},
+		{Command: message.Command{Name: "help", Menu: message.CommandHelp, Help: message.HelpHelp}, run: b.cmdHelp},
 	}
 }
 
@@ -159,14 +154,14 @@ func (b *Bot) run(ctx context.Context, r request, e commandEntry) {
 		return
 	}
 	if e.account {
-		acct, refusal := b.account(ctx, r)
+		acct, refusal := linkedAccount(ctx, b.store, b.log, r)
 		if refusal != "" {
 			b.send(ctx, r, textReply(refusal))
 			return
 		}
 		r.acct = acct
 	}
-	rep, err := e.run(b, ctx, r)
+	rep, err := e.run(ctx, r)
 	if err != nil {
 		b.log.Error("command failed", "command", e.Name, "user", r.user, "err", err)
 		rep = textReply(r.lang.T(message.Internal))
@@ -193,110 +188,4 @@ func (b *Bot) deleteLogin(ctx context.Context, r *request) {
 	if len(r.cmd.Args) > 0 || !r.private() {
 		r.loginKept = !b.deleteMessage(ctx, r.chat, r.msg.ID)
 	}
-}
-
-// cmdLogin links an SMSOnline account: /login <userId> <apiKey> (its
-// message is deleted already).
-func (b *Bot) cmdLogin(ctx context.Context, r request) (reply, error) {
-	answer, err := b.login(ctx, r)
-	if err != nil {
-		return reply{}, err
-	}
-	if r.loginKept {
-		answer += "\n\n" + r.lang.T(message.LoginNotDeleted)
-	}
-	return textReply(answer), nil
-}
-
-// login checks the credentials with SMSOnline and saves them; it returns the
-// answer for the user.
-func (b *Bot) login(ctx context.Context, r request) (string, error) {
-	l := r.lang
-	switch len(r.cmd.Args) {
-	case 0:
-		return l.T(message.LoginUsage), nil
-	case 2:
-	default:
-		return l.T(message.LoginBadInput), nil
-	}
-	cred := smsapi.Credentials{UserID: r.cmd.Args[0], APIKey: r.cmd.Args[1]}
-	if cred.Validate() != nil {
-		return l.T(message.LoginBadInput), nil
-	}
-	bal, err := b.api.Balance(ctx, cred)
-	if errors.Is(err, smsapi.ErrBadCredentials) {
-		b.log.Info("login refused by smsonline", "user", r.user)
-		return l.T(message.LoginRefused), nil
-	}
-	if err != nil {
-		b.log.Warn("can't check credentials", "user", r.user, "err", err)
-		return l.CheckKeyFailed(view.Failure(err)), nil
-	}
-	now := b.cfg.Now()
-	acct := store.Account{TelegramUserID: r.user, SMSUserID: cred.UserID, APIKey: cred.APIKey, CreatedAt: now, UpdatedAt: now}
-	resumed, err := b.store.SaveAccount(ctx, acct, now)
-	if err != nil {
-		return "", fmt.Errorf("save account: %w", err)
-	}
-	b.log.Info("account linked", "user", r.user, "resumed_watches", resumed)
-	answer := l.LoginOK(view.Balance(bal), cred.UserID)
-	if resumed > 0 {
-		answer += l.Resumed(resumed)
-	}
-	return answer, nil
-}
-
-// cmdLogout forgets the user's account and ends its watches, at once
-// unless a money action of theirs is unsettled: its outcome is found out
-// with the key first (bot/money finishes the logout and tells the user).
-func (b *Bot) cmdLogout(ctx context.Context, r request) (reply, error) {
-	out, err := b.store.LogoutAccount(ctx, r.user, b.cfg.Now())
-	switch {
-	case err != nil:
-		return reply{}, err
-	case !out.Existed:
-		return textReply(r.lang.T(message.NotLoggedIn)), nil
-	case out.Unsettled > 0:
-		b.log.Info("logout waits for money actions", "user", r.user, "unsettled", out.Unsettled, "since", out.Since)
-		b.money.Wake()
-		return textReply(r.lang.T(message.LogoutWaiting)), nil
-	}
-	b.log.Info("account unlinked", "user", r.user, "watches_ended", out.Watches)
-	return textReply(r.lang.LoggedOutEnded(out.Watches)), nil
-}
-
-// cmdBalance shows the linked account's balance.
-func (b *Bot) cmdBalance(ctx context.Context, r request) (reply, error) {
-	bal, err := b.api.Balance(ctx, account.Credentials(r.acct))
-	if err != nil {
-		return textReply(b.apiErrorText(r.lang, err, "")), nil
-	}
-	return textReply(r.lang.Balance(view.Balance(bal), r.acct.SMSUserID)), nil
-}
-
-// account loads the caller's linked account. When there is none, or it
-// cannot be read, refusal is the user's answer.
-func (b *Bot) account(ctx context.Context, r request) (acct store.Account, refusal string) {
-	acct, err := b.store.Account(ctx, r.user)
-	switch {
-	case err == nil:
-		return acct, ""
-	case errors.Is(err, store.ErrNotFound):
-		return acct, r.lang.T(message.NeedLogin)
-	case errors.Is(err, store.ErrWrongKey):
-		b.log.Error("stored api key does not open: was BOT_ENCRYPTION_KEY changed?", "user", r.user)
-		return acct, r.lang.T(message.KeyUnreadable)
-	}
-	b.log.Error("can't load account", "user", r.user, "err", err)
-	return acct, r.lang.T(message.Internal)
-}
-
-// apiErrorText turns an SMSOnline failure into the user's answer in l, and
-// logs a failure of no known kind.
-func (b *Bot) apiErrorText(l *message.Lang, err error, orderID string) string {
-	text, known := l.APIError(view.Failure(err), orderID)
-	if !known {
-		b.log.Error("smsonline call failed", "err", err)
-	}
-	return text
 }

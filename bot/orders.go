@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/account"
@@ -15,6 +16,36 @@ import (
 	"github.com/smsbot/smsbot/store"
 )
 
+// orderStore is what the order desk needs of the store.
+type orderStore interface {
+	accountReader
+	PauseWatches(ctx context.Context, telegramUserID int64, notice *store.Message, now time.Time) (paused int, err error)
+	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error)
+	PushOnce(ctx context.Context, m store.Message, sms string, now time.Time) (isNew bool, err error)
+	AddWatch(ctx context.Context, w store.Watch, maxPerUser int, now time.Time) (created bool, err error)
+	Watch(ctx context.Context, telegramUserID int64, orderID string) (store.Watch, error)
+	Watches(ctx context.Context, telegramUserID int64) ([]store.Watch, error)
+	DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error)
+}
+
+// orderReader reads an order from SMSOnline.
+type orderReader interface {
+	GetOrder(ctx context.Context, cred smsapi.Credentials, orderID string) (smsapi.Order, error)
+}
+
+// orderDesk shows orders and watches them: /order, /orders, /stop and the
+// card's Refresh, Watch, Stop and No buttons.
+type orderDesk struct {
+	store       orderStore
+	api         orderReader
+	log         *slog.Logger
+	now         func() time.Time
+	poll        time.Duration // POLL_INTERVAL: a new watch's first check
+	maxWatches  int           // MAX_WATCHES_PER_USER
+	wakeWatcher func()        // a new watch is checked at once
+	wakeSender  func()        // a push was enqueued
+}
+
 // privateChat is where everything meant for one user alone goes (the codes,
 // the notices about their watches): the private chat with them, whose id is
 // their user id. Every account owner has one: /login works only there.
@@ -22,16 +53,16 @@ func privateChat(user int64) int64 { return user }
 
 // cmdOrder shows an order's card: /order <orderId>. An order still waiting for
 // its SMS is watched from then on, and the code is pushed when it arrives.
-func (b *Bot) cmdOrder(ctx context.Context, r request) (reply, error) {
+func (d *orderDesk) cmdOrder(ctx context.Context, r request) (reply, error) {
 	orderID, refusal := orderArg(r, r.lang.T(message.OrderUsage))
 	if refusal != "" {
 		return textReply(refusal), nil
 	}
-	acct, refusal := b.account(ctx, r)
+	acct, refusal := linkedAccount(ctx, d.store, d.log, r)
 	if refusal != "" {
 		return textReply(refusal), nil
 	}
-	text, kb := b.orderAnswer(ctx, r.lang, acct, r.private(), orderID, followWaiting)
+	text, kb := d.orderAnswer(ctx, r.lang, acct, r.private(), orderID, followWaiting)
 	return reply{text, kb}, nil
 }
 
@@ -48,22 +79,22 @@ const (
 // watch as f says. private says whether the card goes to the owner's private
 // chat. A card anywhere else never shows the SMS: the SMS goes to the private
 // chat instead, as do the pushes of a watch started here.
-func (b *Bot) orderAnswer(ctx context.Context, l *message.Lang, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
-	order, err := b.fetchOrder(ctx, acct, orderID)
+func (d *orderDesk) orderAnswer(ctx context.Context, l *message.Lang, acct store.Account, private bool, orderID string, f follow) (string, *message.Keyboard) {
+	order, err := d.fetchOrder(ctx, acct, orderID)
 	if err != nil {
-		return b.apiErrorText(l, err, orderID), nil
+		return apiErrorText(d.log, l, err, orderID), nil
 	}
-	return b.renderOrder(ctx, l, acct, private, order, f)
+	return d.renderOrder(ctx, l, acct, private, order, f)
 }
 
 // fetchOrder reads an order of the account. A refused key pauses the
 // account's watches: the user learns it from the answer, and the watches
 // wait for the next /login.
-func (b *Bot) fetchOrder(ctx context.Context, acct store.Account, orderID string) (smsapi.Order, error) {
-	order, err := b.api.GetOrder(ctx, account.Credentials(acct), orderID)
+func (d *orderDesk) fetchOrder(ctx context.Context, acct store.Account, orderID string) (smsapi.Order, error) {
+	order, err := d.api.GetOrder(ctx, account.Credentials(acct), orderID)
 	if errors.Is(err, smsapi.ErrBadCredentials) {
-		if _, perr := b.store.PauseWatches(ctx, acct.TelegramUserID, nil, b.cfg.Now()); perr != nil {
-			b.log.Error("can't pause watches", "user", acct.TelegramUserID, "err", perr)
+		if _, perr := d.store.PauseWatches(ctx, acct.TelegramUserID, nil, d.now()); perr != nil {
+			d.log.Error("can't pause watches", "user", acct.TelegramUserID, "err", perr)
 		}
 	}
 	if err == nil && order.ID == "" {
@@ -73,11 +104,11 @@ func (b *Bot) fetchOrder(ctx context.Context, acct store.Account, orderID string
 }
 
 // renderOrder renders a fetched order's card (see orderAnswer).
-func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Account, private bool, order smsapi.Order, f follow) (string, *message.Keyboard) {
+func (d *orderDesk) renderOrder(ctx context.Context, l *message.Lang, acct store.Account, private bool, order smsapi.Order, f follow) (string, *message.Keyboard) {
 	orderID := order.ID
-	now := b.cfg.Now()
+	now := d.now()
 	user := acct.TelegramUserID
-	w := account.NewWatch(user, order, now, b.cfg.PollInterval)
+	w := account.NewWatch(user, order, now, d.poll)
 	var card string
 	switch {
 	case !order.HasSMS():
@@ -85,32 +116,32 @@ func (b *Bot) renderOrder(ctx context.Context, l *message.Lang, acct store.Accou
 	case private:
 		card = l.Card(view.Order(order), now)
 		// The card shows this SMS: the watcher must not push it again.
-		if _, err := b.store.MarkDelivered(ctx, user, orderID, order.SMS, now); err != nil {
-			b.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
+		if _, err := d.store.MarkDelivered(ctx, user, orderID, order.SMS, now); err != nil {
+			d.log.Error("can't record delivered sms", "user", user, "order", orderID, "err", err)
 		}
 	default:
 		shown := order
 		shown.SMS = ""
-		card = l.Card(view.Order(shown), now) + "\n\n" + b.pushPrivately(ctx, l, w, order, now)
+		card = l.Card(view.Order(shown), now) + "\n\n" + d.pushPrivately(ctx, l, w, order, now)
 	}
 	open := isOpen(order, now)
 	watched := false
 	if open && (f == followAlways || f == followWaiting && !order.HasSMS()) {
-		created, err := b.store.AddWatch(ctx, w, b.cfg.MaxWatchesPerUser, now)
+		created, err := d.store.AddWatch(ctx, w, d.maxWatches, now)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
-			card += "\n\n" + l.WatchLimit(b.cfg.MaxWatchesPerUser)
+			card += "\n\n" + l.WatchLimit(d.maxWatches)
 		case err != nil:
-			b.log.Error("can't add watch", "user", user, "order", orderID, "err", err)
+			d.log.Error("can't add watch", "user", user, "order", orderID, "err", err)
 			card += "\n\n" + l.T(message.WatchFailed)
 		default:
 			watched = true
 			if created {
-				b.log.Info("watching order", "user", user, "order", orderID)
-				b.wakeWatcher()
+				d.log.Info("watching order", "user", user, "order", orderID)
+				d.wakeWatcher()
 			}
 		}
-	} else if _, err := b.store.Watch(ctx, user, orderID); err == nil {
+	} else if _, err := d.store.Watch(ctx, user, orderID); err == nil {
 		watched = true
 	}
 	if watched {
@@ -126,41 +157,41 @@ func isOpen(o smsapi.Order, now time.Time) bool {
 
 // pushPrivately sends the order's SMS to the owner's private chat, unless
 // they have had it already, and returns the card's line saying so.
-func (b *Bot) pushPrivately(ctx context.Context, l *message.Lang, w store.Watch, o smsapi.Order, now time.Time) string {
-	isNew, err := b.store.PushOnce(ctx, *watch.PushMessage(l, w, o, now), o.SMS, now)
+func (d *orderDesk) pushPrivately(ctx context.Context, l *message.Lang, w store.Watch, o smsapi.Order, now time.Time) string {
+	isNew, err := d.store.PushOnce(ctx, *watch.PushMessage(l, w, o, now), o.SMS, now)
 	if err != nil {
-		b.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
+		d.log.Error("can't enqueue sms for the private chat", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
 		return l.PushPrivatelyFailed(w.OrderID)
 	}
 	if isNew {
-		b.sender.Wake()
+		d.wakeSender()
 	}
 	return l.T(message.SentPrivately)
 }
 
 // cmdOrders lists the user's watches.
-func (b *Bot) cmdOrders(ctx context.Context, r request) (reply, error) {
-	watches, err := b.store.Watches(ctx, r.user)
+func (d *orderDesk) cmdOrders(ctx context.Context, r request) (reply, error) {
+	watches, err := d.store.Watches(ctx, r.user)
 	if err != nil {
 		return reply{}, fmt.Errorf("list watches: %w", err)
 	}
-	return textReply(r.lang.WatchList(view.Watches(watches), b.cfg.Now())), nil
+	return textReply(r.lang.WatchList(view.Watches(watches), d.now())), nil
 }
 
 // cmdStop ends a watch: /stop <orderId>.
-func (b *Bot) cmdStop(ctx context.Context, r request) (reply, error) {
+func (d *orderDesk) cmdStop(ctx context.Context, r request) (reply, error) {
 	orderID, refusal := orderArg(r, r.lang.T(message.StopUsage))
 	if refusal != "" {
 		return textReply(refusal), nil
 	}
-	existed, err := b.store.DeleteWatch(ctx, r.user, orderID)
+	existed, err := d.store.DeleteWatch(ctx, r.user, orderID)
 	switch {
 	case err != nil:
 		return reply{}, fmt.Errorf("stop watching %s: %w", orderID, err)
 	case !existed:
 		return textReply(r.lang.NotWatching(orderID)), nil
 	}
-	b.log.Info("stopped watching order", "user", r.user, "order", orderID)
+	d.log.Info("stopped watching order", "user", r.user, "order", orderID)
 	return textReply(r.lang.StoppedWatching(orderID)), nil
 }
 

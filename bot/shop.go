@@ -3,8 +3,10 @@ package bot
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/account"
 	"github.com/smsbot/smsbot/bot/internal/view"
@@ -13,6 +15,31 @@ import (
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
+
+// shopStore is what the shop desk needs of the store.
+type shopStore interface {
+	accountReader
+	WatchBalance(ctx context.Context, bw store.BalanceWatch, now time.Time) error
+}
+
+// shopAPI is what the shop desk asks SMSOnline.
+type shopAPI interface {
+	balanceReader
+	Inventory(ctx context.Context, cred smsapi.Credentials, expiredLimit int) ([]smsapi.Order, error)
+	Invoice(ctx context.Context, cred smsapi.Credentials, m smsapi.PayMethod, amount smsapi.Money, coupon string) (string, error)
+	Coupons(ctx context.Context, cred smsapi.Credentials) ([]smsapi.Coupon, error)
+}
+
+// shopDesk answers /buy (the account's own catalogue, or a confirmation
+// through the money desk) and /topup.
+type shopDesk struct {
+	money        *moneyDesk
+	store        shopStore
+	api          shopAPI
+	balanceEvery time.Duration // between reads of a balance watched after /topup
+	log          *slog.Logger
+	now          func() time.Time
+}
 
 // catalogueReadLimit is how many expired numbers /buy reads besides the
 // active ones: enough history to list what a user rents.
@@ -24,7 +51,7 @@ const maxCatalogue = 10
 // cmdBuy buys the same number as before: /buy lists what the account
 // rented (its own catalogue, from its inventory), /buy <orderId> [<maxPrice>]
 // asks to buy the same as that order again.
-func (b *Bot) cmdBuy(ctx context.Context, r request) (reply, error) {
+func (d *shopDesk) cmdBuy(ctx context.Context, r request) (reply, error) {
 	l, args := r.lang, r.cmd.Args
 	if len(args) > 2 {
 		return textReply(l.T(message.BuyUsage)), nil
@@ -40,19 +67,19 @@ func (b *Bot) cmdBuy(ctx context.Context, r request) (reply, error) {
 		}
 		max = m
 	}
-	acct, refusal := b.account(ctx, r)
+	acct, refusal := linkedAccount(ctx, d.store, d.log, r)
 	if refusal != "" {
 		return textReply(refusal), nil
 	}
 	if len(args) == 0 {
-		orders, err := b.api.Inventory(ctx, account.Credentials(acct), catalogueReadLimit)
+		orders, err := d.api.Inventory(ctx, account.Credentials(acct), catalogueReadLimit)
 		if err != nil {
-			return textReply(b.apiErrorText(l, err, "")), nil
+			return textReply(apiErrorText(d.log, l, err, "")), nil
 		}
 		text, kb := l.BuyList(r.user, catalogue(orders))
 		return reply{text, kb}, nil
 	}
-	a, err := b.buyAsk(ctx, l, acct, args[0], max)
+	a, err := d.money.buyAsk(ctx, l, acct, args[0], max)
 	return reply{a.text, a.kb}, err
 }
 
@@ -84,7 +111,7 @@ func catalogue(orders []smsapi.Order) []message.BuyEntry {
 // cmdTopUp makes payment links: /topup <dollars> [<coupon>]. After a link
 // is made, the balance is watched for the invoice's lifetime and the user
 // told once the money arrived.
-func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
+func (d *shopDesk) cmdTopUp(ctx context.Context, r request) (reply, error) {
 	l, args := r.lang, r.cmd.Args
 	if len(args) == 0 || len(args) > 2 {
 		return textReply(l.T(message.TopUpUsage)), nil
@@ -99,13 +126,13 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
 			return textReply(l.T(message.BadCoupon)), nil
 		}
 	}
-	acct, refusal := b.account(ctx, r)
+	acct, refusal := linkedAccount(ctx, d.store, d.log, r)
 	if refusal != "" {
 		return textReply(refusal), nil
 	}
 	cred := account.Credentials(acct)
 	// The balance before paying is what the arrival is measured from.
-	bal, balErr := b.api.Balance(ctx, cred)
+	bal, balErr := d.api.Balance(ctx, cred)
 	var row []message.Button
 	var firstErr error
 	for _, m := range []struct {
@@ -116,31 +143,31 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
 		{smsapi.PayCrypto, l.T(message.ButtonPayCrypto), coupon},
 		{smsapi.PayCard, l.T(message.ButtonPayCard), ""}, // coupons are for crypto payments
 	} {
-		url, err := b.api.Invoice(ctx, cred, m.method, amount, m.coupon)
+		url, err := d.api.Invoice(ctx, cred, m.method, amount, m.coupon)
 		if err != nil {
-			b.log.Warn("can't make payment link", "user", r.user, "method", m.method, "err", err)
+			d.log.Warn("can't make payment link", "user", r.user, "method", m.method, "err", err)
 			firstErr = cmp.Or(firstErr, err)
 			continue
 		}
 		row = append(row, message.URLButton(m.label, url))
 	}
 	if len(row) == 0 {
-		return textReply(l.TopUpFailed(b.apiErrorText(l, firstErr, ""))), nil
+		return textReply(l.TopUpFailed(apiErrorText(d.log, l, firstErr, ""))), nil
 	}
-	now := b.cfg.Now()
+	now := d.now()
 	watching := false
 	if balErr == nil && bal.Amount.Valid {
-		err := b.store.WatchBalance(ctx, store.BalanceWatch{
+		err := d.store.WatchBalance(ctx, store.BalanceWatch{
 			TelegramUserID: r.user, ChatID: privateChat(r.user), Baseline: bal.Amount.Cents, Amount: amount.Cents,
-			Until: now.Add(smsapi.InvoiceLifetime), NextCheckAt: now.Add(b.money.BalanceEvery()),
+			Until: now.Add(smsapi.InvoiceLifetime), NextCheckAt: now.Add(d.balanceEvery),
 		}, now)
 		if watching = err == nil; !watching {
-			b.log.Error("can't watch balance", "user", r.user, "err", err)
+			d.log.Error("can't watch balance", "user", r.user, "err", err)
 		}
 	}
 	var usable []smsapi.Coupon
 	if coupon == "" {
-		if coupons, err := b.api.Coupons(ctx, cred); err == nil {
+		if coupons, err := d.api.Coupons(ctx, cred); err == nil {
 			for _, c := range coupons {
 				if c.Usable(now) && isCouponCode(c.Code) {
 					usable = append(usable, c)
@@ -148,7 +175,7 @@ func (b *Bot) cmdTopUp(ctx context.Context, r request) (reply, error) {
 			}
 		}
 	}
-	b.log.Info("payment links made", "user", r.user, "cents", amount.Cents, "links", len(row))
+	d.log.Info("payment links made", "user", r.user, "cents", amount.Cents, "links", len(row))
 	return reply{l.TopUp(view.Money(amount), smsapi.InvoiceLifetime, coupon, watching, view.Coupons(usable)), message.Rows(row)}, nil
 }
 
