@@ -340,6 +340,31 @@ func (b *Bot) pruneDelivered(ctx context.Context) {
 	}
 }
 
+// getMe asks Telegram who the bot is, retrying while Telegram is unreachable.
+// A refused token is final.
+func (b *Bot) getMe(ctx context.Context) (*models.User, error) {
+	delay := time.Second
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		me, err := b.tg.GetMe(callCtx)
+		cancel()
+		switch {
+		case err == nil:
+			return me, nil
+		case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
+			return nil, ErrUnauthorized
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		b.log.Warn("telegram unreachable, retrying", "err", b.errText(err), "in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
 
 // prepare removes a webhook left by another deployment (long polling gets 409
 // Conflict while one is set) and publishes the command menu, once for each
