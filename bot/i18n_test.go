@@ -5,17 +5,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
 )
-
-// firstLine is the first line of a text: enough to tell which catalogue it
-// came from.
-func firstLine(s string) string { return strings.SplitN(s, "\n", 2)[0] }
 
 // speaker is a user whose Telegram app uses one language, with an account.
 type speaker struct {
@@ -28,10 +23,7 @@ type speaker struct {
 func (h *harness) loginAs(s speaker) {
 	h.t.Helper()
 	h.sms.AddAccount(s.smsUser, s.key, 1500)
-	got := h.say(s.user, telegramtest.PrivateChat(s.user), "/login "+s.smsUser+" "+s.key)
-	if want := s.lang.LoginOK(message.Balance{Amount: message.Cents(1500)}, s.smsUser); got.Text != want {
-		h.t.Fatalf("%s login answer = %q, want %q", s.lang.Tag, got.Text, want)
-	}
+	h.linkAccount(s.user, s.smsUser, s.key, s.lang)
 }
 
 func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
@@ -132,10 +124,4 @@ func TestDefaultLanguage(t *testing.T) {
 	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.ByTag("ru").Commands(h.bot.commandList())[0] {
 		t.Errorf("default command menu = %+v, want Russian", got)
 	}
-}
-
-// pushTitle is the first line of a push about orderID, in l.
-func pushTitle(l *message.Lang, orderID string) string {
-	text, _ := l.Push(message.Watch{OrderID: orderID}, message.Order{SMS: "1"}, time.Now())
-	return firstLine(text)
 }

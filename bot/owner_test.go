@@ -24,23 +24,7 @@ const (
 func (h *harness) loginBob() {
 	h.t.Helper()
 	h.sms.AddAccount(bobSMSUser, bobSMSKey, 20)
-	got := h.say(bob, telegramtest.PrivateChat(bob), "/login "+bobSMSUser+" "+bobSMSKey)
-	assertContains(h.t, got.Text, "Linked to SMSOnline account")
-}
-
-// assertNothingContains fails if any message sent to chat contains text.
-func assertNothingContains(t *testing.T, tg *telegramtest.Server, chatID int64, text string) {
-	t.Helper()
-	for _, m := range tg.SentTo(chatID) {
-		if strings.Contains(m.Text, text) {
-			t.Errorf("chat %d got %q:\n%s", chatID, text, m.Text)
-		}
-	}
-	for _, e := range tg.Edits() {
-		if e.ChatID == chatID && strings.Contains(e.Text, text) {
-			t.Errorf("a message in chat %d was edited to show %q:\n%s", chatID, text, e.Text)
-		}
-	}
+	h.linkAccount(bob, bobSMSUser, bobSMSKey, en)
 }
 
 func TestCodeGoesOnlyToPrivateChat(t *testing.T) {

@@ -190,16 +190,6 @@ func TestWatchEnds(t *testing.T) {
 	}
 }
 
-func countContaining(msgs []telegramtest.SentMessage, want string) int {
-	n := 0
-	for _, m := range msgs {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
-}
-
 func TestRevokedKeyPausesUntilLogin(t *testing.T) {
 	h := newHarness(t, withFastWatcher())
 	h.watchOrder("555")
