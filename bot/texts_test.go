@@ -74,6 +74,15 @@ func timeLeftLabel() string {
 	return strings.TrimSuffix(lines[len(lines)-1], en.Duration(time.Hour))
 }
 
+// activeForLabel is the start of a push's last line, before the time the
+// number stays active.
+func activeForLabel() string {
+	now := time.Now()
+	push, _ := en.Push(message.Watch{OrderID: "1"}, message.Order{SMS: "1", ExpiresAt: now.Add(time.Hour)}, now)
+	label, _, _ := strings.Cut(push[strings.LastIndex(push, "\n")+1:], en.Duration(time.Hour))
+	return label
+}
+
 // discordOffer is the name of what smsapitest.NewOrder rents, as a purchase
 // shows it.
 func discordOffer() string { return en.Offer("Discord", "United States", "any") }
