@@ -66,12 +66,21 @@ func cardLines(o smsapitest.Order, s message.State) []string {
 	return strings.Split(card, "\n")
 }
 
+// textBefore is what a text says before value: the wording of a text whose
+// value (a wait, a time left) a test cannot know exactly.
+func textBefore(text, value string) string {
+	b, _, _ := strings.Cut(text, value)
+	return b
+}
+
+// lastLine is the last line of a text.
+func lastLine(s string) string { return s[strings.LastIndex(s, "\n")+1:] }
+
 // timeLeftLabel is the start of a card's time-left line, before the time.
 func timeLeftLabel() string {
 	now := time.Now()
 	card := en.Card(message.Order{ID: "1", ExpiresAt: now.Add(time.Hour)}, now)
-	lines := strings.Split(card, "\n")
-	return strings.TrimSuffix(lines[len(lines)-1], en.Duration(time.Hour))
+	return textBefore(lastLine(card), en.Duration(time.Hour))
 }
 
 // activeForLabel is the start of a push's last line, before the time the
@@ -79,8 +88,7 @@ func timeLeftLabel() string {
 func activeForLabel() string {
 	now := time.Now()
 	push, _ := en.Push(message.Watch{OrderID: "1"}, message.Order{SMS: "1", ExpiresAt: now.Add(time.Hour)}, now)
-	label, _, _ := strings.Cut(push[strings.LastIndex(push, "\n")+1:], en.Duration(time.Hour))
-	return label
+	return textBefore(lastLine(push), en.Duration(time.Hour))
 }
 
 // discordOffer is the name of what smsapitest.NewOrder rents, as a purchase
