@@ -31,7 +31,7 @@ func (h *harness) watchOrder(orderID string) {
 		h.login()
 	}
 	card := h.say(alice, aliceChat, "/order "+orderID)
-	assertContains(h.t, card.Text, message.English.T(message.Watching))
+	assertContains(h.t, card.Text, en.T(message.Watching))
 }
 
 // pushPrefix is how every push starts, whatever its order: the title up to the id.
@@ -114,7 +114,7 @@ func (h *harness) startClock() {
 	h.loginBob()
 	h.sms.AddOrder(bobSMSUser, smsapitest.NewOrder(clockOrder))
 	card := h.say(bob, telegramtest.PrivateChat(bob), "/order "+clockOrder)
-	assertContains(h.t, card.Text, message.English.T(message.Watching))
+	assertContains(h.t, card.Text, en.T(message.Watching))
 }
 
 // afterRounds waits for three more checks of bob's clock order (see
