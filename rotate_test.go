@@ -401,19 +401,11 @@ func TestRotateKeyBinary(t *testing.T) {
 	const apiKey = "sk-rotate-4321"
 	sms.AddAccount("777", apiKey, 1500)
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
-	chat := telegramtest.PrivateChat(alice)
 	dbPath := filepath.Join(t.TempDir(), "data", "bot.db")
 	env := fakesEnv(tg, sms.URL, dbPath, "LOG_LEVEL=debug")
-	ask := func(text string) string {
-		t.Helper()
-		before := len(tg.SentTo(chat.ID))
-		tg.SendText(alice, chat, text)
-		tg.WaitFor(t, 10*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
-		return tg.SentTo(chat.ID)[before].Text
-	}
 
 	bot := startBinary(t, bin, env)
-	if got := ask("/login 777 " + apiKey); !strings.Contains(got, "777") {
+	if got := say(t, tg, alice, "/login 777 "+apiKey); got != loginOK("777", 1500) {
 		t.Fatalf("login: %q", got)
 	}
 	rotate := exec.Command(bin, "rotate-key")
@@ -435,7 +427,7 @@ func TestRotateKeyBinary(t *testing.T) {
 
 	// The bot starts with the new key file and still has alice's account.
 	startBinary(t, bin, env)
-	if got := ask("/balance"); !strings.Contains(got, "$15.00") {
+	if got := say(t, tg, alice, "/balance"); !strings.HasPrefix(got, en.Balance(balanceOf(1500), "777")) {
 		t.Errorf("/balance after the rotation: %q", got)
 	}
 }
