@@ -212,11 +212,7 @@ func TestLitestreamRestore(t *testing.T) {
 			t.Errorf("order %s: code pushed %d times after the restore, want 1", id, n)
 		}
 	}
-	for _, out := range []string{first.out.String(), restored.out.String(), stream.out.String()} {
-		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
-			t.Errorf("a secret appears in the logs:\n%s", out)
-		}
-	}
+	assertNoSecretsLogged(t, []*binaryRun{first, restored, stream}, key, tg.Token)
 }
 
 // litestream runs the litestream binary: $LITESTREAM, else litestream

@@ -63,11 +63,7 @@ func TestCrashAndRestart(t *testing.T) {
 	}
 
 	second.terminate(t) // SIGTERM: a clean stop within a few seconds
-	for _, out := range []string{first.out.String(), second.out.String()} {
-		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
-			t.Errorf("a secret appears in the logs:\n%s", out)
-		}
-	}
+	assertNoSecretsLogged(t, []*binaryRun{first, second}, key, tg.Token)
 }
 
 // TestCrashLoop kills the bot with SIGKILL at random moments while 20 watched
@@ -242,9 +238,5 @@ func TestCrashDuringPurchase(t *testing.T) {
 	if got := sms.Balance("777"); got != 1500-16 {
 		t.Errorf("balance %d cents, want one purchase: %d", got, 1500-16)
 	}
-	for _, out := range []string{first.out.String(), second.out.String()} {
-		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
-			t.Errorf("a secret appears in the logs:\n%s", out)
-		}
-	}
+	assertNoSecretsLogged(t, []*binaryRun{first, second}, key, tg.Token)
 }

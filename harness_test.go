@@ -162,6 +162,20 @@ func (p *binaryRun) waitOutputCount(t *testing.T, want string, n int, timeout ti
 	}
 }
 
+// assertNoSecretsLogged fails the test when what any of runs wrote holds
+// one of secrets.
+func assertNoSecretsLogged(t *testing.T, runs []*binaryRun, secrets ...string) {
+	t.Helper()
+	for _, r := range runs {
+		for _, secret := range secrets {
+			if out := r.out.String(); strings.Contains(out, secret) {
+				t.Errorf("a secret appears in the logs:\n%s", out)
+				break
+			}
+		}
+	}
+}
+
 // outputBuffer collects a child's stdout and stderr.
 type outputBuffer struct {
 	mu sync.Mutex
