@@ -21,10 +21,7 @@ import (
 // is unknown keeps the key until the purchase is settled and told, then
 // unlinks; the used confirmation stays used after a new /login.
 func TestLogoutWaitsForUnsettledPurchase(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	ask := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 
@@ -122,11 +119,8 @@ func TestLostPurchaseFoundOnAnotherCarrierWithSkewedClock(t *testing.T) {
 // pressing it again tells what happened and sends nothing, whatever the
 // refusal was (out of stock, 429); "Try again" is a new confirmation.
 func TestRefusedConfirmationIsNotRearmed(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
-	offer := en.Offer("Discord", "United States", "any")
+	h := newBuyHarness(t)
+	offer := discordOffer()
 	for i, refuse := range []func(){
 		func() { h.sms.SetStock("ds", "12", "any", 0) },
 		func() { h.sms.InjectFault(smsapitest.Fault{Match: "buy", Status: 429, Times: 1}) },
@@ -232,10 +226,7 @@ func TestForgedButtonsChangeNothing(t *testing.T) {
 // takes writes again the outcome is recorded and the number watched,
 // without a restart.
 func TestMoneyOutcomeRecordedAfterStoreRecovers(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	ask := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 	nonce := strings.TrimPrefix(confirm, "B:")

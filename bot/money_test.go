@@ -33,6 +33,17 @@ func withFastMoney() harnessOption {
 // discord is the offer the fake sells, matching smsapitest.NewOrder.
 var discord = smsapitest.Offer{Service: "ds", Country: "12", Carrier: "any", ServiceName: "Discord", CountryName: "United States", Price: 16, Stock: -1}
 
+// newBuyHarness is a bot with fast money, alice logged in, and her order
+// 555 of the offer the fake sells (discord) to buy again.
+func newBuyHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, withFastMoney())
+	h.login()
+	h.sms.SetOffer(discord)
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	return h
+}
+
 // tap presses a button on a message as from and returns the toast. The
 // message's edit, or the new message a push's button sends, is there when
 // it returns: the bot answers the press last.
@@ -343,10 +354,7 @@ func TestBuyAgain(t *testing.T) {
 }
 
 func TestBuyRefusals(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	card := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, card.ReplyMarkup, "B:")
 
@@ -395,10 +403,7 @@ func TestBuyRefusals(t *testing.T) {
 }
 
 func TestBuyTimeoutIsSettledFromInventory(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	// The PUT buys, and its answer never comes back in time.
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", DelayAfter: 5 * time.Second, Times: 1})
 	ask := h.say(alice, aliceChat, "/buy 555")
