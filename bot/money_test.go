@@ -93,9 +93,6 @@ func labels(kb *models.InlineKeyboardMarkup) []string {
 	return out
 }
 
-// join is labels as the tests compare them: joined with "|".
-func join(labels ...string) string { return strings.Join(labels, "|") }
-
 // fakeCard is the lines of the card of smsUser's order id as the fake holds
 // it (cardLines).
 func (h *harness) fakeCard(id string, s message.State) []string {

@@ -30,6 +30,9 @@ func assertContains(t *testing.T, text string, wants ...string) {
 	}
 }
 
+// join is labels as the tests compare them: joined with "|".
+func join(labels ...string) string { return strings.Join(labels, "|") }
+
 // countContaining counts the messages whose text contains want.
 func countContaining(msgs []telegramtest.SentMessage, want string) int {
 	n := 0
