@@ -80,11 +80,11 @@ func TestLitestreamRestore(t *testing.T) {
 	// The bot runs, an account is linked and three orders are watched.
 	first := startBinary(t, bin, env(liveDB))
 	tg.SendText(user, chat, "/login 777 "+key)
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Linked to SMSOnline account") == 1 })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), loginOK("777", 1500)) == 1 })
 	for _, id := range orders {
 		tg.SendText(user, chat, "/order "+id)
 	}
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, message.English.T(message.Watching)) == len(orders) })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), en.T(message.Watching)) == len(orders) })
 	// The operator's one-time backup of the key file, as README says.
 	copyFile(t, store.KeyFilePath(liveDB), keyBackup)
 
@@ -171,7 +171,7 @@ func TestLitestreamRestore(t *testing.T) {
 	started := time.Now()
 	tg.WaitFor(t, 60*time.Second, func() bool {
 		for _, code := range codes {
-			if countSent(tg, "<code>"+code+"</code>") == 0 {
+			if countSent(tg.Sent(), "<code>"+code+"</code>") == 0 {
 				return false
 			}
 		}
@@ -179,9 +179,10 @@ func TestLitestreamRestore(t *testing.T) {
 	})
 	t.Logf("restored bot delivered both waiting codes %v after its start", time.Since(started).Round(100*time.Millisecond))
 	tg.SendText(user, chat, "/orders")
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Watching 3 orders") == 1 })
+	watching3 := firstLine(en.WatchList(make([]message.Watch, len(orders)), time.Time{}))
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), watching3) == 1 })
 	for _, m := range tg.SentTo(chat.ID) {
-		if strings.Contains(m.Text, "Watching 3 orders") {
+		if strings.Contains(m.Text, watching3) {
 			for _, id := range orders {
 				if !strings.Contains(m.Text, "<code>"+id+"</code>") {
 					t.Errorf("/orders after the restore does not list order %s:\n%s", id, m.Text)
@@ -196,7 +197,7 @@ func TestLitestreamRestore(t *testing.T) {
 	newConfig := ls.config(t, filepath.Join(root, "litestream-new.yml"), newDB, replica)
 	ls.start(t, "replicate", "-config", newConfig)
 	tg.SendText(user, chat, "/stop 557")
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Stopped watching order <code>557</code>") == 1 })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), en.StoppedWatching("557")) == 1 })
 	rc.waitFor(t, newConfig, newDB, "the /stop 557 made after the restore", func(watched []string, _ []store.Message) bool {
 		return holdsAll(watched, []string{"555", "556"}) && !slices.Contains(watched, "557")
 	})
@@ -207,15 +208,11 @@ func TestLitestreamRestore(t *testing.T) {
 	}
 	restored.terminate(t)
 	for id, code := range codes {
-		if n := countSent(tg, "<code>"+code+"</code>"); n != 1 {
+		if n := countSent(tg.Sent(), "<code>"+code+"</code>"); n != 1 {
 			t.Errorf("order %s: code pushed %d times after the restore, want 1", id, n)
 		}
 	}
-	for _, out := range []string{first.out.String(), restored.out.String(), stream.out.String()} {
-		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
-			t.Errorf("a secret appears in the logs:\n%s", out)
-		}
-	}
+	assertNoSecretsLogged(t, []*binaryRun{first, restored, stream}, key, tg.Token)
 }
 
 // litestream runs the litestream binary: $LITESTREAM, else litestream

@@ -37,14 +37,14 @@ func TestCrashAndRestart(t *testing.T) {
 	)
 	waitText := func(want string) {
 		t.Helper()
-		tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, want) > 0 })
+		tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), want) > 0 })
 	}
 
 	first := startBinary(t, bin, env)
 	tg.SendText(user, chat, "/login 777 "+key)
-	waitText("Linked to SMSOnline account")
+	waitText(loginOK("777", 1500))
 	tg.SendText(user, chat, "/order 555")
-	waitText(message.English.T(message.Watching))
+	waitText(en.T(message.Watching))
 
 	first.cmd.Process.Signal(syscall.SIGKILL)
 	<-first.exited
@@ -55,29 +55,15 @@ func TestCrashAndRestart(t *testing.T) {
 	// Two more checks of the order, and the time to send what they found:
 	// no second push.
 	waitChecks(t, tg, sms, "777", "555", checksOf(sms, "777", "555"), 2)
-	if n := countSent(tg, "<code>864209</code>"); n != 1 {
+	if n := countSent(tg.Sent(), "<code>864209</code>"); n != 1 {
 		t.Errorf("code pushed %d times, want 1", n)
 	}
-	if n := countSent(tg, "Linked to SMSOnline account") + countSent(tg, "<b>Order 555</b>"); n != 2 {
+	if n := countSent(tg.Sent(), loginOK("777", 1500)) + countSent(tg.Sent(), cardTitle("555")); n != 2 {
 		t.Errorf("commands from before the crash were answered again (%d answers, want 2)", n)
 	}
 
 	second.terminate(t) // SIGTERM: a clean stop within a few seconds
-	for _, out := range []string{first.out.String(), second.out.String()} {
-		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
-			t.Errorf("a secret appears in the logs:\n%s", out)
-		}
-	}
-}
-
-func countSent(tg *telegramtest.Server, want string) int {
-	n := 0
-	for _, m := range tg.Sent() {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
+	assertNoSecretsLogged(t, []*binaryRun{first, second}, key, tg.Token)
 }
 
 // TestCrashLoop kills the bot with SIGKILL at random moments while 20 watched
@@ -115,7 +101,7 @@ func TestCrashLoop(t *testing.T) {
 			orders = append(orders, order{user: user, id: id, code: fmt.Sprintf("%06d", 100000+u*1000+i*37)})
 		}
 	}
-	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, message.English.T(message.Watching)) == len(orders) })
+	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg.Sent(), en.T(message.Watching)) == len(orders) })
 
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), 7))
@@ -134,7 +120,7 @@ func TestCrashLoop(t *testing.T) {
 
 	tg.WaitFor(t, 60*time.Second, func() bool {
 		for _, o := range orders {
-			if countSent(tg, "<code>"+o.code+"</code>") == 0 {
+			if countSent(tg.Sent(), "<code>"+o.code+"</code>") == 0 {
 				return false
 			}
 		}
@@ -201,13 +187,14 @@ func TestCrashDuringPurchase(t *testing.T) {
 	)
 	first := startBinary(t, bin, env)
 	tg.SendText(user, chat, "/login 777 "+key)
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Linked to SMSOnline account") == 1 })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), loginOK("777", 1500)) == 1 })
 	tg.SendText(user, chat, "/buy 555")
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "again for at most <b>$0.20</b>?") == 1 })
+	ask := en.BuyAsk(en.Offer("Discord", "United States", "any"), "555", message.Cents(20))
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), ask) == 1 })
 	var confirm string
 	var confirmation telegramtest.SentMessage
 	for _, m := range tg.SentTo(chat.ID) {
-		if strings.Contains(m.Text, "again for at most") {
+		if strings.Contains(m.Text, ask) {
 			confirmation = m
 		}
 	}
@@ -229,19 +216,20 @@ func TestCrashDuringPurchase(t *testing.T) {
 	<-first.exited
 
 	second := startBinary(t, bin, env)
-	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, "<b>Bought!</b>") == 1 })
+	bought := firstLine(en.Bought(message.Order{}, time.Time{}))
+	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg.Sent(), bought) == 1 })
 	// The same confirmation pressed after the restart shows the number.
 	tg.PressButton(user, chat, confirmation.MessageID, confirm)
 	tg.WaitFor(t, 20*time.Second, func() bool {
 		for _, e := range tg.Edits() {
-			if strings.Contains(e.Text, "<b>Order 30000001</b>") {
+			if strings.Contains(e.Text, cardTitle("30000001")) {
 				return true
 			}
 		}
 		return false
 	})
 	sms.DeliverSMS("777", "30000001", "Your code is 778899")
-	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg, "<code>778899</code>") == 1 })
+	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg.Sent(), "<code>778899</code>") == 1 })
 	second.terminate(t)
 
 	if n := len(sms.Buys("777")); n != 1 {
@@ -250,9 +238,5 @@ func TestCrashDuringPurchase(t *testing.T) {
 	if got := sms.Balance("777"); got != 1500-16 {
 		t.Errorf("balance %d cents, want one purchase: %d", got, 1500-16)
 	}
-	for _, out := range []string{first.out.String(), second.out.String()} {
-		if strings.Contains(out, key) || strings.Contains(out, tg.Token) {
-			t.Errorf("a secret appears in the logs:\n%s", out)
-		}
-	}
+	assertNoSecretsLogged(t, []*binaryRun{first, second}, key, tg.Token)
 }

@@ -240,34 +240,26 @@ func TestLockedDatabaseWhileRunning(t *testing.T) {
 	sms.AddOrder("777", smsapitest.NewOrder("555"))
 	sms.AddOrder("777", smsapitest.NewOrder("556"))
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
-	chat := telegramtest.PrivateChat(alice)
-	ask := func(text string) string {
-		t.Helper()
-		before := len(tg.SentTo(chat.ID))
-		tg.SendText(alice, chat, text)
-		tg.WaitFor(t, 20*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
-		return tg.SentTo(chat.ID)[before].Text
-	}
 
 	p := startBinary(t, bin, botEnv("TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_URL="+tg.URL,
 		"SMSONLINE_API_URL="+sms.URL, "DATABASE_PATH="+path, "POLL_INTERVAL=1s",
 		"BOT_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key)))
-	ask("/login 777 " + apiKey)
-	ask("/order 555")
+	say(t, tg, alice, "/login 777 "+apiKey)
+	say(t, tg, alice, "/order 555")
 
 	release := lockBetweenChecks(t, path)
 	sms.DeliverSMS("777", "555", "Your code is 864209")
 	// A command that has to write waits out the busy timeout and answers
 	// (most likely "try again"); it must not hang or kill the bot. The lock
 	// stays until the watcher, too, gave up on a write.
-	ask("/order 556")
+	say(t, tg, alice, "/order 556")
 	p.waitOutputCount(t, "database is locked", 2, 15*time.Second)
 	release()
 
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSentText(tg, alice.ID, "864209") > 0 })
-	ask("/order 556")
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.SentTo(alice.ID), "864209") > 0 })
+	say(t, tg, alice, "/order 556")
 	sms.DeliverSMS("777", "556", "Your code is 246810")
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSentText(tg, alice.ID, "246810") > 0 })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.SentTo(alice.ID), "246810") > 0 })
 	p.terminate(t)
 }
 
@@ -317,15 +309,9 @@ func TestSecondBotRefusesToStart(t *testing.T) {
 		"DATABASE_PATH="+path, "BOT_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key))
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
 	chat := telegramtest.PrivateChat(alice)
-	askHelp := func() {
-		t.Helper()
-		before := len(tg.SentTo(chat.ID))
-		tg.SendText(alice, chat, "/help")
-		tg.WaitFor(t, 15*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
-	}
 
 	first := startBinary(t, bin, env)
-	askHelp() // the first bot is serving
+	say(t, tg, alice, "/help") // the first bot is serving
 
 	second := startBinary(t, bin, env)
 	err := second.wait(t, 10*time.Second)
@@ -340,14 +326,14 @@ func TestSecondBotRefusesToStart(t *testing.T) {
 		t.Fatalf("the first bot stopped: %v\n%s", first.err, first.out.String())
 	default:
 	}
-	askHelp()
+	say(t, tg, alice, "/help")
 	if n := len(tg.SentTo(chat.ID)); n != 2 {
 		t.Errorf("%d answers to two /help, want 2 (one bot)", n)
 	}
 	first.terminate(t)
 
 	third := startBinary(t, bin, env)
-	askHelp()
+	say(t, tg, alice, "/help")
 	third.terminate(t)
 }
 

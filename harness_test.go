@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 )
@@ -161,6 +162,20 @@ func (p *binaryRun) waitOutputCount(t *testing.T, want string, n int, timeout ti
 	}
 }
 
+// assertNoSecretsLogged fails the test when what any of runs wrote holds
+// one of secrets.
+func assertNoSecretsLogged(t *testing.T, runs []*binaryRun, secrets ...string) {
+	t.Helper()
+	for _, r := range runs {
+		for _, secret := range secrets {
+			if out := r.out.String(); strings.Contains(out, secret) {
+				t.Errorf("a secret appears in the logs:\n%s", out)
+				break
+			}
+		}
+	}
+}
+
 // outputBuffer collects a child's stdout and stderr.
 type outputBuffer struct {
 	mu sync.Mutex
@@ -178,6 +193,44 @@ func (o *outputBuffer) String() string {
 	defer o.mu.Unlock()
 	return o.b.String()
 }
+
+// en is the catalogue the bot speaks to users who chose no language.
+var en = message.English
+
+// say sends text as user in user's private chat and returns the bot's next
+// answer there.
+func say(t *testing.T, tg *telegramtest.Server, user telegramtest.User, text string) string {
+	t.Helper()
+	chat := telegramtest.PrivateChat(user)
+	before := len(tg.SentTo(chat.ID))
+	tg.SendText(user, chat, text)
+	tg.WaitFor(t, 20*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
+	return tg.SentTo(chat.ID)[before].Text
+}
+
+// countSent counts the messages among msgs (tg.Sent(), tg.SentTo(chat))
+// whose text contains want.
+func countSent(msgs []telegramtest.SentMessage, want string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.Contains(m.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// balanceOf is an account's balance of cents, as the texts show it.
+func balanceOf(cents int64) message.Balance { return message.Balance{Amount: message.Cents(cents)} }
+
+// loginOK is the answer to a /login of smsUserID's account holding cents.
+func loginOK(smsUserID string, cents int64) string { return en.LoginOK(balanceOf(cents), smsUserID) }
+
+// firstLine is the first line of a text.
+func firstLine(s string) string { return strings.SplitN(s, "\n", 2)[0] }
+
+// cardTitle is the first line of the card of order id.
+func cardTitle(id string) string { return firstLine(en.Card(message.Order{ID: id}, time.Time{})) }
 
 // checksOf counts the requests that looked at orderID of SMSOnline user
 // smsUserID at the fake: lookups of the order and inventories of its account.

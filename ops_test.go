@@ -84,9 +84,9 @@ func TestHealthMetricsAndJSONLogs(t *testing.T) {
 	}
 
 	tg.SendText(user, chat, "/login 777 "+key)
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "Linked to SMSOnline account") == 1 })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), loginOK("777", 1500)) == 1 })
 	tg.SendText(user, chat, "/order 555")
-	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg, "<b>Order 555</b>") == 1 })
+	tg.WaitFor(t, 20*time.Second, func() bool { return countSent(tg.Sent(), cardTitle("555")) == 1 })
 	var body string
 	tg.WaitFor(t, 20*time.Second, func() bool {
 		_, body = httpGet("http://" + metricsAddr + "/metrics")

@@ -53,6 +53,28 @@ func newRotateFixture(t *testing.T, keyFile bool) rotateFixture {
 	return f
 }
 
+// assertRotationFinished runs rotate-key again after a cut run that had
+// re-sealed the database with newKey, and checks that it finishes the job:
+// newKey in the key file, the old key kept, no .key.new left.
+func (f rotateFixture) assertRotationFinished(ctx context.Context, t *testing.T, newKey []byte) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := rotateKey(ctx, rotateConfig{DatabasePath: f.dbPath}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Finished") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	if k := readKey(t, store.KeyFilePath(f.dbPath)); !bytes.Equal(k, newKey) {
+		t.Error("the key file does not hold the key the database was re-sealed with")
+	}
+	if k := readKey(t, store.OldKeyFilePath(f.dbPath)); !bytes.Equal(k, f.oldKey) {
+		t.Error("the old key was not kept")
+	}
+	assertMissing(t, store.NewKeyFilePath(f.dbPath))
+	f.assertOpensWith(t, newKey)
+}
+
 // assertOpensWith checks that key, and only key, opens the database with
 // both accounts readable.
 func (f rotateFixture) assertOpensWith(t *testing.T, key []byte) {
@@ -306,21 +328,7 @@ func TestRotateKeyFinishesInterruptedRun(t *testing.T) {
 		t.Fatalf("bot start after an interrupted rotation = %v; want ErrWrongKey saying to run rotate-key", err)
 	}
 
-	var out bytes.Buffer
-	if err := rotateKey(ctx, rotateConfig{DatabasePath: f.dbPath}, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "Finished") {
-		t.Errorf("summary:\n%s", out.String())
-	}
-	if k := readKey(t, store.KeyFilePath(f.dbPath)); !bytes.Equal(k, newKey) {
-		t.Error("the key file does not hold the key the database was re-sealed with")
-	}
-	if k := readKey(t, store.OldKeyFilePath(f.dbPath)); !bytes.Equal(k, f.oldKey) {
-		t.Error("the old key was not kept")
-	}
-	assertMissing(t, store.NewKeyFilePath(f.dbPath))
-	f.assertOpensWith(t, newKey)
+	f.assertRotationFinished(ctx, t, newKey)
 }
 
 // TestRotateKeyFinishesRunCutBetweenRenames: a run killed after it moved
@@ -358,21 +366,7 @@ func TestRotateKeyFinishesRunCutBetweenRenames(t *testing.T) {
 		t.Errorf("the refused start changed the data folder:\nbefore %s\nafter  %s", before, after)
 	}
 
-	var out bytes.Buffer
-	if err := rotateKey(ctx, rotateConfig{DatabasePath: f.dbPath}, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "Finished") {
-		t.Errorf("summary:\n%s", out.String())
-	}
-	if k := readKey(t, store.KeyFilePath(f.dbPath)); !bytes.Equal(k, newKey) {
-		t.Error("the key file does not hold the key the database was re-sealed with")
-	}
-	if k := readKey(t, store.OldKeyFilePath(f.dbPath)); !bytes.Equal(k, f.oldKey) {
-		t.Error("the old key was not kept")
-	}
-	assertMissing(t, store.NewKeyFilePath(f.dbPath))
-	f.assertOpensWith(t, newKey)
+	f.assertRotationFinished(ctx, t, newKey)
 }
 
 // TestRotateKeyBinary is the smoke test of the real command line: help,
@@ -401,19 +395,11 @@ func TestRotateKeyBinary(t *testing.T) {
 	const apiKey = "sk-rotate-4321"
 	sms.AddAccount("777", apiKey, 1500)
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
-	chat := telegramtest.PrivateChat(alice)
 	dbPath := filepath.Join(t.TempDir(), "data", "bot.db")
 	env := fakesEnv(tg, sms.URL, dbPath, "LOG_LEVEL=debug")
-	ask := func(text string) string {
-		t.Helper()
-		before := len(tg.SentTo(chat.ID))
-		tg.SendText(alice, chat, text)
-		tg.WaitFor(t, 10*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
-		return tg.SentTo(chat.ID)[before].Text
-	}
 
 	bot := startBinary(t, bin, env)
-	if got := ask("/login 777 " + apiKey); !strings.Contains(got, "777") {
+	if got := say(t, tg, alice, "/login 777 "+apiKey); got != loginOK("777", 1500) {
 		t.Fatalf("login: %q", got)
 	}
 	rotate := exec.Command(bin, "rotate-key")
@@ -435,7 +421,7 @@ func TestRotateKeyBinary(t *testing.T) {
 
 	// The bot starts with the new key file and still has alice's account.
 	startBinary(t, bin, env)
-	if got := ask("/balance"); !strings.Contains(got, "$15.00") {
+	if got := say(t, tg, alice, "/balance"); !strings.HasPrefix(got, en.Balance(balanceOf(1500), "777")) {
 		t.Errorf("/balance after the rotation: %q", got)
 	}
 }

@@ -74,15 +74,6 @@ func TestNoSecretsLeak(t *testing.T) {
 		"LOG_LEVEL=debug",
 	))
 
-	// say sends text and waits for the bot's next answer in that chat.
-	say := func(u telegramtest.User, text string) string {
-		t.Helper()
-		chat := telegramtest.PrivateChat(u)
-		before := len(tg.SentTo(chat.ID))
-		tg.SendText(u, chat, text)
-		tg.WaitFor(t, 20*time.Second, func() bool { return len(tg.SentTo(chat.ID)) > before })
-		return tg.SentTo(chat.ID)[before].Text
-	}
 	// sendFails sends text and waits until the bot's answer was refused.
 	sendFails := func(u telegramtest.User, text string, status int) {
 		t.Helper()
@@ -92,14 +83,14 @@ func TestNoSecretsLeak(t *testing.T) {
 	}
 
 	// Linking: refused, SMSOnline down, accepted.
-	say(alice, "/login 777 "+typoKey)
+	say(t, tg, alice, "/login 777 "+typoKey)
 	sms.InjectFault(smsapitest.Fault{Status: 503, Match: "balance", Times: 1})
-	say(alice, "/login 777 "+aliceKey)
-	if got := say(alice, "/login 777 "+aliceKey); !strings.Contains(got, "777") {
+	say(t, tg, alice, "/login 777 "+aliceKey)
+	if got := say(t, tg, alice, "/login 777 "+aliceKey); got != loginOK("777", 1500) {
 		t.Fatalf("login answer: %q", got)
 	}
-	say(bob, "/login 888 "+bobKey)
-	say(frank, "/login 999 "+frankKey)
+	say(t, tg, bob, "/login 888 "+bobKey)
+	say(t, tg, frank, "/login 999 "+frankKey)
 
 	// SMSOnline failing in every way, on commands, while no watch exists:
 	// each fault is taken by the command sent after it (faults apply in order).
@@ -114,13 +105,13 @@ func TestNoSecretsLeak(t *testing.T) {
 		{alice, smsapitest.Fault{Body: `{"ok":true,"body":[{"orderId":`, Times: 1}}, // truncated JSON
 	} {
 		sms.InjectFault(step.fault)
-		say(step.user, "/order 555")
+		say(t, tg, step.user, "/order 555")
 	}
-	say(alice, "/order 99999") // 404
+	say(t, tg, alice, "/order 99999") // 404
 	// Good answers: these orders are watched from now on.
-	say(frank, "/order 999")
-	say(alice, "/order 555")
-	say(bob, "/order 666")
+	say(t, tg, frank, "/order 999")
+	say(t, tg, alice, "/order 555")
+	say(t, tg, bob, "/order 666")
 
 	// Telegram failing: on answers to commands...
 	tg.BlockChat(carol.ID)
@@ -130,11 +121,11 @@ func TestNoSecretsLeak(t *testing.T) {
 	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: erin.ID, Code: 500, Times: 1})
 	sendFails(erin, "/help", 500)
 	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: erin.ID, Code: 429, RetryAfter: 1, Times: 1})
-	say(erin, "/help") // answered after retry_after
+	say(t, tg, erin, "/help") // answered after retry_after
 	// ...on polling...
 	tg.InjectFault(telegramtest.Fault{Method: "getUpdates", Code: 502, Times: 1})
 	tg.InjectFault(telegramtest.Fault{Method: "getUpdates", Code: 429, RetryAfter: 1, Times: 1})
-	say(erin, "/help")
+	say(t, tg, erin, "/help")
 	// ...and on pushes: alice's code arrives through a 429 and a 500; bob
 	// blocked the bot by the time his arrives.
 	tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: alice.ID, Code: 429, RetryAfter: 1, Times: 1})
@@ -143,7 +134,7 @@ func TestNoSecretsLeak(t *testing.T) {
 	sms.DeliverSMS("777", "555", "Your Discord code is 864209")
 	sms.DeliverSMS("888", "666", "Your Discord code is 135790")
 	tg.WaitFor(t, 30*time.Second, func() bool {
-		return countSentText(tg, alice.ID, "864209") > 0 && countCalls(tg, bob.ID, 403) > 0
+		return countSent(tg.SentTo(alice.ID), "864209") > 0 && countCalls(tg, bob.ID, 403) > 0
 	})
 
 	// The timed-out check: the bot gave up waiting, and logged the failure
@@ -277,17 +268,6 @@ func countCalls(tg *telegramtest.Server, chatID int64, status int) int {
 	n := 0
 	for _, c := range tg.CallsTo("sendMessage") {
 		if c.Status == status && c.Params["chat_id"] == strconv.FormatInt(chatID, 10) {
-			n++
-		}
-	}
-	return n
-}
-
-// countSentText counts messages delivered to chatID that contain want.
-func countSentText(tg *telegramtest.Server, chatID int64, want string) int {
-	n := 0
-	for _, m := range tg.SentTo(chatID) {
-		if strings.Contains(m.Text, want) {
 			n++
 		}
 	}

@@ -76,12 +76,16 @@ func TestReplyAcceptedWithUnreadableAnswer(t *testing.T) {
 			sent := h.tg.WaitSent(t, 2, 5*time.Second)
 			h.waitHandled()
 
-			assertContains(t, sent[0].Text, "Linked to SMSOnline account")
-			if strings.Contains(sent[0].Text, message.English.T(message.LoginNotDeleted)) {
+			if want := en.LoginOK(balance(1500), smsUser); sent[0].Text != want {
+				t.Errorf("login answer = %q, want %q", sent[0].Text, want)
+			}
+			if strings.Contains(sent[0].Text, en.T(message.LoginNotDeleted)) {
 				t.Errorf("the login answer says the key message was not deleted:\n%s", sent[0].Text)
 			}
 			assertDeleted(t, h.tg, aliceChat.ID, msgID)
-			assertContains(t, sent[1].Text, "/login")
+			if sent[1].Text != en.Help(h.bot.commandList()) {
+				t.Errorf("/start = %q, want the help", sent[1].Text)
+			}
 			if n := len(h.tg.Sent()); n != 2 {
 				t.Errorf("%d messages for two commands, want 2", n)
 			}
@@ -107,7 +111,7 @@ func TestEditAcceptedWithUnreadableAnswer(t *testing.T) {
 			if len(edits) != 1 {
 				t.Fatalf("%d edits for one button press, want 1", len(edits))
 			}
-			assertContains(t, edits[0].Text, "<b>Order 555</b>")
+			assertContains(t, edits[0].Text, cardTitle(en, "555"))
 			if got := h.tg.Answered(); len(got) != 1 || got[0] != id {
 				t.Errorf("answered callbacks %v, want [%s]", got, id)
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
@@ -163,9 +164,16 @@ func (h *harness) say(from telegramtest.User, chat models.Chat, text string) tel
 // login links alice's SMSOnline account in her private chat.
 func (h *harness) login() {
 	h.t.Helper()
-	got := h.say(alice, telegramtest.PrivateChat(alice), "/login "+smsUser+" "+smsKey)
-	if !strings.Contains(got.Text, "Linked to SMSOnline account") {
-		h.t.Fatalf("login answer = %q", got.Text)
+	h.linkAccount(alice, smsUser, smsKey, en)
+}
+
+// linkAccount sends /login for smsUserID's account as user in user's
+// private chat and expects l's confirmation with the balance the fake holds.
+func (h *harness) linkAccount(user telegramtest.User, smsUserID, key string, l *message.Lang) {
+	h.t.Helper()
+	got := h.say(user, telegramtest.PrivateChat(user), "/login "+smsUserID+" "+key)
+	if want := l.LoginOK(balance(h.sms.Balance(smsUserID)), smsUserID); got.Text != want {
+		h.t.Fatalf("%s login answer = %q, want %q", l.Tag, got.Text, want)
 	}
 }
 
@@ -183,21 +191,14 @@ func (h *harness) assertNoSecretsLogged() {
 	}
 }
 
-func assertContains(t *testing.T, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("message lacks %q:\n%s", w, text)
-		}
-	}
-}
-
 func TestStartAndHelp(t *testing.T) {
 	h := newHarness(t)
 	chat := telegramtest.PrivateChat(alice)
 	for _, cmd := range []string{"/start", "/help"} {
 		got := h.say(alice, chat, cmd)
-		assertContains(t, got.Text, "<code>/login &lt;userId&gt; &lt;apiKey&gt;</code>", "API settings", "/order")
+		if got.Text != en.Help(h.bot.commandList()) {
+			t.Errorf("%s = %q, want the help", cmd, got.Text)
+		}
 		if got.ParseMode != "HTML" {
 			t.Errorf("%s: parse mode %q, want HTML", cmd, got.ParseMode)
 		}
@@ -212,7 +213,9 @@ func TestLogin(t *testing.T) {
 		msgID := h.tg.SendText(alice, chat, "/login "+smsUser+" "+smsKey)
 		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(chat.ID)) > before })
 		got := h.tg.SentTo(chat.ID)[before]
-		assertContains(t, got.Text, "Linked to SMSOnline account <code>777</code>", "Balance: <b>$15.00</b>")
+		if want := en.LoginOK(balance(1500), smsUser); got.Text != want {
+			t.Errorf("login answer = %q, want %q", got.Text, want)
+		}
 		assertDeleted(t, h.tg, chat.ID, msgID)
 
 		acct, err := h.store.Account(context.Background(), alice.ID)
@@ -231,7 +234,9 @@ func TestLogin(t *testing.T) {
 		msgID := h.tg.SendText(alice, chat, "/login "+smsUser+" wrong-key-000")
 		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(chat.ID)) > before })
 		got := h.tg.SentTo(chat.ID)[before]
-		assertContains(t, got.Text, "refused", "didn't save")
+		if got.Text != en.T(message.LoginRefused) {
+			t.Errorf("answer to a refused key = %q", got.Text)
+		}
 		assertDeleted(t, h.tg, chat.ID, msgID)
 		if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("refused key was stored (err = %v)", err)
@@ -242,8 +247,7 @@ func TestLogin(t *testing.T) {
 		h := newHarness(t)
 		h.login()
 		h.sms.SetKey(smsUser, "sk-rotated-1234")
-		got := h.say(alice, telegramtest.PrivateChat(alice), "/login 777 sk-rotated-1234")
-		assertContains(t, got.Text, "Linked")
+		h.linkAccount(alice, smsUser, "sk-rotated-1234", en)
 		acct, err := h.store.Account(context.Background(), alice.ID)
 		if err != nil || acct.APIKey != "sk-rotated-1234" {
 			t.Errorf("account after re-login = %+v, %v", acct, err)
@@ -256,7 +260,9 @@ func TestLogin(t *testing.T) {
 		msgID := h.tg.SendText(alice, group, "/login@smsbot_test_bot "+smsUser+" "+smsKey)
 		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.SentTo(group.ID)) > before })
 		got := h.tg.SentTo(group.ID)[before]
-		assertContains(t, got.Text, "Never post your API key in a group", "new API key", "private chat")
+		if got.Text != en.T(message.LoginInGroup) {
+			t.Errorf("answer to a key in a group = %q", got.Text)
+		}
 		assertDeleted(t, h.tg, group.ID, msgID)
 		if n := h.sms.RequestCount("balance"); n != 0 {
 			t.Errorf("the key from a group was sent to SMSOnline (%d balance calls)", n)
@@ -269,9 +275,15 @@ func TestLogin(t *testing.T) {
 	t.Run("usage and malformed input", func(t *testing.T) {
 		h := newHarness(t)
 		chat := telegramtest.PrivateChat(alice)
-		assertContains(t, h.say(alice, chat, "/login").Text, "like this", "/login &lt;userId&gt; &lt;apiKey&gt;")
-		assertContains(t, h.say(alice, chat, "/login onlyone").Text, "doesn't look like")
-		assertContains(t, h.say(alice, chat, "/login ../x key").Text, "doesn't look like")
+		for text, want := range map[string]message.Text{
+			"/login":          message.LoginUsage,
+			"/login onlyone":  message.LoginBadInput,
+			"/login ../x key": message.LoginBadInput,
+		} {
+			if got := h.say(alice, chat, text).Text; got != en.T(want) {
+				t.Errorf("%s = %q, want %q", text, got, en.T(want))
+			}
+		}
 		if n := h.sms.Requests(); n != 0 {
 			t.Errorf("malformed logins reached SMSOnline: %d requests", n)
 		}
@@ -281,7 +293,9 @@ func TestLogin(t *testing.T) {
 		h := newHarness(t)
 		h.sms.InjectFault(smsapitest.Fault{Status: 503, Times: 1})
 		got := h.say(alice, telegramtest.PrivateChat(alice), "/login "+smsUser+" "+smsKey)
-		assertContains(t, got.Text, "couldn't check your key", "isn't answering")
+		if want := en.CheckKeyFailed(message.APIFailure{Kind: message.ErrorTransient}); got.Text != want {
+			t.Errorf("login while SMSOnline is down = %q, want %q", got.Text, want)
+		}
 		if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unchecked key was stored (err = %v)", err)
 		}
@@ -307,8 +321,9 @@ func TestOrder(t *testing.T) {
 	done := smsapitest.NewOrder("20046876")
 	h.sms.AddOrder(smsUser, done)
 	h.sms.DeliverSMS(smsUser, done.ID, "Your Discord code is 583920")
+	done.Status, done.SMS = smsapitest.StatusCompleted, "Your Discord code is 583920"
 
-	assertContains(t, h.say(alice, chat, "/order 20046875").Text, "First link your SMSOnline account")
+	assertContains(t, h.say(alice, chat, "/order 20046875").Text, en.T(message.NeedLogin))
 	h.login()
 
 	tests := []struct {
@@ -317,13 +332,12 @@ func TestOrder(t *testing.T) {
 		chat  models.Chat
 		wants []string
 	}{
-		{"waiting", "/order 20046875", chat, []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States",
-			"Number: <code>" + waiting.PhoneNumber + "</code>", "Status: ⏳ Waiting for SMS", "Time left: "}},
-		{"completed", "/order 20046876", chat, []string{"Status: ✅ SMS received", "🔑 Code: <code>583920</code>", "Your Discord code is 583920"}},
-		{"unknown", "/order 99999999", chat, []string{"couldn't find order <code>99999999</code>"}},
-		{"malformed", "/order ../../x", chat, []string{"doesn't look like an order id"}},
-		{"missing id", "/order", chat, []string{"<code>/order 20046875</code>"}},
-		{"in a group, addressed to us", "/order@smsbot_test_bot 20046875", group, []string{"<b>Order 20046875</b>"}},
+		{"waiting", "/order 20046875", chat, append(cardLines(waiting, message.StateWaiting), timeLeftLabel())},
+		{"completed", "/order 20046876", chat, cardLines(done, message.StateReceived)},
+		{"unknown", "/order 99999999", chat, []string{en.OrderNotFound("99999999")}},
+		{"malformed", "/order ../../x", chat, []string{en.T(message.BadOrderID)}},
+		{"missing id", "/order", chat, []string{en.T(message.OrderUsage)}},
+		{"in a group, addressed to us", "/order@smsbot_test_bot 20046875", group, []string{cardTitle(en, "20046875")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -349,47 +363,60 @@ func TestOrderFailures(t *testing.T) {
 		fault smsapitest.Fault
 		want  string
 	}{
-		{"down", smsapitest.Fault{Status: 502, Times: 1}, "isn't answering"},
-		{"rate limited", smsapitest.Fault{Status: 429, RetryAfter: "30", Times: 1}, "try again in 30 s"},
-		{"garbage", smsapitest.Fault{Body: "<html>oops</html>", Times: 1}, "couldn't read"},
+		{"down", smsapitest.Fault{Status: 502, Times: 1}, en.T(message.APIDown)},
+		{"rate limited", smsapitest.Fault{Status: 429, RetryAfter: "30", Times: 1}, en.RateLimited(30 * time.Second)},
+		{"garbage", smsapitest.Fault{Body: "<html>oops</html>", Times: 1}, en.T(message.APIGarbled)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h.sms.InjectFault(tt.fault)
-			assertContains(t, h.say(alice, chat, "/order 555").Text, tt.want)
+			if got := h.say(alice, chat, "/order 555").Text; got != tt.want {
+				t.Errorf("/order = %q, want %q", got, tt.want)
+			}
 		})
 	}
 
 	t.Run("revoked key", func(t *testing.T) {
 		h.sms.RevokeKey(smsUser)
-		assertContains(t, h.say(alice, chat, "/order 555").Text, "refused your API key", "/login")
+		if got := h.say(alice, chat, "/order 555").Text; got != en.T(message.KeyRefused) {
+			t.Errorf("/order with a revoked key = %q", got)
+		}
 	})
 }
 
 func TestBalanceAndLogout(t *testing.T) {
 	h := newHarness(t)
 	chat := telegramtest.PrivateChat(alice)
-	assertContains(t, h.say(alice, chat, "/balance").Text, "First link")
+	assertContains(t, h.say(alice, chat, "/balance").Text, en.T(message.NeedLogin))
 	h.login()
-	assertContains(t, h.say(alice, chat, "/balance").Text, "Balance: <b>$15.00</b>", "<code>777</code>")
-	assertContains(t, h.say(alice, chat, "/logout").Text, "unlinked")
+	assertContains(t, h.say(alice, chat, "/balance").Text, en.Balance(balance(1500), smsUser))
+	if got := h.say(alice, chat, "/logout").Text; got != en.T(message.LoggedOut) {
+		t.Errorf("/logout = %q", got)
+	}
 	if _, err := h.store.Account(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("account survived /logout (err = %v)", err)
 	}
-	assertContains(t, h.say(alice, chat, "/order 555").Text, "First link")
-	assertContains(t, h.say(alice, chat, "/logout").Text, "No SMSOnline account is linked")
+	assertContains(t, h.say(alice, chat, "/order 555").Text, en.T(message.NeedLogin))
+	if got := h.say(alice, chat, "/logout").Text; got != en.T(message.NotLoggedIn) {
+		t.Errorf("second /logout = %q", got)
+	}
 }
 
 func TestUnknownInput(t *testing.T) {
 	h := newHarness(t)
 	chat := telegramtest.PrivateChat(alice)
-	assertContains(t, h.say(alice, chat, "hello?").Text, "/help")
-	assertContains(t, h.say(alice, chat, "/frobnicate").Text, "/help")
+	for _, text := range []string{"hello?", "/frobnicate"} {
+		if got := h.say(alice, chat, text).Text; got != en.T(message.Unknown) {
+			t.Errorf("%s = %q", text, got)
+		}
+	}
 
 	// In a group, chatter and other bots' commands get no answer.
 	h.tg.SendText(alice, group, "hello everyone")
 	h.tg.SendText(alice, group, "/order@OtherBot 1")
-	assertContains(t, h.say(alice, group, "/help@smsbot_test_bot").Text, "/login")
+	if got := h.say(alice, group, "/help@smsbot_test_bot").Text; got != en.Help(h.bot.commandList()) {
+		t.Errorf("/help in a group = %q", got)
+	}
 	if n := len(h.tg.SentTo(group.ID)); n != 1 {
 		t.Errorf("bot answered %d messages in the group, want only the /help", n)
 	}
@@ -397,11 +424,15 @@ func TestUnknownInput(t *testing.T) {
 
 func TestAllowedUsers(t *testing.T) {
 	h := newHarness(t, withAllowedUsers(alice.ID))
-	assertContains(t, h.say(alice, telegramtest.PrivateChat(alice), "/help").Text, "/login")
+	if got := h.say(alice, telegramtest.PrivateChat(alice), "/help").Text; got != en.Help(h.bot.commandList()) {
+		t.Errorf("/help of an allowed user = %q", got)
+	}
 
 	chat := telegramtest.PrivateChat(bob)
 	for _, text := range []string{"/help", "/order 1", "/balance", "hi"} {
-		assertContains(t, h.say(bob, chat, text).Text, "this bot is private")
+		if got := h.say(bob, chat, text).Text; got != en.T(message.NotAllowed) {
+			t.Errorf("%s from a stranger = %q", text, got)
+		}
 	}
 	// Even a stranger's key leaves the chat at once.
 	before := len(h.tg.SentTo(chat.ID))

@@ -14,7 +14,7 @@ import (
 // whatever wait it names.
 func isTooManyTaps(toast string) bool {
 	for s := 1; s <= 60; s++ {
-		if toast == message.English.ToastTooManyTaps(time.Duration(s)*time.Second) {
+		if toast == en.ToastTooManyTaps(time.Duration(s)*time.Second) {
 			return true
 		}
 	}
@@ -73,7 +73,7 @@ func TestFloodDoesNotStallOthers(t *testing.T) {
 		h.tg.SendText(bob, bobChat, "/balance")
 		h.tg.WaitFor(t, 30*time.Second, func() bool { return len(h.tg.SentTo(bobChat.ID)) > n })
 		got := h.tg.SentTo(bobChat.ID)[n]
-		assertContains(t, got.Text, "$0.20")
+		assertContains(t, got.Text, en.Balance(balance(20), bobSMSUser))
 		if wait := got.At.Sub(sent); wait > prompt {
 			t.Errorf("bob's /balance was answered after %v during alice's flood, want within %v", wait.Round(time.Millisecond), prompt)
 		}
@@ -92,7 +92,7 @@ func TestFloodDoesNotStallOthers(t *testing.T) {
 		}
 		toast := c.Params["text"]
 		switch {
-		case toast == message.English.T(message.ToastUpdated):
+		case toast == en.T(message.ToastUpdated):
 			updated++
 			continue
 		case isTooManyTaps(toast):

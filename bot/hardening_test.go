@@ -39,28 +39,28 @@ var apiFaults = []apiFault{
 	{name: "connection refused",
 		inject: func(h *harness, _ int) { h.apiNet.down.Store(true) },
 		heal:   func(h *harness) { h.apiNet.down.Store(false) },
-		answer: "isn't answering"},
-	{name: "timeout", inject: faultFor(smsapitest.Fault{Delay: 3 * time.Second}), heal: healFaults, answer: "isn't answering"},
-	{name: "500", inject: faultFor(smsapitest.Fault{Status: 500}), heal: healFaults, answer: "isn't answering"},
-	{name: "502 html page", inject: faultFor(smsapitest.Fault{Status: 502, Body: "<html><body>502 Bad Gateway</body></html>"}), heal: healFaults, answer: "isn't answering"},
-	{name: "503", inject: faultFor(smsapitest.Fault{Status: 503}), heal: healFaults, answer: "isn't answering"},
+		answer: en.T(message.APIDown)},
+	{name: "timeout", inject: faultFor(smsapitest.Fault{Delay: 3 * time.Second}), heal: healFaults, answer: en.T(message.APIDown)},
+	{name: "500", inject: faultFor(smsapitest.Fault{Status: 500}), heal: healFaults, answer: en.T(message.APIDown)},
+	{name: "502 html page", inject: faultFor(smsapitest.Fault{Status: 502, Body: "<html><body>502 Bad Gateway</body></html>"}), heal: healFaults, answer: en.T(message.APIDown)},
+	{name: "503", inject: faultFor(smsapitest.Fault{Status: 503}), heal: healFaults, answer: en.T(message.APIDown)},
 	{name: "429 Retry-After seconds", inject: faultFor(smsapitest.Fault{Status: 429, RetryAfter: "1"}), heal: healFaults,
-		answer: "try again in 1 s", minFirstGap: time.Second},
+		answer: en.RateLimited(time.Second), minFirstGap: time.Second},
 	{name: "429 Retry-After date",
 		inject: func(h *harness, times int) {
 			at := time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)
 			h.sms.InjectFault(smsapitest.Fault{Status: 429, RetryAfter: at, Times: times, Match: "order"})
 		},
-		heal: healFaults, answer: "Please try again in ", minFirstGap: time.Second},
-	{name: "429 without Retry-After", inject: faultFor(smsapitest.Fault{Status: 429}), heal: healFaults, answer: "try again in a minute"},
-	{name: "html with 200", inject: faultFor(smsapitest.Fault{Body: "<!doctype html><title>Maintenance</title>"}), heal: healFaults, answer: "couldn't read"},
-	{name: "truncated json", inject: faultFor(smsapitest.Fault{Body: `{"ok":true,"body":[{"orderId":"55`}), heal: healFaults, answer: "couldn't read"},
-	{name: "ok false errorMessage", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"errorMessage":"Temporarily unavailable for this number"}`}), heal: healFaults, answer: "turned the request down"},
-	{name: "ok false message", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"message":"Service paused"}`}), heal: healFaults, answer: "turned the request down"},
-	{name: "ok false error object", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"error":{"message":"Service paused"}}`}), heal: healFaults, answer: "turned the request down"},
-	{name: "ok false bare string", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"body":"Service paused"}`}), heal: healFaults, answer: "turned the request down"},
-	{name: "another order", inject: faultFor(smsapitest.Fault{Body: `{"ok":true,"body":[{"orderId":"999","status":"completed","receivedSMS":"111111"}]}`}), heal: healFaults, answer: "couldn't read"},
-	{name: "huge body", inject: faultFor(smsapitest.Fault{Body: `{"ok":true,"body":"` + strings.Repeat("x", 2<<20) + `"}`}), heal: healFaults, answer: "couldn't read"},
+		heal: healFaults, answer: textBefore(en.RateLimited(time.Hour), en.Duration(time.Hour)), minFirstGap: time.Second}, // the wait left till then
+	{name: "429 without Retry-After", inject: faultFor(smsapitest.Fault{Status: 429}), heal: healFaults, answer: en.RateLimited(0)},
+	{name: "html with 200", inject: faultFor(smsapitest.Fault{Body: "<!doctype html><title>Maintenance</title>"}), heal: healFaults, answer: en.T(message.APIGarbled)},
+	{name: "truncated json", inject: faultFor(smsapitest.Fault{Body: `{"ok":true,"body":[{"orderId":"55`}), heal: healFaults, answer: en.T(message.APIGarbled)},
+	{name: "ok false errorMessage", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"errorMessage":"Temporarily unavailable for this number"}`}), heal: healFaults, answer: en.T(message.APIRejected)},
+	{name: "ok false message", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"message":"Service paused"}`}), heal: healFaults, answer: en.T(message.APIRejected)},
+	{name: "ok false error object", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"error":{"message":"Service paused"}}`}), heal: healFaults, answer: en.T(message.APIRejected)},
+	{name: "ok false bare string", inject: faultFor(smsapitest.Fault{Body: `{"ok":false,"body":"Service paused"}`}), heal: healFaults, answer: en.T(message.APIRejected)},
+	{name: "another order", inject: faultFor(smsapitest.Fault{Body: `{"ok":true,"body":[{"orderId":"999","status":"completed","receivedSMS":"111111"}]}`}), heal: healFaults, answer: en.T(message.APIGarbled)},
+	{name: "huge body", inject: faultFor(smsapitest.Fault{Body: `{"ok":true,"body":"` + strings.Repeat("x", 2<<20) + `"}`}), heal: healFaults, answer: en.T(message.APIGarbled)},
 }
 
 func TestFailingSMSOnline(t *testing.T) {
@@ -81,7 +81,7 @@ func TestFailingSMSOnline(t *testing.T) {
 			}
 
 			// A watch survives the failure and is retried no faster than backoff.
-			assertContains(t, h.say(alice, aliceChat, "/order 556").Text, message.English.T(message.Watching))
+			assertContains(t, h.say(alice, aliceChat, "/order 556").Text, en.T(message.Watching))
 			start := time.Now()
 			f.inject(h, 3)
 			var attempts []time.Time
@@ -174,7 +174,7 @@ func TestFailingTelegram(t *testing.T) {
 		h.afterChecks(smsUser, "555", 2)
 		tries := 0
 		for _, c := range h.tg.CallsTo("sendMessage") {
-			if strings.Contains(c.Params["text"], "New SMS") {
+			if strings.HasPrefix(c.Params["text"], pushPrefix) {
 				tries++
 			}
 		}
@@ -194,7 +194,8 @@ func TestFailingTelegram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		enqueue(t, st, group.ID, "🔔 <b>New SMS for order 555</b>\n\n🔑 Code: <code>482913</code>")
+		push, _ := en.Push(message.Watch{OrderID: "555"}, message.Order{SMS: "482913"}, time.Time{})
+		enqueue(t, st, group.ID, push)
 		st.Close()
 		const newID = -1001234567890
 		h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", ChatID: group.ID, Code: 400,
@@ -215,16 +216,19 @@ func TestFloodIsThrottled(t *testing.T) {
 	for range 30 {
 		h.tg.SendText(alice, aliceChat, "/order 555")
 	}
-	h.waitMessage(aliceChat.ID, "a lot of requests at once")
+	slowDown := textBefore(en.SlowDown(time.Hour), en.Duration(time.Hour))
+	h.waitMessage(aliceChat.ID, slowDown)
 	h.waitHandled()
 	if n := h.sms.RequestCount("order") - before; n != 9 {
 		t.Errorf("a flood of 30 /order made %d SMSOnline calls, want 9 (the burst)", n)
 	}
-	if n := countContaining(h.tg.SentTo(aliceChat.ID), "a lot of requests"); n != 1 {
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), slowDown); n != 1 {
 		t.Errorf("told to slow down %d times, want once", n)
 	}
 	// Bob is not slowed down by Alice.
-	assertContains(t, h.say(bob, telegramtest.PrivateChat(bob), "/help").Text, "/login")
+	if got := h.say(bob, telegramtest.PrivateChat(bob), "/help").Text; got != en.Help(h.bot.commandList()) {
+		t.Errorf("bob's /help = %q", got)
+	}
 }
 
 func TestButtonsRespectAllowedUsers(t *testing.T) {
@@ -235,7 +239,7 @@ func TestButtonsRespectAllowedUsers(t *testing.T) {
 	h.tg.PressButton(bob, aliceChat, card.MessageID, "r:555")
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Answered()) == 1 })
 	answers := h.tg.CallsTo("answerCallbackQuery")
-	if !strings.Contains(answers[0].Params["text"], "private") {
+	if answers[0].Params["text"] != en.T(message.NotAllowed) {
 		t.Errorf("a stranger's button press was answered %q", answers[0].Params["text"])
 	}
 	if len(h.tg.Edits()) != 0 || h.sms.Requests() != before {
@@ -250,6 +254,8 @@ func TestOneUsersCommandsAreHandledInOrder(t *testing.T) {
 	h.tg.SendText(alice, aliceChat, "/login "+smsUser+" "+smsKey)
 	h.tg.SendText(alice, aliceChat, "/order 555")
 	sent := h.tg.WaitSent(t, 2, 10*time.Second)
-	assertContains(t, sent[0].Text, "Linked")
-	assertContains(t, sent[1].Text, "<b>Order 555</b>")
+	if want := en.LoginOK(balance(1500), smsUser); sent[0].Text != want {
+		t.Errorf("first answer = %q, want %q", sent[0].Text, want)
+	}
+	assertContains(t, sent[1].Text, cardTitle(en, "555"))
 }

@@ -5,17 +5,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
 )
-
-// firstLine is the first line of a text: enough to tell which catalogue it
-// came from.
-func firstLine(s string) string { return strings.SplitN(s, "\n", 2)[0] }
 
 // speaker is a user whose Telegram app uses one language, with an account.
 type speaker struct {
@@ -28,10 +23,7 @@ type speaker struct {
 func (h *harness) loginAs(s speaker) {
 	h.t.Helper()
 	h.sms.AddAccount(s.smsUser, s.key, 1500)
-	got := h.say(s.user, telegramtest.PrivateChat(s.user), "/login "+s.smsUser+" "+s.key)
-	if want := s.lang.LoginOK(message.Balance{Amount: message.Cents(1500)}, s.smsUser); got.Text != want {
-		h.t.Fatalf("%s login answer = %q, want %q", s.lang.Tag, got.Text, want)
-	}
+	h.linkAccount(s.user, s.smsUser, s.key, s.lang)
 }
 
 func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
@@ -60,23 +52,27 @@ func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
 
 	// A language the bot does not speak gets English; /language switches.
 	de := telegramtest.User{ID: 3003, FirstName: "Jonas", LanguageCode: "de"}
-	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != message.English.Help(h.bot.commandList()) {
+	if got := h.say(de, telegramtest.PrivateChat(de), "/help"); got.Text != en.Help(h.bot.commandList()) {
 		t.Errorf("de /help = %q, want English", firstLine(got.Text))
 	}
 	ruChat := telegramtest.PrivateChat(ru.user)
-	if got := h.say(ru.user, ruChat, "/language en"); got.Text != message.English.T(message.LanguageSet) {
+	if got := h.say(ru.user, ruChat, "/language en"); got.Text != en.T(message.LanguageSet) {
 		t.Errorf("/language en = %q", got.Text)
 	}
-	if got := h.say(ru.user, ruChat, "/help"); got.Text != message.English.Help(h.bot.commandList()) {
+	if got := h.say(ru.user, ruChat, "/help"); got.Text != en.Help(h.bot.commandList()) {
 		t.Errorf("after /language en, /help = %q", firstLine(got.Text))
 	}
-	if got := h.say(ru.user, ruChat, "/language xx"); got.Text != message.English.T(message.LanguageUsage) {
+	if got := h.say(ru.user, ruChat, "/language xx"); got.Text != en.T(message.LanguageUsage) {
 		t.Errorf("/language xx = %q", got.Text)
 	}
 
 	// The buttons of /language set the presser's language.
 	ask := h.say(de, telegramtest.PrivateChat(de), "/language")
-	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != "English|Русский|中文" {
+	var names []string
+	for _, l := range message.Languages() {
+		names = append(names, l.Name)
+	}
+	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(names...) {
 		t.Errorf("/language buttons %q", got)
 	}
 	h.tap(de, telegramtest.PrivateChat(de), ask.MessageID, "lang:zh")
@@ -94,7 +90,7 @@ func TestUsersAreAnsweredInTheirLanguage(t *testing.T) {
 			t.Errorf("%s command menu = %+v, want %+v", l.Tag, got, want)
 		}
 	}
-	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.English.Commands(h.bot.commandList())[0] {
+	if got := h.tg.Commands(); len(got) == 0 || got[0] != en.Commands(h.bot.commandList())[0] {
 		t.Errorf("default command menu = %+v", got)
 	}
 }
@@ -132,10 +128,4 @@ func TestDefaultLanguage(t *testing.T) {
 	if got := h.tg.Commands(); len(got) == 0 || got[0] != message.ByTag("ru").Commands(h.bot.commandList())[0] {
 		t.Errorf("default command menu = %+v, want Russian", got)
 	}
-}
-
-// pushTitle is the first line of a push about orderID, in l.
-func pushTitle(l *message.Lang, orderID string) string {
-	text, _ := l.Push(message.Watch{OrderID: orderID}, message.Order{SMS: "1"}, time.Now())
-	return firstLine(text)
 }

@@ -21,10 +21,7 @@ import (
 // is unknown keeps the key until the purchase is settled and told, then
 // unlinks; the used confirmation stays used after a new /login.
 func TestLogoutWaitsForUnsettledPurchase(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	ask := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 
@@ -32,7 +29,6 @@ func TestLogoutWaitsForUnsettledPurchase(t *testing.T) {
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", DelayAfter: 5 * time.Second, Times: 1})
 	h.tap(alice, aliceChat, ask.MessageID, confirm)
 	h.sms.InjectFault(smsapitest.Fault{Match: "inventory", Status: 503})
-	en := message.English
 	if got := h.say(alice, aliceChat, "/logout"); got.Text != en.T(message.LogoutWaiting) {
 		t.Fatalf("/logout while unsettled = %q", got.Text)
 	}
@@ -46,9 +42,9 @@ func TestLogoutWaitsForUnsettledPurchase(t *testing.T) {
 	// SMSOnline answers again: the purchase is found and told, then the
 	// account is unlinked and that is told.
 	h.sms.ClearFaults()
-	bought := h.waitMessage(aliceChat.ID, "<b>Bought!</b>")
-	assertContains(t, bought.Text, "<b>Order 30000001</b>")
-	bye := h.waitMessage(aliceChat.ID, "unlinked")
+	bought := h.waitMessage(aliceChat.ID, boughtTitle())
+	assertContains(t, bought.Text, h.fakeCard("30000001", message.StateWaiting)...)
+	bye := h.waitMessage(aliceChat.ID, en.LoggedOutEnded(1))
 	if bye.MessageID < bought.MessageID {
 		t.Error("the logout was told before the purchase's outcome")
 	}
@@ -59,7 +55,7 @@ func TestLogoutWaitsForUnsettledPurchase(t *testing.T) {
 	// Logged in again, the same confirmation buys nothing.
 	h.login()
 	h.tap(alice, aliceChat, ask.MessageID, confirm)
-	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, "<b>Order 30000001</b>")
+	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, cardTitle(en, "30000001"))
 	if n := len(h.sms.Buys(smsUser)); n != 1 {
 		t.Errorf("%d purchase requests, want 1", n)
 	}
@@ -67,7 +63,7 @@ func TestLogoutWaitsForUnsettledPurchase(t *testing.T) {
 		t.Errorf("balance %d cents, want one purchase: %d", got, 1500-16)
 	}
 	// With nothing unsettled, /logout is immediate.
-	if got := h.say(alice, aliceChat, "/logout"); !strings.Contains(got.Text, "unlinked") {
+	if got := h.say(alice, aliceChat, "/logout"); got.Text != en.T(message.LoggedOut) {
 		t.Errorf("/logout with nothing unsettled = %q", got.Text)
 	}
 }
@@ -95,9 +91,9 @@ func TestLostPurchaseFoundOnAnotherCarrierWithSkewedClock(t *testing.T) {
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", DelayAfter: 5 * time.Second, Times: 1})
 	ask := h.say(alice, aliceChat, "/buy 555")
 	h.tap(alice, aliceChat, ask.MessageID, buttonWith(t, ask.ReplyMarkup, "B:"))
-	found := h.waitMessage(aliceChat.ID, "<b>Bought!</b>")
-	assertContains(t, found.Text, "<b>Order 30000001</b>", "att")
-	if n := countContaining(h.tg.SentTo(aliceChat.ID), "<b>Bought!</b>"); n != 1 {
+	found := h.waitMessage(aliceChat.ID, boughtTitle())
+	assertContains(t, found.Text, h.fakeCard("30000001", message.StateWaiting)...)
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), boughtTitle()); n != 1 {
 		t.Errorf("told %d times", n)
 	}
 	if _, err := h.store.Watch(context.Background(), alice.ID, "30000001"); err != nil {
@@ -112,7 +108,7 @@ func TestLostPurchaseFoundOnAnotherCarrierWithSkewedClock(t *testing.T) {
 	ask = h.say(alice, aliceChat, "/buy 555")
 	h.tap(alice, aliceChat, ask.MessageID, buttonWith(t, ask.ReplyMarkup, "B:"))
 	notSent := h.lastEdit(aliceChat, ask.MessageID)
-	assertContains(t, notSent.Text, message.English.BuyNotSent(message.English.Offer("Discord", "United States", "tmobile"), ""))
+	assertContains(t, notSent.Text, en.BuyNotSent(en.Offer("Discord", "United States", "tmobile"), ""))
 	buttonWith(t, notSent.ReplyMarkup, "B:")
 	if n := len(h.sms.Buys(smsUser)); n != 1 {
 		t.Errorf("%d purchase requests, want 1: the second was not to be sent", n)
@@ -123,12 +119,8 @@ func TestLostPurchaseFoundOnAnotherCarrierWithSkewedClock(t *testing.T) {
 // pressing it again tells what happened and sends nothing, whatever the
 // refusal was (out of stock, 429); "Try again" is a new confirmation.
 func TestRefusedConfirmationIsNotRearmed(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
-	en := message.English
-	offer := en.Offer("Discord", "United States", "any")
+	h := newBuyHarness(t)
+	offer := discordOffer()
 	for i, refuse := range []func(){
 		func() { h.sms.SetStock("ds", "12", "any", 0) },
 		func() { h.sms.InjectFault(smsapitest.Fault{Match: "buy", Status: 429, Times: 1}) },
@@ -149,7 +141,7 @@ func TestRefusedConfirmationIsNotRearmed(t *testing.T) {
 			assertContains(t, again.Text, en.BuyOutOfStock(offer))
 		}
 		h.tap(alice, aliceChat, ask.MessageID, retry)
-		assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, "<b>Bought!</b>")
+		assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, boughtTitle())
 		if n := len(h.sms.Buys(smsUser)); n != 2*i+2 {
 			t.Fatalf("case %d: %d purchase requests after trying again, want %d", i, n, 2*i+2)
 		}
@@ -173,7 +165,7 @@ func TestAnotherSMSOncePerSMS(t *testing.T) {
 	if n := h.sms.RequestCount("another_sms"); n != 1 {
 		t.Fatalf("three taps sent %d another-SMS requests, want 1", n)
 	}
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, message.English.AnotherSMSAlready("555"))
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, en.AnotherSMSAlready("555"))
 
 	h.sms.DeliverSMS(smsUser, "555", "Your code is 222222")
 	h.waitMessage(aliceChat.ID, "<code>222222</code>")
@@ -203,12 +195,12 @@ func TestForgedButtonsChangeNothing(t *testing.T) {
 		data string
 		want string
 	}{
-		{bob, card.MessageID, "r:1002:777", message.English.T(message.NotYourCard)},
-		{bob, card.MessageID, "s:1002:777", message.English.T(message.NotYourCard)},
-		{bob, ask.MessageID, "b:1002:777", message.English.T(message.NotYourCard)},
-		{bob, card.MessageID, "r:+1002:777", message.English.T(message.ButtonExpired)},
-		{alice, card.MessageID, "r:+1001:555", message.English.T(message.ButtonExpired)},
-		{alice, ask.MessageID, confirm + ":m10000", message.English.T(message.ButtonExpired)},
+		{bob, card.MessageID, "r:1002:777", en.T(message.NotYourCard)},
+		{bob, card.MessageID, "s:1002:777", en.T(message.NotYourCard)},
+		{bob, ask.MessageID, "b:1002:777", en.T(message.NotYourCard)},
+		{bob, card.MessageID, "r:+1002:777", en.T(message.ButtonExpired)},
+		{alice, card.MessageID, "r:+1001:555", en.T(message.ButtonExpired)},
+		{alice, ask.MessageID, confirm + ":m10000", en.T(message.ButtonExpired)},
 	} {
 		if toast := h.tap(tc.from, group, tc.msg, tc.data); toast != tc.want {
 			t.Errorf("%s pressing %q: toast %q, want %q", tc.from.FirstName, tc.data, toast, tc.want)
@@ -234,10 +226,7 @@ func TestForgedButtonsChangeNothing(t *testing.T) {
 // takes writes again the outcome is recorded and the number watched,
 // without a restart.
 func TestMoneyOutcomeRecordedAfterStoreRecovers(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	ask := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 	nonce := strings.TrimPrefix(confirm, "B:")
@@ -253,7 +242,7 @@ func TestMoneyOutcomeRecordedAfterStoreRecovers(t *testing.T) {
 	})
 	release := lockWrites(t, h.dbPath)
 	h.tg.WaitFor(t, 20*time.Second, func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
-	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, "<b>Bought!</b>", "<b>Order 30000001</b>")
+	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, boughtTitle(), cardTitle(en, "30000001"))
 	err := h.bot.Health(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "money: 1 outcome") {
 		t.Errorf("Health while the outcome waits = %v", err)
@@ -315,9 +304,11 @@ func TestRefundUnconfirmedWhenOrderVanishes(t *testing.T) {
 	h.sms.InjectFault(smsapitest.Fault{Match: "refund", DelayAfter: 5 * time.Second, Times: 1})
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	h.sms.InjectFault(smsapitest.Fault{Match: "order", Status: 404})
-	want := message.English.RefundUnconfirmed("555", message.Cents(1516))
+	want := en.RefundUnconfirmed("555", message.Cents(1516))
 	h.waitMessage(aliceChat.ID, want)
-	assertNothingContains(t, h.tg, aliceChat.ID, "was not refunded")
+	for _, notRefunded := range []string{en.RefundNotDone("555"), en.RefundNotSent("555", ""), firstLine(en.RefundFailed("555", ""))} {
+		assertNothingContains(t, h.tg, aliceChat.ID, notRefunded)
+	}
 	if n := h.sms.RequestCount("refund"); n != 1 {
 		t.Errorf("%d refund requests, want 1", n)
 	}

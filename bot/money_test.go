@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/money"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
@@ -31,6 +32,17 @@ func withFastMoney() harnessOption {
 
 // discord is the offer the fake sells, matching smsapitest.NewOrder.
 var discord = smsapitest.Offer{Service: "ds", Country: "12", Carrier: "any", ServiceName: "Discord", CountryName: "United States", Price: 16, Stock: -1}
+
+// newBuyHarness is a bot with fast money, alice logged in, and her order
+// 555 of the offer the fake sells (discord) to buy again.
+func newBuyHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, withFastMoney())
+	h.login()
+	h.sms.SetOffer(discord)
+	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	return h
+}
 
 // tap presses a button on a message as from and returns the toast. The
 // message's edit, or the new message a push's button sends, is there when
@@ -81,6 +93,17 @@ func labels(kb *models.InlineKeyboardMarkup) []string {
 	return out
 }
 
+// fakeCard is the lines of the card of smsUser's order id as the fake holds
+// it (cardLines).
+func (h *harness) fakeCard(id string, s message.State) []string {
+	h.t.Helper()
+	o, ok := h.sms.Order(smsUser, id)
+	if !ok {
+		h.t.Fatalf("the fake has no order %s", id)
+	}
+	return cardLines(o, s)
+}
+
 // waitCount waits until the fake counted n requests of kind.
 func (h *harness) waitCount(kind string, n int) {
 	h.t.Helper()
@@ -106,9 +129,9 @@ func TestCardButtonsByState(t *testing.T) {
 		labels string
 		data   []string
 	}{
-		{"555", "🔄 Refresh|🔕 Stop watching|↩️ Refund $0.16", []string{"r:1001:555", "s:1001:555", "f:1001:555"}},
-		{"556", "🔄 Refresh|📨 Another SMS|🔁 Buy again", []string{"r:1001:556", "a:1001:556", "b:1001:556"}},
-		{"557", "🔁 Buy again", []string{"b:1001:557"}},
+		{"555", join(en.T(message.ButtonRefresh), en.T(message.ButtonStop), en.ButtonRefund(message.Cents(16))), []string{"r:1001:555", "s:1001:555", "f:1001:555"}},
+		{"556", join(en.T(message.ButtonRefresh), en.T(message.ButtonAnotherSMS), en.T(message.ButtonBuyAgain)), []string{"r:1001:556", "a:1001:556", "b:1001:556"}},
+		{"557", en.T(message.ButtonBuyAgain), []string{"b:1001:557"}},
 	} {
 		card := h.say(alice, aliceChat, "/order "+tc.order)
 		if got := strings.Join(labels(card.ReplyMarkup), "|"); got != tc.labels {
@@ -129,23 +152,23 @@ func TestRefund(t *testing.T) {
 	// Asking first, by editing the card; "No" brings the card back.
 	h.tap(alice, aliceChat, card.MessageID, "f:1001:555")
 	ask := h.lastEdit(aliceChat, card.MessageID)
-	assertContains(t, ask.Text, "Refund order <code>555</code> ($0.16)?")
-	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != "✅ Yes, refund|No" {
+	assertContains(t, ask.Text, en.RefundAsk("555", message.Cents(16)))
+	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(en.T(message.ButtonYesRefund), en.T(message.ButtonNo)) {
 		t.Errorf("confirmation buttons %q", got)
 	}
 	h.tap(alice, aliceChat, card.MessageID, "n:1001:555")
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "<b>Order 555</b>")
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, cardTitle(en, "555"))
 	if n := h.sms.RequestCount("refund"); n != 0 {
 		t.Fatalf("asking and cancelling sent %d refunds", n)
 	}
 
 	h.tap(alice, aliceChat, card.MessageID, "f:1001:555")
 	confirm := buttonWith(t, h.lastEdit(aliceChat, card.MessageID).ReplyMarkup, "F:")
-	if toast := h.tap(alice, aliceChat, card.MessageID, confirm); toast != "Done" {
+	if toast := h.tap(alice, aliceChat, card.MessageID, confirm); toast != en.T(message.ToastDone) {
 		t.Errorf("refund toast %q", toast)
 	}
 	done := h.lastEdit(aliceChat, card.MessageID)
-	assertContains(t, done.Text, "Order <code>555</code> refunded: <b>$0.16</b> went back to your balance.", "Balance: <b>$15.16</b>")
+	assertContains(t, done.Text, en.RefundDone("555", message.Cents(16), message.Cents(1516)))
 	if got := buttonData(done.ReplyMarkup); !slices.Contains(got, "b:1001:555") {
 		t.Errorf("after the refund the card offers %v, want buy again", got)
 	}
@@ -160,7 +183,7 @@ func TestRefund(t *testing.T) {
 	// no request at all (not even a read of the order).
 	before := h.sms.Requests()
 	h.tap(alice, aliceChat, card.MessageID, confirm)
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "Order <code>555</code> refunded: <b>$0.16</b> went back to your balance.")
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, en.RefundDone("555", message.Cents(16), message.Money{}))
 	if n := h.sms.RequestCount("refund"); n != 1 {
 		t.Errorf("%d refund requests, want 1", n)
 	}
@@ -176,9 +199,9 @@ func TestRefund(t *testing.T) {
 	confirm2 := buttonWith(t, h.lastEdit(aliceChat, card2.MessageID).ReplyMarkup, "F:")
 	h.sms.DeliverSMS(smsUser, "556", "Your code is 111111")
 	h.tap(alice, aliceChat, card2.MessageID, confirm2)
-	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "already received an SMS, so order <code>556</code> can't be refunded")
+	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, en.RefundAfterSMS("556"))
 	h.tap(alice, aliceChat, card2.MessageID, "f:1001:556")
-	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "already received an SMS, so order <code>556</code> can't be refunded")
+	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, en.RefundAfterSMS("556"))
 	if n := h.sms.RequestCount("refund"); n != 1 {
 		t.Errorf("%d refund requests, want 1", n)
 	}
@@ -202,11 +225,11 @@ func TestRefundTimeoutIsSettledNotRepeated(t *testing.T) {
 	// order refunded and says so once.
 	h.sms.InjectFault(smsapitest.Fault{Match: "refund", DelayAfter: 5 * time.Second, Times: 1})
 	card := h.say(alice, aliceChat, "/order 555")
-	if toast := h.tap(alice, aliceChat, card.MessageID, h.refundConfirmation(aliceChat, card.MessageID, "555")); !strings.Contains(toast, "in progress") {
+	if toast := h.tap(alice, aliceChat, card.MessageID, h.refundConfirmation(aliceChat, card.MessageID, "555")); toast != en.T(message.ToastInProgress) {
 		t.Errorf("toast %q", toast)
 	}
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "didn't confirm the refund of order <code>555</code>", "I won't send it twice")
-	h.waitMessage(aliceChat.ID, "Order <code>555</code> refunded: <b>$0.16</b> went back")
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, en.RefundPending("555"))
+	h.waitMessage(aliceChat.ID, en.RefundDone("555", message.Cents(16), message.Money{}))
 	if _, err := h.store.Watch(context.Background(), alice.ID, "555"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the refunded order is still watched: %v", err)
 	}
@@ -219,20 +242,20 @@ func TestRefundTimeoutIsSettledNotRepeated(t *testing.T) {
 	card2 := h.say(alice, aliceChat, "/order 556")
 	confirm := h.refundConfirmation(aliceChat, card2.MessageID, "556")
 	h.tap(alice, aliceChat, card2.MessageID, confirm)
-	if toast := h.tap(alice, aliceChat, card2.MessageID, confirm); !strings.Contains(toast, "in progress") {
+	if toast := h.tap(alice, aliceChat, card2.MessageID, confirm); toast != en.T(message.ToastInProgress) {
 		t.Errorf("second tap while unknown: toast %q", toast)
 	}
 	card3 := h.say(alice, aliceChat, "/order 556")
-	if toast := h.tap(alice, aliceChat, card3.MessageID, h.refundConfirmation(aliceChat, card3.MessageID, "556")); !strings.Contains(toast, "in progress") {
+	if toast := h.tap(alice, aliceChat, card3.MessageID, h.refundConfirmation(aliceChat, card3.MessageID, "556")); toast != en.T(message.ToastInProgress) {
 		t.Errorf("another confirmation of the same refund while unknown: toast %q", toast)
 	}
-	h.waitMessage(aliceChat.ID, "Order <code>556</code> was not refunded")
+	h.waitMessage(aliceChat.ID, en.RefundNotDone("556"))
 	h.waitCount("refund", 2)
 	h.tap(alice, aliceChat, card2.MessageID, confirm)
-	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "This confirmation was already used.", "Order <code>556</code> was not refunded")
+	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, en.T(message.ConfirmationUsed), en.RefundNotDone("556"))
 	h.waitCount("refund", 2)
 	h.tap(alice, aliceChat, card2.MessageID, h.refundConfirmation(aliceChat, card2.MessageID, "556"))
-	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, "Order <code>556</code> refunded")
+	assertContains(t, h.lastEdit(aliceChat, card2.MessageID).Text, en.RefundDone("556", message.Cents(16), message.Money{}))
 	h.waitCount("refund", 3)
 	if got := h.sms.Balance(smsUser); got != 1500+16+16 {
 		t.Errorf("balance %d cents, want both orders refunded once: %d", got, 1500+16+16)
@@ -252,14 +275,14 @@ func TestAnotherSMS(t *testing.T) {
 
 	// Pressed on the push: the answer is a new message, the push stays.
 	before := len(h.tg.SentTo(aliceChat.ID))
-	if toast := h.tap(alice, aliceChat, push.MessageID, another); toast != "Asked for another SMS" {
+	if toast := h.tap(alice, aliceChat, push.MessageID, another); toast != en.T(message.ToastAsked) {
 		t.Errorf("toast %q", toast)
 	}
 	sent := h.tg.SentTo(aliceChat.ID)
 	if len(sent) != before+1 {
 		t.Fatalf("pressing on a push sent %d messages, want 1", len(sent)-before)
 	}
-	assertContains(t, sent[before].Text, "I asked SMSOnline for another SMS for order <code>555</code>")
+	assertContains(t, sent[before].Text, en.AnotherSMSAsked("555", true))
 	if n := len(h.tg.Edits()); n != 0 {
 		t.Errorf("pressing on a push edited %d messages", n)
 	}
@@ -280,7 +303,7 @@ func TestAnotherSMS(t *testing.T) {
 	h.sms.AddOrder(smsUser, smsapitest.NewOrder("556"))
 	card := h.say(alice, aliceChat, "/order 556")
 	h.tap(alice, aliceChat, card.MessageID, "a:1001:556")
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "hasn't received its first SMS yet")
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, en.AnotherSMSNotYet("556"))
 	if n := h.sms.RequestCount("another_sms"); n != 1 {
 		t.Errorf("%d another-SMS requests, want 1", n)
 	}
@@ -297,15 +320,16 @@ func TestBuyAgain(t *testing.T) {
 
 	h.tap(alice, aliceChat, card.MessageID, "b:1001:555")
 	ask := h.lastEdit(aliceChat, card.MessageID)
-	assertContains(t, ask.Text, "Buy <b>Discord · United States</b> again for at most <b>$0.20</b>?")
+	assertContains(t, ask.Text, en.BuyAsk(discordOffer(), "555", message.Cents(20)))
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
-	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != "🛒 Buy|Cancel" {
+	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(en.T(message.ButtonBuy), en.T(message.ButtonCancel)) {
 		t.Errorf("confirmation buttons %q", got)
 	}
 
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	bought := h.lastEdit(aliceChat, card.MessageID)
-	assertContains(t, bought.Text, "<b>Bought!</b>", "<b>Order 30000001</b>", "Number: <code>1555000", "Price: $0.16")
+	assertContains(t, bought.Text, boughtTitle())
+	assertContains(t, bought.Text, h.fakeCard("30000001", message.StateWaiting)...)
 	buys := h.sms.Buys(smsUser)
 	if len(buys) != 1 || buys[0].MaximumPrice != "20" || buys[0].Service != "ds" || buys[0].Country != "12" || buys[0].Carrier != "any" {
 		t.Fatalf("buys = %+v, want one of ds/12/any for at most 20", buys)
@@ -316,7 +340,7 @@ func TestBuyAgain(t *testing.T) {
 
 	// The same confirmation pressed again buys nothing: it shows the number.
 	h.tap(alice, aliceChat, card.MessageID, confirm)
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "<b>Order 30000001</b>")
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, cardTitle(en, "30000001"))
 	if n := len(h.sms.Buys(smsUser)); n != 1 {
 		t.Errorf("%d purchases, want 1", n)
 	}
@@ -327,10 +351,7 @@ func TestBuyAgain(t *testing.T) {
 }
 
 func TestBuyRefusals(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	card := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, card.ReplyMarkup, "B:")
 
@@ -339,7 +360,7 @@ func TestBuyRefusals(t *testing.T) {
 	h.sms.SetPrice("ds", "12", "any", 30)
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	changed := h.lastEdit(aliceChat, card.MessageID)
-	assertContains(t, changed.Text, "now <b>$0.30</b>")
+	assertContains(t, changed.Text, en.BuyPriceChanged(discordOffer(), message.Cents(30)))
 	first := confirm
 	confirm = buttonWith(t, changed.ReplyMarkup, "B:")
 	if confirm == first {
@@ -350,9 +371,9 @@ func TestBuyRefusals(t *testing.T) {
 	h.sms.SetStock("ds", "12", "any", 0)
 	h.tap(alice, aliceChat, card.MessageID, confirm)
 	empty := h.lastEdit(aliceChat, card.MessageID)
-	assertContains(t, empty.Text, "No <b>Discord · United States</b> numbers are free right now")
+	assertContains(t, empty.Text, en.BuyOutOfStock(discordOffer()))
 	retry := buttonWith(t, empty.ReplyMarkup, "B:")
-	if !slices.Contains(labels(empty.ReplyMarkup), "🔁 Try again") || retry == confirm {
+	if !slices.Contains(labels(empty.ReplyMarkup), en.T(message.ButtonTryAgain)) || retry == confirm {
 		t.Errorf("out of stock offers %v / %v, want a new Try again", labels(empty.ReplyMarkup), buttonData(empty.ReplyMarkup))
 	}
 
@@ -360,7 +381,7 @@ func TestBuyRefusals(t *testing.T) {
 	h.sms.SetStock("ds", "12", "any", -1)
 	h.sms.AddAccount(smsUser, smsKey, 5)
 	h.tap(alice, aliceChat, card.MessageID, retry)
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "Your balance ($0.05) doesn't cover this number", "<code>/topup 5</code>")
+	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, en.LowBalance(message.Cents(5), message.Cents(30)))
 	buys := h.sms.Buys(smsUser)
 	if len(buys) != 3 || buys[0].MaximumPrice != "20" || buys[1].MaximumPrice != "30" || buys[2].MaximumPrice != "30" {
 		t.Errorf("purchase requests %+v, want one per confirmation, at 20, 30, 30", buys)
@@ -368,31 +389,30 @@ func TestBuyRefusals(t *testing.T) {
 
 	// The confirmation says at once when the balance is too low.
 	ask := h.say(alice, aliceChat, "/buy 555")
-	assertContains(t, ask.Text, "Your balance ($0.05) doesn't cover this number")
+	assertContains(t, ask.Text, en.LowBalance(message.Cents(5), message.Cents(16)))
 
 	// And once topped up, the retry buys.
 	h.sms.AddAccount(smsUser, smsKey, 1500)
 	h.tap(alice, aliceChat, card.MessageID, buttonWith(t, h.lastEdit(aliceChat, card.MessageID).ReplyMarkup, "B:"))
-	assertContains(t, h.lastEdit(aliceChat, card.MessageID).Text, "<b>Bought!</b>", "Price: $0.30")
+	bought := h.lastEdit(aliceChat, card.MessageID)
+	assertContains(t, bought.Text, boughtTitle())
+	assertContains(t, bought.Text, h.fakeCard("30000001", message.StateWaiting)...)
 }
 
 func TestBuyTimeoutIsSettledFromInventory(t *testing.T) {
-	h := newHarness(t, withFastMoney())
-	h.login()
-	h.sms.SetOffer(discord)
-	h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
+	h := newBuyHarness(t)
 	// The PUT buys, and its answer never comes back in time.
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", DelayAfter: 5 * time.Second, Times: 1})
 	ask := h.say(alice, aliceChat, "/buy 555")
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
 	h.tap(alice, aliceChat, ask.MessageID, confirm)
-	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, "didn't confirm the purchase", "I won't buy twice")
-	if toast := h.tap(alice, aliceChat, ask.MessageID, confirm); !strings.Contains(toast, "in progress") {
+	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, en.BuyPending(discordOffer()))
+	if toast := h.tap(alice, aliceChat, ask.MessageID, confirm); toast != en.T(message.ToastInProgress) {
 		t.Errorf("second tap while unknown: toast %q", toast)
 	}
 
-	found := h.waitMessage(aliceChat.ID, "<b>Bought!</b>")
-	assertContains(t, found.Text, "<b>Order 30000001</b>")
+	found := h.waitMessage(aliceChat.ID, boughtTitle())
+	assertContains(t, found.Text, h.fakeCard("30000001", message.StateWaiting)...)
 	buttonWith(t, found.ReplyMarkup, "s:1001:30000001")
 	if _, err := h.store.Watch(context.Background(), alice.ID, "30000001"); err != nil {
 		t.Errorf("the number found is not watched: %v", err)
@@ -409,7 +429,7 @@ func TestBuyTimeoutIsSettledFromInventory(t *testing.T) {
 	h.sms.InjectFault(smsapitest.Fault{Match: "buy", Delay: 5 * time.Second, Times: 1})
 	ask = h.say(alice, aliceChat, "/buy 555")
 	h.tap(alice, aliceChat, ask.MessageID, buttonWith(t, ask.ReplyMarkup, "B:"))
-	notBought := h.waitMessage(aliceChat.ID, "I found no new <b>Discord · United States</b> number on your SMSOnline account, so nothing was bought")
+	notBought := h.waitMessage(aliceChat.ID, en.BuyNotDone(discordOffer()))
 	if notBought.ReplyMarkup != nil {
 		t.Errorf("\"nothing was bought\" offers %v: it must not invite a second purchase", buttonData(notBought.ReplyMarkup))
 	}
@@ -421,7 +441,7 @@ func TestBuyTimeoutIsSettledFromInventory(t *testing.T) {
 func TestBuyList(t *testing.T) {
 	h := newHarness(t, withConfig(func(c *Config) { c.PollInterval, c.CommandBurst = time.Hour, 100 }))
 	h.login()
-	if got := h.say(alice, aliceChat, "/buy"); !strings.Contains(got.Text, "nothing to buy again") {
+	if got := h.say(alice, aliceChat, "/buy"); got.Text != en.T(message.NothingBought) {
 		t.Errorf("/buy with no numbers = %q", got.Text)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
@@ -435,23 +455,40 @@ func TestBuyList(t *testing.T) {
 	add("502", "tg", "Telegram", 2*time.Hour, 40)
 	add("503", "ds", "Discord <b>", time.Hour, 18)
 	list := h.say(alice, aliceChat, "/buy")
-	assertContains(t, list.Text, "<b>Buy again</b>")
-	if got := strings.Join(labels(list.ReplyMarkup), "|"); got != "Discord <b> · United States · $0.18|Telegram · United States · $0.40" {
+	wantList, wantKeyboard := en.BuyList(alice.ID, []message.BuyEntry{
+		{OrderID: "503", Service: "Discord <b>", Country: "United States", Carrier: "any", Price: message.Cents(18)},
+		{OrderID: "502", Service: "Telegram", Country: "United States", Carrier: "any", Price: message.Cents(40)},
+	})
+	if list.Text != wantList {
+		t.Errorf("/buy = %q, want %q", list.Text, wantList)
+	}
+	var wantLabels []string
+	for _, row := range wantKeyboard.InlineKeyboard {
+		for _, b := range row {
+			wantLabels = append(wantLabels, b.Text)
+		}
+	}
+	if got := strings.Join(labels(list.ReplyMarkup), "|"); got != join(wantLabels...) {
 		t.Errorf("/buy lists %q", got)
 	}
 	if got := strings.Join(buttonData(list.ReplyMarkup), " "); got != "b:1001:503 b:1001:502" {
 		t.Errorf("/buy buttons %q", got)
 	}
 	h.tap(alice, aliceChat, list.MessageID, "b:1001:503")
-	assertContains(t, h.lastEdit(aliceChat, list.MessageID).Text, "Buy <b>Discord &lt;b&gt; · United States</b> again for at most <b>$0.23</b>?")
+	assertContains(t, h.lastEdit(aliceChat, list.MessageID).Text, en.BuyAsk(en.Offer("Discord <b>", "United States", "any"), "503", message.Cents(23)))
 
 	// A limit of one's own, and bad input that changes nothing.
-	assertContains(t, h.say(alice, aliceChat, "/buy 501 0.50").Text, "at most <b>$0.50</b>")
+	assertContains(t, h.say(alice, aliceChat, "/buy 501 0.50").Text, en.BuyAsk(discordOffer(), "501", message.Cents(50)))
 	for _, bad := range []string{"/buy 501 abc", "/buy 501 0", "/buy 501 -1", "/buy 501 500", "/buy 501 1e3"} {
-		assertContains(t, h.say(alice, aliceChat, bad).Text, "isn't a price limit I can use")
+		if got := h.say(alice, aliceChat, bad).Text; got != en.BadMaxPrice(message.Cents(money.MaxBuyCeiling)) {
+			t.Errorf("%s = %q", bad, got)
+		}
 	}
-	assertContains(t, h.say(alice, aliceChat, "/buy 50!1").Text, "doesn't look like an order id")
-	assertContains(t, h.say(alice, aliceChat, "/buy 1 2 3").Text, "<code>/buy</code>")
+	for text, want := range map[string]message.Text{"/buy 50!1": message.BadOrderID, "/buy 1 2 3": message.BuyUsage} {
+		if got := h.say(alice, aliceChat, text).Text; got != en.T(want) {
+			t.Errorf("%s = %q, want %q", text, got, en.T(want))
+		}
+	}
 	if n := len(h.sms.Buys(smsUser)); n != 0 {
 		t.Errorf("%d purchase requests, want none", n)
 	}
@@ -460,12 +497,24 @@ func TestBuyList(t *testing.T) {
 func TestTopUp(t *testing.T) {
 	h := newHarness(t, withFastMoney())
 	h.login()
-	for _, bad := range []string{"/topup abc", "/topup -5", "/topup 100000", "/topup 0.5", "/topup 5.123"} {
-		assertContains(t, h.say(alice, aliceChat, bad).Text, "isn't an amount I can use")
+	for _, step := range []struct {
+		chat models.Chat
+		text string
+		want message.Text
+	}{
+		{aliceChat, "/topup abc", message.TopUpBadAmount},
+		{aliceChat, "/topup -5", message.TopUpBadAmount},
+		{aliceChat, "/topup 100000", message.TopUpBadAmount},
+		{aliceChat, "/topup 0.5", message.TopUpBadAmount},
+		{aliceChat, "/topup 5.123", message.TopUpBadAmount},
+		{aliceChat, "/topup", message.TopUpUsage},
+		{aliceChat, "/topup 5 bad!coupon", message.BadCoupon},
+		{group, "/topup 5", message.TopUpInGroup},
+	} {
+		if got := h.say(alice, step.chat, step.text).Text; got != en.T(step.want) {
+			t.Errorf("%s = %q, want %q", step.text, got, en.T(step.want))
+		}
 	}
-	assertContains(t, h.say(alice, aliceChat, "/topup").Text, "<code>/topup 5</code>")
-	assertContains(t, h.say(alice, aliceChat, "/topup 5 bad!coupon").Text, "doesn't look like a coupon code")
-	assertContains(t, h.say(alice, group, "/topup 5").Text, "Payment links are personal")
 	if n := h.sms.RequestCount("invoice"); n != 0 {
 		t.Fatalf("bad input made %d invoices", n)
 	}
@@ -473,20 +522,24 @@ func TestTopUp(t *testing.T) {
 	h.sms.AddCoupon(smsUser, smsapitest.Coupon{Code: "SAVE10", Status: "issued", Percentage: 10, TargetPay: "crypto",
 		IssuedAt: time.Now().Add(-time.Hour), ExpiresAt: time.Now().Add(24 * time.Hour)})
 	links := h.say(alice, aliceChat, "/topup 5")
-	assertContains(t, links.Text, "<b>Top up $5.00</b>", "The links work for 1 h", "I'll tell you here when the money arrives",
-		"<code>SAVE10</code> (10%, crypto)", "<code>/topup 5 SAVE10</code>")
+	coupons := []message.Coupon{{Code: "SAVE10", Percentage: 10, TargetPay: "crypto"}}
+	if want := en.TopUp(message.Cents(500), time.Hour, "", true, coupons); links.Text != want {
+		t.Errorf("/topup 5 = %q, want %q", links.Text, want)
+	}
 	var urls []string
 	for _, row := range links.ReplyMarkup.InlineKeyboard {
 		for _, b := range row {
 			urls = append(urls, b.Text+"="+b.URL)
 		}
 	}
-	if len(urls) != 2 || !strings.HasPrefix(urls[0], "💎 Pay with crypto=https://pay.cryptomus.com/pay/") ||
-		!strings.HasPrefix(urls[1], "💳 Pay by card=https://api.pay4bit.net/pay?amount=500&") {
+	if len(urls) != 2 || !strings.HasPrefix(urls[0], en.T(message.ButtonPayCrypto)+"=https://pay.cryptomus.com/pay/") ||
+		!strings.HasPrefix(urls[1], en.T(message.ButtonPayCard)+"=https://api.pay4bit.net/pay?amount=500&") {
 		t.Errorf("payment buttons %v", urls)
 	}
 	withCoupon := h.say(alice, aliceChat, "/topup 12.50 SAVE10")
-	assertContains(t, withCoupon.Text, "<b>Top up $12.50</b>", "Coupon <code>SAVE10</code> applies to the crypto payment")
+	if want := en.TopUp(message.Cents(1250), time.Hour, "SAVE10", true, coupons); withCoupon.Text != want {
+		t.Errorf("/topup 12.50 SAVE10 = %q, want %q", withCoupon.Text, want)
+	}
 	invoices := h.sms.Invoices(smsUser)
 	if len(invoices) != 4 || invoices[2].Amount != 1250 || invoices[2].Coupon != "SAVE10" || invoices[3].Coupon != "" {
 		t.Errorf("invoices %+v", invoices)
@@ -495,15 +548,15 @@ func TestTopUp(t *testing.T) {
 	// The money arrives: told once, with the new balance.
 	h.sms.PayInvoices(smsUser)
 	paid := h.sms.Balance(smsUser)
-	arrived := h.waitMessage(aliceChat.ID, "arrived</b>")
-	want := fmt.Sprintf("💰 <b>$%d.%02d arrived</b> — balance $%d.%02d", (paid-1500)/100, (paid-1500)%100, paid/100, paid%100)
+	want := en.BalanceArrived(message.Cents(paid-1500), message.Cents(paid))
+	arrived := h.waitMessage(aliceChat.ID, want)
 	if arrived.Text != want {
 		t.Errorf("arrival = %q, want %q", arrived.Text, want)
 	}
 	if _, err := h.store.BalanceWatchOf(context.Background(), alice.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the balance is still watched: %v", err)
 	}
-	if n := countContaining(h.tg.SentTo(aliceChat.ID), "arrived</b>"); n != 1 {
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), want); n != 1 {
 		t.Errorf("arrival told %d times, want 1", n)
 	}
 }
@@ -525,7 +578,7 @@ func TestMoneyButtonsOnlyForOwner(t *testing.T) {
 		data string
 	}{{card.MessageID, "f:1001:555"}, {card.MessageID, "a:1001:555"}, {card.MessageID, "b:1001:555"},
 		{card.MessageID, "b:1001:555:p"}, {ask.MessageID, confirm}, {card.MessageID, confirm}} {
-		if toast := h.tap(bob, group, tc.msg, tc.data); toast != "This card belongs to someone else" {
+		if toast := h.tap(bob, group, tc.msg, tc.data); toast != en.T(message.NotYourCard) {
 			t.Errorf("bob pressing %s: toast %q", tc.data, toast)
 		}
 	}
@@ -533,7 +586,7 @@ func TestMoneyButtonsOnlyForOwner(t *testing.T) {
 	for _, data := range []string{"F:1001:555:zz", "B:1001:555", "B:1001:555:m20", "B:1001:555:kAAAAAAAA", "B:1001:555:m0:kAAAAAAAA",
 		"B:1001:555:m20:kAAAA", "b:1001:555:p:p", "x:1001:555", "F:555", "B:1001:5!5:m20:kAAAAAAAA", "b:1001:555:m99999999",
 		"B:AAAAAAAAAAAA", "F:AAAAAAAAAAAA", confirm + ":m10000", "r:+1001:555"} {
-		if toast := h.tap(alice, group, card.MessageID, data); !strings.Contains(toast, "expired") {
+		if toast := h.tap(alice, group, card.MessageID, data); toast != en.T(message.ButtonExpired) {
 			t.Errorf("pressing %q: toast %q, want it refused", data, toast)
 		}
 	}

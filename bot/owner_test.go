@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 )
@@ -24,23 +25,7 @@ const (
 func (h *harness) loginBob() {
 	h.t.Helper()
 	h.sms.AddAccount(bobSMSUser, bobSMSKey, 20)
-	got := h.say(bob, telegramtest.PrivateChat(bob), "/login "+bobSMSUser+" "+bobSMSKey)
-	assertContains(h.t, got.Text, "Linked to SMSOnline account")
-}
-
-// assertNothingContains fails if any message sent to chat contains text.
-func assertNothingContains(t *testing.T, tg *telegramtest.Server, chatID int64, text string) {
-	t.Helper()
-	for _, m := range tg.SentTo(chatID) {
-		if strings.Contains(m.Text, text) {
-			t.Errorf("chat %d got %q:\n%s", chatID, text, m.Text)
-		}
-	}
-	for _, e := range tg.Edits() {
-		if e.ChatID == chatID && strings.Contains(e.Text, text) {
-			t.Errorf("a message in chat %d was edited to show %q:\n%s", chatID, text, e.Text)
-		}
-	}
+	h.linkAccount(bob, bobSMSUser, bobSMSKey, en)
 }
 
 func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
@@ -48,7 +33,7 @@ func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
 		h := newHarness(t, withFastWatcher())
 		h.watchOrder("555") // in alice's private chat
 		card := h.say(alice, group, "/order@smsbot_test_bot 555")
-		assertContains(t, card.Text, "<b>Order 555</b>", "I'll send the code to you in a private chat")
+		assertContains(t, card.Text, cardTitle(en, "555"), en.T(message.WatchingPrivately))
 		if w, err := h.store.Watch(context.Background(), alice.ID, "555"); err != nil || w.ChatID != aliceChat.ID {
 			t.Errorf("watch after the group /order = %+v, %v; want it in chat %d", w, err, aliceChat.ID)
 		}
@@ -67,7 +52,7 @@ func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
 		h.login()
 		h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
 		card := h.say(alice, group, "/order@smsbot_test_bot 555")
-		assertContains(t, card.Text, "<b>Order 555</b>", "I'll send the code to you in a private chat")
+		assertContains(t, card.Text, cardTitle(en, "555"), en.T(message.WatchingPrivately))
 
 		h.sms.DeliverSMS(smsUser, "555", "Your code is 482913")
 		assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
@@ -84,7 +69,8 @@ func TestCodeGoesOnlyToPrivateChat(t *testing.T) {
 		h.sms.AddOrder(smsUser, smsapitest.NewOrder("555"))
 		h.sms.DeliverSMS(smsUser, "555", "Your code is 482913")
 		card := h.say(alice, group, "/order@smsbot_test_bot 555")
-		assertContains(t, card.Text, "<b>Order 555</b>", "SMS received", "sent the SMS to you in a private chat")
+		assertContains(t, card.Text, cardLines(smsapitest.NewOrder("555"), message.StateReceived)...) // without the SMS
+		assertContains(t, card.Text, en.T(message.SentPrivately))
 		assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>482913</code>")
 
 		// Asking again, or refreshing the card, pushes it no second time.
@@ -130,11 +116,11 @@ func TestCardButtonsOnlyForOwner(t *testing.T) {
 		h.tg.WaitFor(t, 5*time.Second, func() bool { return len(answers()) == i+1 })
 	}
 	for i, got := range answers() {
-		want := "This card belongs to someone else"
+		want := en.T(message.NotYourCard)
 		if !strings.Contains(presses[i], ":1001:") {
-			want = "expired"
+			want = en.T(message.ButtonExpired)
 		}
-		if !strings.Contains(got, want) {
+		if got != want {
 			t.Errorf("bob pressing %s was answered %q, want %q", presses[i], got, want)
 		}
 	}
@@ -157,15 +143,17 @@ func TestCardButtonsOnlyForOwner(t *testing.T) {
 	// Alice's own presses on the group card work; her codes stay private.
 	h.tg.PressButton(alice, group, card.MessageID, stop)
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) == 1 })
-	assertContains(t, h.tg.Edits()[0].Text, "<b>Order 555</b>")
+	assertContains(t, h.tg.Edits()[0].Text, cardTitle(en, "555"))
 	if !slices.Contains(buttonData(h.tg.Edits()[0].ReplyMarkup), watch) {
 		t.Errorf("after stop the card offers %v", buttonData(h.tg.Edits()[0].ReplyMarkup))
 	}
 	h.tg.PressButton(alice, group, card.MessageID, watch)
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(h.tg.Edits()) == 2 })
-	assertContains(t, h.tg.Edits()[1].Text, "I'll send the code to you in a private chat")
+	assertContains(t, h.tg.Edits()[1].Text, en.T(message.WatchingPrivately))
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(answers()) == len(presses)+2 })
-	assertContains(t, answers()[len(presses)+1], "private chat")
+	if got := answers()[len(presses)+1]; got != en.T(message.ToastWatchingPrivate) {
+		t.Errorf("alice pressing watch on the group card was answered %q", got)
+	}
 	if w, err := h.store.Watch(context.Background(), alice.ID, "555"); err != nil || w.ChatID != aliceChat.ID {
 		t.Errorf("watch started from the group card = %+v, %v; want it in chat %d", w, err, aliceChat.ID)
 	}
@@ -174,7 +162,7 @@ func TestCardButtonsOnlyForOwner(t *testing.T) {
 	private := h.say(alice, aliceChat, "/order 555")
 	h.tg.PressButton(alice, aliceChat, private.MessageID, "r:555")
 	h.tg.WaitFor(t, 5*time.Second, func() bool { return len(answers()) == len(presses)+3 })
-	if got := answers()[len(presses)+2]; got != "Updated" {
+	if got := answers()[len(presses)+2]; got != en.T(message.ToastUpdated) {
 		t.Errorf("alice pressing an old card in her private chat was answered %q", got)
 	}
 }
@@ -182,6 +170,7 @@ func TestCardButtonsOnlyForOwner(t *testing.T) {
 func TestLoginFloodInGroupIsThrottled(t *testing.T) {
 	// Hardly any refill during the flood, so the budget is the burst of 10.
 	slow := withConfig(func(c *Config) { c.CommandRate = 0.001 })
+	slowDown := textBefore(en.SlowDown(time.Hour), en.Duration(time.Hour))
 	flood := func(h *harness, from telegramtest.User) {
 		t.Helper()
 		for range 40 {
@@ -201,10 +190,10 @@ func TestLoginFloodInGroupIsThrottled(t *testing.T) {
 		h := newHarness(t, slow)
 		flood(h, alice)
 		sent := h.tg.SentTo(group.ID)
-		if n := countContaining(sent, "Never post your API key"); n != 10 {
+		if n := countContaining(sent, en.T(message.LoginInGroup)); n != 10 {
 			t.Errorf("%d warnings about the key, want 10 (the budget)", n)
 		}
-		if n := countContaining(sent, "a lot of requests"); n != 1 {
+		if n := countContaining(sent, slowDown); n != 1 {
 			t.Errorf("told to slow down %d times, want once", n)
 		}
 		if len(sent) != 11 {
@@ -216,14 +205,14 @@ func TestLoginFloodInGroupIsThrottled(t *testing.T) {
 		h := newHarness(t, slow, withAllowedUsers(alice.ID))
 		flood(h, bob)
 		sent := h.tg.SentTo(group.ID)
-		if n := countContaining(sent, "Never post your API key"); n != 0 {
+		if n := countContaining(sent, en.T(message.LoginInGroup)); n != 0 {
 			t.Errorf("a stranger got %d answers about the key, want none", n)
 		}
 		if len(sent) > 11 {
 			t.Errorf("%d answers to a stranger's 40 /login, want at most 11", len(sent))
 		}
 		for _, m := range sent {
-			if !strings.Contains(m.Text, "this bot is private") && !strings.Contains(m.Text, "a lot of requests") {
+			if m.Text != en.T(message.NotAllowed) && !strings.HasPrefix(m.Text, slowDown) {
 				t.Errorf("a stranger got %q", m.Text)
 				break
 			}
@@ -241,7 +230,7 @@ func TestStoredOrderFieldsAreCapped(t *testing.T) {
 	o := smsapitest.NewOrder("555")
 	o.Service = huge
 	h.sms.AddOrder(smsUser, o)
-	assertContains(t, h.say(alice, aliceChat, "/order 555").Text, "<b>Order 555</b>", "DDD…")
+	assertContains(t, h.say(alice, aliceChat, "/order 555").Text, cardTitle(en, "555"), "DDD…")
 
 	// rowSize is what the watch's snapshot takes in its row.
 	rowSize := func() int {

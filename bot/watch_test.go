@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
@@ -30,14 +31,17 @@ func (h *harness) watchOrder(orderID string) {
 		h.login()
 	}
 	card := h.say(alice, aliceChat, "/order "+orderID)
-	assertContains(h.t, card.Text, message.English.T(message.Watching))
+	assertContains(h.t, card.Text, en.T(message.Watching))
 }
+
+// pushPrefix is how every push starts, whatever its order: the title up to the id.
+var pushPrefix = strings.TrimSuffix(pushTitle(en, "0"), "0</b>")
 
 // pushes returns the pushes (messages announcing an SMS) sent to chat.
 func (h *harness) pushes(chatID int64) []telegramtest.SentMessage {
 	var out []telegramtest.SentMessage
 	for _, m := range h.tg.SentTo(chatID) {
-		if strings.Contains(m.Text, "New SMS for order") {
+		if strings.HasPrefix(m.Text, pushPrefix) {
 			out = append(out, m)
 		}
 	}
@@ -110,7 +114,7 @@ func (h *harness) startClock() {
 	h.loginBob()
 	h.sms.AddOrder(bobSMSUser, smsapitest.NewOrder(clockOrder))
 	card := h.say(bob, telegramtest.PrivateChat(bob), "/order "+clockOrder)
-	assertContains(h.t, card.Text, message.English.T(message.Watching))
+	assertContains(h.t, card.Text, en.T(message.Watching))
 }
 
 // afterRounds waits for three more checks of bob's clock order (see
@@ -137,8 +141,11 @@ func TestWatchPushesEachSMSOnce(t *testing.T) {
 
 	h.sms.DeliverSMS(smsUser, "20046875", "Your Discord code is 583920. Don't share it.")
 	first := h.waitPushes(aliceChat.ID, 1)[0]
-	assertContains(t, first.Text, "New SMS for order 20046875", "Discord", "🔑 Code: <code>583920</code>",
-		"Your Discord code is 583920", "Number active for")
+	order := smsapitest.NewOrder("20046875")
+	order.SMS = "Your Discord code is 583920. Don't share it."
+	want, _ := en.Push(message.Watch{OrderID: order.ID}, message.Order{Service: order.Service, PhoneNumber: order.PhoneNumber, SMS: order.SMS}, time.Time{})
+	assertContains(t, first.Text, want)
+	assertContains(t, first.Text, "\n"+activeForLabel())
 	if got := copyButtonText(first); got != "583920" {
 		t.Errorf("copy button copies %q, want 583920", got)
 	}
@@ -165,12 +172,12 @@ func TestWatchEnds(t *testing.T) {
 	}{
 		{"expired without SMS", func(h *harness, id string) {
 			h.sms.UpdateOrder(smsUser, id, func(o *smsapitest.Order) { o.ExpiresAt = time.Now().Add(-time.Second) })
-		}, "expired without an SMS"},
-		{"expired status", func(h *harness, id string) { h.sms.SetStatus(smsUser, id, "expired") }, "expired without an SMS"},
-		{"cancelled", func(h *harness, id string) { h.sms.SetStatus(smsUser, id, "cancelled") }, "was cancelled before an SMS arrived"},
+		}, en.OrderExpired("555", "Discord")},
+		{"expired status", func(h *harness, id string) { h.sms.SetStatus(smsUser, id, "expired") }, en.OrderExpired("555", "Discord")},
+		{"cancelled", func(h *harness, id string) { h.sms.SetStatus(smsUser, id, "cancelled") }, en.OrderEnded("555", "Discord", "cancelled")},
 		{"unknown order", func(h *harness, id string) {
 			h.sms.InjectFault(smsapitest.Fault{Status: 404, Match: "order", Times: 1})
-		}, "no longer on your SMSOnline account"},
+		}, en.WatchedOrderGone("555")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,24 +197,14 @@ func TestWatchEnds(t *testing.T) {
 	}
 }
 
-func countContaining(msgs []telegramtest.SentMessage, want string) int {
-	n := 0
-	for _, m := range msgs {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
-}
-
 func TestRevokedKeyPausesUntilLogin(t *testing.T) {
 	h := newHarness(t, withFastWatcher())
 	h.watchOrder("555")
 	h.sms.RevokeKey(smsUser)
-	h.waitMessage(aliceChat.ID, "paused watching your orders")
+	h.waitMessage(aliceChat.ID, en.T(message.WatchesPaused))
 	h.startClock()
 	h.afterRounds()
-	if n := countContaining(h.tg.SentTo(aliceChat.ID), "paused watching"); n != 1 {
+	if n := countContaining(h.tg.SentTo(aliceChat.ID), en.T(message.WatchesPaused)); n != 1 {
 		t.Errorf("told %d times about the refused key", n)
 	}
 	w, err := h.store.Watch(context.Background(), alice.ID, "555")
@@ -222,7 +219,9 @@ func TestRevokedKeyPausesUntilLogin(t *testing.T) {
 
 	h.sms.SetKey(smsUser, "sk-new-key-5678")
 	got := h.say(alice, aliceChat, "/login 777 sk-new-key-5678")
-	assertContains(t, got.Text, "Watching your 1 paused order again")
+	if want := en.LoginOK(balance(1500), smsUser) + en.Resumed(1); got.Text != want {
+		t.Errorf("login with a paused watch = %q, want %q", got.Text, want)
+	}
 	h.sms.DeliverSMS(smsUser, "555", "4821")
 	assertContains(t, h.waitPushes(aliceChat.ID, 1)[0].Text, "<code>4821</code>")
 }
@@ -324,20 +323,45 @@ func TestOrdersAndStop(t *testing.T) {
 	h := newHarness(t)
 	h.watchOrder("555")
 	h.watchOrder("556")
-	list := h.say(alice, aliceChat, "/orders").Text
-	assertContains(t, list, "<b>Watching 2 orders</b>", "<code>555</code> Discord · waiting for SMS · ", "min left", "<code>556</code>")
+	h.assertOrders(2)
 
-	assertContains(t, h.say(alice, aliceChat, "/stop 555").Text, "Stopped watching order <code>555</code>")
-	assertContains(t, h.say(alice, aliceChat, "/stop 555").Text, "not watching order <code>555</code>")
-	assertContains(t, h.say(alice, aliceChat, "/stop").Text, "/stop 20046875")
-	assertContains(t, h.say(alice, aliceChat, "/orders").Text, "<b>Watching 1 order</b>")
+	for _, step := range []struct{ text, want string }{
+		{"/stop 555", en.StoppedWatching("555")},
+		{"/stop 555", en.NotWatching("555")},
+		{"/stop", en.T(message.StopUsage)},
+	} {
+		if got := h.say(alice, aliceChat, step.text).Text; got != step.want {
+			t.Errorf("%s = %q, want %q", step.text, got, step.want)
+		}
+	}
+	h.assertOrders(1)
 
 	// Re-ordering the same id does not create a second watch.
 	h.say(alice, aliceChat, "/order 556")
 	if ws, _ := h.store.Watches(context.Background(), alice.ID); len(ws) != 1 {
 		t.Errorf("%d watches after ordering 556 twice, want 1", len(ws))
 	}
-	assertContains(t, h.say(alice, aliceChat, "/logout").Text, "stopped watching your 1 order")
+	if got := h.say(alice, aliceChat, "/logout").Text; got != en.LoggedOutEnded(1) {
+		t.Errorf("/logout with a watch = %q", got)
+	}
+}
+
+// assertOrders sends /orders as alice and expects the list of her n
+// watches, as the catalogue renders it at some moment while it was made.
+func (h *harness) assertOrders(n int) {
+	h.t.Helper()
+	ws, err := h.store.Watches(context.Background(), alice.ID)
+	if err != nil || len(ws) != n {
+		h.t.Fatalf("%d watches, %v; want %d", len(ws), err, n)
+	}
+	asked := time.Now()
+	got := h.say(alice, aliceChat, "/orders")
+	for _, now := range []time.Time{asked, got.At} {
+		if got.Text == en.WatchList(view.Watches(ws), now) {
+			return
+		}
+	}
+	h.t.Errorf("/orders = %q, want %q", got.Text, en.WatchList(view.Watches(ws), got.At))
 }
 
 func TestWatchLimit(t *testing.T) {
@@ -345,7 +369,7 @@ func TestWatchLimit(t *testing.T) {
 	h.watchOrder("1")
 	h.watchOrder("2")
 	h.sms.AddOrder(smsUser, smsapitest.NewOrder("3"))
-	assertContains(t, h.say(alice, aliceChat, "/order 3").Text, "<b>Order 3</b>", "already watching 2 orders")
+	assertContains(t, h.say(alice, aliceChat, "/order 3").Text, cardTitle(en, "3"), en.WatchLimit(2))
 }
 
 func TestCardButtons(t *testing.T) {
@@ -440,10 +464,10 @@ func TestPacingUnderTelegramLimits(t *testing.T) {
 	}
 	for i := range 100 {
 		chat := int64(5000 + i)
-		enqueue(t, st, chat, fmt.Sprintf("🔔 <b>New SMS for order %d</b>", i))
+		enqueue(t, st, chat, pushTitle(en, fmt.Sprint(i)))
 	}
 	for i := range 3 {
-		enqueueAs(t, st, 42, store.PriorityNotice, fmt.Sprintf("⌛ Order <code>x%d</code> expired", i))
+		enqueueAs(t, st, 42, store.PriorityNotice, en.OrderExpired(fmt.Sprintf("x%d", i), ""))
 	}
 	st.Close()
 
@@ -494,15 +518,17 @@ func TestQueuedPushesForOneChatGoAsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		enqueue(t, st, 42, fmt.Sprintf("🔔 <b>New SMS for order x%d</b>", i))
+		enqueue(t, st, 42, pushTitle(en, fmt.Sprintf("x%d", i)))
 	}
-	enqueueAs(t, st, 42, store.PriorityNotice, "⌛ Order <code>x9</code> expired")
+	enqueueAs(t, st, 42, store.PriorityNotice, en.OrderExpired("x9", ""))
 	st.Close()
 
 	h.start()
 	sent := h.tg.WaitSent(t, 2, 10*time.Second)
-	assertContains(t, sent[0].Text, "order x0", "order x1", "order x2")
-	assertContains(t, sent[1].Text, "x9")
+	assertContains(t, sent[0].Text, pushTitle(en, "x0"), pushTitle(en, "x1"), pushTitle(en, "x2"))
+	if want := en.OrderExpired("x9", ""); sent[1].Text != want {
+		t.Errorf("the notice = %q, want %q", sent[1].Text, want)
+	}
 	h.afterChecks("", "", 0) // an empty outbox
 	if n := len(h.tg.Sent()); n != 2 {
 		t.Errorf("%d messages, want the joined pushes and the notice", n)
