@@ -175,15 +175,15 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 			return answer{l.BuyNoPrice(o.ID), nil, ""}, nil
 		}
 	}
-	conf, err := d.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
+	a, err := d.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
 	if err != nil {
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
-	text := l.BuyAsk(l.OfferOf(view.Order(o)), o.ID, view.Money(max))
+	text := l.BuyAsk(l.Offer(a.ServiceName, a.CountryName, a.Carrier), o.ID, view.Money(max))
 	if bal, err := d.api.Balance(ctx, account.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
 		text += "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(o.Price))
 	}
-	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, conf.Key, message.ButtonBuy), ""}, nil
+	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, a.Key, message.ButtonBuy), ""}, nil
 }
 
 // canBuyAgain reports whether an order names what to buy again.

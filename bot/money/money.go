@@ -15,6 +15,7 @@
 package money
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -169,8 +170,10 @@ func BuyOf(user int64, source smsapi.Order, max smsapi.Money) store.Action {
 	return store.Action{
 		TelegramUserID: user, Kind: store.ActionBuy, SourceOrderID: source.ID,
 		Service: source.ServiceCode, Country: source.CountryCode, Carrier: source.Carrier,
-		ServiceName: message.Clip(source.Service), CountryName: message.Clip(source.Country),
-		MaxPrice: max.Cents, Price: source.Price.Cents, ChatID: privateChat(user),
+		// The names to show; the codes when SMSOnline gave no names.
+		ServiceName: message.Clip(cmp.Or(source.Service, source.ServiceCode)),
+		CountryName: message.Clip(cmp.Or(source.Country, source.CountryCode)),
+		MaxPrice:    max.Cents, Price: source.Price.Cents, ChatID: privateChat(user),
 	}
 }
 
