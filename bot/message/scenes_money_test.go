@@ -17,7 +17,7 @@ func moneyScenes(l *Lang, s *scenes) {
 	s.add("Refund/DoneNoPrice", l.RefundDone(sceneOrder, Money{}, Money{}), nil)
 	s.add("Refund/DoneAgain", l.T(ConfirmationUsed)+"\n"+l.RefundDone(sceneOrder, Cents(16), Money{}), nil)
 	s.add("Refund/AfterSMS", l.RefundAfterSMS(sceneOrder), nil)
-	for _, status := range []string{"expired", "cancelled", "refunded", "completed"} {
+	for _, status := range []string{"expired", "cancelled", "refunded"} {
 		s.add("Refund/Closed/"+status, l.RefundClosed(sceneOrder, status), nil)
 	}
 	s.add("Refund/Pending", l.RefundPending(sceneOrder), nil)

@@ -112,7 +112,7 @@ func sceneOrders() map[string]Order {
 		"Expired":        with(func(o *Order) { o.Status, o.State = "expired", StateFinal }),
 		"Cancelled":      with(func(o *Order) { o.Status, o.State = "cancelled", StateFinal }),
 		"Refunded":       with(func(o *Order) { o.Status, o.State = "refunded", StateFinal }),
-		"FinalUnknown":   with(func(o *Order) { o.Status, o.State = "completed", StateFinal }),
+		"Canceled":       with(func(o *Order) { o.Status, o.State = "Canceled", StateFinal }),
 	}
 }
 
@@ -128,7 +128,7 @@ func cardScenes(l *Lang, s *scenes) {
 		{"Waiting", true, false}, {"WaitingCarrier", true, true}, {"WaitingNoPrice", true, false},
 		{"WaitingTimeUp", false, false}, {"UnknownStatus", true, true}, {"LongService", true, true},
 		{"SMSCode", true, true}, {"SMSText", true, false}, {"SMSNoCode", true, true},
-		{"Expired", false, false}, {"Cancelled", false, false}, {"Refunded", false, false}, {"FinalUnknown", false, false},
+		{"Expired", false, false}, {"Cancelled", false, false}, {"Refunded", false, false}, {"Canceled", false, false},
 	} {
 		o := orders[c.name]
 		text := l.Card(o, renderNow)
@@ -178,7 +178,7 @@ func pushScenes(l *Lang, s *scenes) {
 	s.add("Push/OrderExpiredUnnamed", l.OrderExpired(sceneOrder, ""), nil)
 	s.add("Push/OrderCancelled", l.OrderEnded(sceneOrder, sceneService, "cancelled"), nil)
 	s.add("Push/OrderRefunded", l.OrderEnded(sceneOrder, sceneService, "refunded"), nil)
-	s.add("Push/OrderEndedUnknown", l.OrderEnded(sceneOrder, "", "completed"), nil)
+	s.add("Push/OrderCanceledUnnamed", l.OrderEnded(sceneOrder, "", "canceled"), nil)
 	s.add("Push/OrderExpiredByStatus", l.OrderEnded(sceneOrder, sceneLongName, "expired"), nil)
 	s.add("Push/WatchedOrderGone", l.WatchedOrderGone(sceneOrder), nil)
 	s.add("Push/WatchGaveUp", l.WatchGaveUp(sceneOrder), nil)
