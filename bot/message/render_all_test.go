@@ -42,7 +42,7 @@ func TestRenderAll(t *testing.T) {
 				t.Fatalf("%v\nwrite it with: %s", err, updateCommand)
 			}
 			if d := sectionDiff(string(want), got); d != "" {
-				t.Errorf("%s differs from what the catalogue renders:\n%s\nif the change is meant, run: %s", path, d, updateCommand)
+				t.Errorf("%s (-) differs from what the catalogue renders (+):\n%s\nif the change is meant, run: %s", path, d, updateCommand)
 			}
 		})
 	}
@@ -182,12 +182,12 @@ func lineDiff(a, b string) string {
 		switch {
 		case i < len(x) && j < len(y) && x[i] == y[j]:
 			i, j = i+1, j+1
-		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, "+ "+y[j])
-			j++
-		default:
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
 			out = append(out, "- "+x[i])
 			i++
+		default:
+			out = append(out, "+ "+y[j])
+			j++
 		}
 	}
 	return strings.Join(out, "\n")
