@@ -243,8 +243,9 @@ func (l *Lang) BuyList(owner int64, entries []BuyEntry) (string, *Keyboard) {
 	return l.t("BuyListTitle", nil), Rows(rows...)
 }
 
-// maxLabelUnits keeps a button's label short enough to read on a phone.
-const maxLabelUnits = 60
+// maxLabelUnits keeps a button alone in its row readable on a phone
+// without being cut: about 33 narrow characters (see TestNativeRules).
+const maxLabelUnits = 32
 
 // clipUnits shortens s to n UTF-16 units with an ellipsis.
 func clipUnits(s string, n int) string {
