@@ -72,19 +72,13 @@ func ByTag(tag string) *Lang {
 }
 
 // Match returns the language for a Telegram language_code (an IETF tag such
-// as "ru", "en-US", "zh-hans"), or nil when none is supported. Chinese is
-// Simplified Chinese only: "zh", "zh-hans…", "zh-cn", "zh-sg".
+// as "ru", "en-US", "zh-hans"), or nil when none is supported. Every
+// Chinese ("zh-hant", "zh-tw", "zh-hk" too) gets the Simplified Chinese
+// catalogue: a reader of Traditional characters reads it far better than
+// English.
 func Match(code string) *Lang {
 	code = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), "_", "-"))
-	primary, rest, _ := strings.Cut(code, "-")
-	if primary == "zh" {
-		region, _, _ := strings.Cut(rest, "-")
-		switch region {
-		case "", "hans", "cn", "sg":
-			return ByTag("zh")
-		}
-		return nil
-	}
+	primary, _, _ := strings.Cut(code, "-")
 	return ByTag(primary)
 }
 
