@@ -206,9 +206,11 @@ func (l *Lang) BuyPriceUnknown(orderID string) string {
 	return l.t("BuyPriceUnknown", args{"Order": Escape(orderID)})
 }
 
-// Bought is the card of a number just bought, watched from now on.
-func (l *Lang) Bought(o Order, now time.Time) string {
-	return l.t("Bought", nil) + "\n\n" + l.Card(o, now) + "\n\n" + l.T(Watching)
+// Bought is the card of a number just bought, watched from now on; private
+// says whether the card is in the owner's private chat, where the codes go
+// (a card in a group says they go there).
+func (l *Lang) Bought(o Order, now time.Time, private bool) string {
+	return l.t("Bought", nil) + "\n\n" + l.Card(o, now) + "\n\n" + l.WatchingFor(o.HasSMS(), private)
 }
 
 // BadMaxPrice says a /buy limit is unusable: it must be above zero and at
