@@ -45,12 +45,12 @@ func (l *Lang) Help(cs []Command) string {
 
 // ToastTooManyTaps asks a user pressing buttons too fast to wait.
 func (l *Lang) ToastTooManyTaps(wait time.Duration) string {
-	return l.t("ToastTooManyTaps", args{"Wait": l.Duration(max(wait, time.Second))})
+	return l.t("ToastTooManyTaps", args{"Wait": l.Wait(wait)})
 }
 
 // SlowDown asks a flooding user to wait.
 func (l *Lang) SlowDown(wait time.Duration) string {
-	return l.t("SlowDown", args{"Wait": l.Duration(max(wait, time.Second))})
+	return l.t("SlowDown", args{"Wait": l.Wait(wait)})
 }
 
 // NotWatching says there was no watch to stop.

@@ -100,7 +100,8 @@ func (l *Lang) timeLeft(expires, now time.Time) string {
 }
 
 // Duration renders a duration the way people say it: "14 min", "45 s",
-// "1 h 5 min".
+// "1 h 5 min", rounded down to its unit: the time a number or a link has
+// left is never overstated (14 min 59 s is "14 min").
 func (l *Lang) Duration(d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {
@@ -116,6 +117,21 @@ func (l *Lang) Duration(d time.Duration) string {
 		}
 		return l.t("HoursMinutes", args{"H": h, "M": m})
 	}
+}
+
+// Wait renders how long to wait before trying again, rounded up so that
+// whoever waits the time shown waits long enough: at least 1 s, seconds up
+// to 2 min ("90 s", not "1 min" or "2 min"), then whole minutes.
+func (l *Lang) Wait(d time.Duration) string {
+	s := d / time.Second
+	if d%time.Second > 0 {
+		s++
+	}
+	s = max(s, 1)
+	if s < 120 {
+		return l.t("Seconds", args{"S": int(s)})
+	}
+	return l.Duration((s + 59) / 60 * time.Minute)
 }
 
 // WatchList renders /orders: each watched order with its service, status and

@@ -132,6 +132,41 @@ func TestHumanDuration(t *testing.T) {
 	}
 }
 
+// TestWaitsRoundUp: whoever waits the time a wait shows has waited long
+// enough ("90 s" is not "1 min"); the time left on a number rounds down
+// instead, so it is not overstated either.
+func TestWaitsRoundUp(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                                  "1 s",
+		300 * time.Millisecond:             "1 s",
+		1200 * time.Millisecond:            "2 s",
+		45 * time.Second:                   "45 s",
+		90 * time.Second:                   "90 s",
+		119*time.Second + time.Millisecond: "2 min",
+		2*time.Minute + time.Second:        "3 min",
+		59*time.Minute + 30*time.Second:    "1 h",
+		time.Hour + time.Second:            "1 h 1 min",
+	} {
+		if got := English.Wait(d); got != want {
+			t.Errorf("English.Wait(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for _, l := range languages {
+		wait := l.Wait(90 * time.Second)
+		for name, text := range map[string]string{
+			"SlowDown": l.SlowDown(90 * time.Second), "ToastTooManyTaps": l.ToastTooManyTaps(90 * time.Second),
+			"RateLimitedFor": l.RateLimited(90 * time.Second),
+		} {
+			if !strings.Contains(text, wait) {
+				t.Errorf("%s %s = %q, want the wait %q", l.Tag, name, text, wait)
+			}
+		}
+		if got, want := l.Card(Order{ID: "1", ExpiresAt: time.Unix(0, 0).Add(90 * time.Second)}, time.Unix(0, 0)), l.Duration(time.Minute); !strings.Contains(got, want) {
+			t.Errorf("%s: 90 s left shows as\n%s\nwant %q (rounded down)", l.Tag, got, want)
+		}
+	}
+}
+
 func assertContains(t *testing.T, text string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {

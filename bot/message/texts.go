@@ -156,7 +156,7 @@ func (l *Lang) RateLimited(retryAfter time.Duration) string {
 	if retryAfter <= 0 {
 		return l.t("RateLimited", nil)
 	}
-	return l.t("RateLimitedFor", args{"Wait": l.Duration(retryAfter)})
+	return l.t("RateLimitedFor", args{"Wait": l.Wait(retryAfter)})
 }
 
 // OrderNotFound says the order is not on the user's account.
