@@ -30,9 +30,14 @@ func TestOrderCard(t *testing.T) {
 		{
 			name: "waiting",
 			edit: func(o *Order) { o.Status = "pending" },
-			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States", "Carrier: any",
+			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States",
 				"Number: <code>1234567890</code>", "Price: $0.16", "Status: ⏳ Waiting for SMS", "Time left: 17 min"},
-			notWant: []string{"Code:"},
+			notWant: []string{"Code:", "Carrier"}, // "any" names no carrier, as in the offer's name
+		},
+		{
+			name: "a chosen carrier",
+			edit: func(o *Order) { o.Carrier = "tmobile" },
+			want: []string{"Carrier: tmobile"},
 		},
 		{
 			name:    "completed with a bare code",
