@@ -216,7 +216,7 @@ func TestCrashDuringPurchase(t *testing.T) {
 	<-first.exited
 
 	second := startBinary(t, bin, env)
-	bought := firstLine(en.Bought(message.Order{}, time.Time{}))
+	bought := firstLine(en.Bought(message.Order{}, time.Time{}, true))
 	tg.WaitFor(t, 30*time.Second, func() bool { return countSent(tg.Sent(), bought) == 1 })
 	// The same confirmation pressed after the restart shows the number.
 	tg.PressButton(user, chat, confirmation.MessageID, confirm)

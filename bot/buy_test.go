@@ -267,3 +267,27 @@ func TestTopUp(t *testing.T) {
 		t.Errorf("arrival told %d times, want 1", n)
 	}
 }
+
+// TestBuyInGroupSaysCodesGoPrivately: a number bought from a card in a
+// group has its codes sent to the owner's private chat, and the card says
+// so rather than "here".
+func TestBuyInGroupSaysCodesGoPrivately(t *testing.T) {
+	h := newHarness(t, withFastMoney())
+	h.login()
+	h.sms.SetOffer(discord)
+	old := smsapitest.NewOrder("555")
+	old.Status = smsapitest.StatusExpired
+	h.sms.AddOrder(smsUser, old)
+	card := h.say(alice, group, "/order@smsbot_test_bot 555")
+
+	h.tap(alice, group, card.MessageID, "b:1001:555")
+	confirm := buttonWith(t, h.lastEdit(group, card.MessageID).ReplyMarkup, "B:")
+	h.tap(alice, group, card.MessageID, confirm)
+	bought := h.lastEdit(group, card.MessageID)
+	assertContains(t, bought.Text, boughtTitle(), en.T(message.WatchingPrivately))
+	if strings.Contains(bought.Text, en.T(message.Watching)) {
+		t.Errorf("a card in a group says the code comes here:\n%s", bought.Text)
+	}
+	h.sms.DeliverSMS(smsUser, "30000001", "Your code is 515151")
+	h.waitMessage(aliceChat.ID, "<code>515151</code>")
+}

@@ -218,7 +218,7 @@ func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 	if out.Begun && out.Action.State == store.ActionDone {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
-		return answer{l.Bought(view.Order(o), d.now()), l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
+		return answer{l.Bought(view.Order(o), d.now(), p.private), l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
 	return d.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }

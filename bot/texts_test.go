@@ -50,7 +50,7 @@ func cardTitle(l *message.Lang, id string) string {
 }
 
 // boughtTitle is the first line of the card of a number just bought.
-func boughtTitle() string { return firstLine(en.Bought(message.Order{}, time.Time{})) }
+func boughtTitle() string { return firstLine(en.Bought(message.Order{}, time.Time{}, true)) }
 
 // pushTitle is the first line of a push about orderID, in l.
 func pushTitle(l *message.Lang, orderID string) string {

@@ -52,11 +52,12 @@ func groupThousands(digits string) string {
 }
 
 // ParseDollars reads an amount a person typed: dollars with at most two
-// decimals, optionally after a "$" and with spaces around, such as "5",
-// "5.5", "$5.50" or "0.2". It rejects negative amounts, exponents, thousands
-// separators, more than two decimals and amounts over a billion dollars; the
-// error wraps ErrInvalidInput and says why. "0" is valid: bounds are the
-// caller's.
+// decimals after a point or a comma, optionally after a "$" and with spaces
+// around, such as "5", "5.5", "$5.50", "0.2" or "12,50" (as Russians write
+// it). It rejects negative amounts, exponents, thousands separators, more
+// than two decimals and amounts over a billion dollars; "1,000" is refused
+// rather than read as $1.00, since its comma may group thousands. The error
+// wraps ErrInvalidInput and says why. "0" is valid: bounds are the caller's.
 func ParseDollars(s string) (Money, error) {
 	s = strings.TrimSpace(s)
 	s = strings.TrimSpace(strings.TrimPrefix(s, "$"))
@@ -68,6 +69,12 @@ func ParseDollars(s string) (Money, error) {
 		return reject("is empty")
 	case s[0] == '-':
 		return reject("must not be negative")
+	}
+	if whole, frac, ok := strings.Cut(s, ","); ok && !strings.Contains(s, ".") {
+		if len(frac) == 3 && isDigits(frac) {
+			return reject("has a comma before three digits, which may group thousands: write 1000 or 1000.00")
+		}
+		s = whole + "." + frac // one decimal comma; a second one fails below
 	}
 	d, ok := parseDecimal(s)
 	switch {

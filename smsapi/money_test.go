@@ -43,6 +43,8 @@ func TestParseDollars(t *testing.T) {
 	}{
 		{"5", 500}, {"5.5", 550}, {"5.50", 550}, {"$5.50", 550}, {"0.2", 20}, {" 5 ", 500},
 		{"0", 0}, {"0.01", 1}, {"007", 700}, {"1000000000", 100000000000}, {"$ 12", 1200},
+		// A decimal comma, as Russians write it.
+		{"12,50", 1250}, {"12,5", 1250}, {"$0,99", 99}, {"5,00", 500}, {"1000,01", 100001},
 	}
 	for _, tt := range good {
 		got, err := ParseDollars(tt.in)
@@ -52,7 +54,11 @@ func TestParseDollars(t *testing.T) {
 	}
 	bad := []struct{ in, why string }{
 		{"", "empty"}, {"  ", "empty"}, {"$", "empty"}, {"abc", "number"}, {"-5", "negative"}, {"5.555", "two digits"},
-		{"1e3", "number"}, {"5,00", "number"}, {"1,000", "number"}, {"NaN", "number"}, {"Inf", "number"},
+		{"1e3", "number"}, {"NaN", "number"}, {"Inf", "number"},
+		// A comma before three digits may group thousands: never $1.00.
+		{"1,000", "thousands"}, {"$1,000", "thousands"}, {"12,345", "thousands"},
+		{"1,000.50", "number"}, {"1,000,000", "number"}, {"1.000,50", "number"}, {"5,5,5", "number"},
+		{"5,", "number"}, {",5", "number"}, {"5,555.5", "number"}, {"5,5555", "two digits"}, {"-5,50", "negative"},
 		{"+5", "number"}, {"5.", "number"}, {".5", "number"}, {"5 5", "number"}, {"0x10", "number"},
 		{"1000000000.01", "at most"}, {"99999999999999999999999", "number"}, {"٥", "number"},
 	}

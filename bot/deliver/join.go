@@ -2,8 +2,6 @@ package deliver
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/store"
@@ -23,7 +21,8 @@ const (
 // message per second per chat, so codes that queued up together (one
 // account's orders are checked together; a chat that was rate limited
 // collects several) would otherwise reach the user a second apart. In a
-// joined message each copy button names its order.
+// joined message each push's buttons come under a row naming its order
+// (message.OrderButton).
 func joinFirst(pushes []store.Message) (joined store.Message, n int) {
 	joined, n = pushes[0], 1
 	if len(pushes) == 1 {
@@ -56,14 +55,14 @@ func joinFirst(pushes []store.Message) (joined store.Message, n int) {
 }
 
 // keyboard is the inline keyboard of an outbox row's markup. Its buttons
-// stay raw JSON: joining pushes only puts their rows together and names
-// each button's order in its label, whatever else a button holds.
+// stay raw JSON: joining pushes only puts their rows together, each push's
+// under a row that names its order, whatever else a button holds.
 type keyboard struct {
 	InlineKeyboard [][]json.RawMessage `json:"inline_keyboard"`
 }
 
-// labelledRows returns the keyboard rows of a push with each button naming
-// the push's order; nil when it has none or they do not parse.
+// labelledRows returns the keyboard rows of a push under a row naming the
+// push's order; nil when it has none or they do not parse.
 func labelledRows(m store.Message) [][]json.RawMessage {
 	if m.Markup == "" {
 		return nil
@@ -72,38 +71,12 @@ func labelledRows(m store.Message) [][]json.RawMessage {
 	if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
 		return nil
 	}
-	if m.OrderID == "" {
+	if m.OrderID == "" || len(kb.InlineKeyboard) == 0 {
 		return kb.InlineKeyboard
 	}
-	for _, row := range kb.InlineKeyboard {
-		for i := range row {
-			row[i] = relabel(row[i], m.OrderID)
-		}
-	}
-	return kb.InlineKeyboard
-}
-
-// relabel returns button b with its text naming orderID (message.ButtonFor);
-// b as it is when it is not an object with a text. The text stays the
-// first field, the others follow in name order (a push's buttons have one
-// besides the text), as the renderer wrote them.
-func relabel(b json.RawMessage, orderID string) json.RawMessage {
-	var fields map[string]json.RawMessage
-	var text string
-	if json.Unmarshal(b, &fields) != nil || json.Unmarshal(fields["text"], &text) != nil {
-		return b
-	}
-	label, err := json.Marshal(message.ButtonFor(text, orderID))
+	head, err := json.Marshal(message.OrderButton(m.OrderID))
 	if err != nil {
-		return b
+		return kb.InlineKeyboard
 	}
-	out := append([]byte(`{"text":`), label...)
-	for _, name := range slices.Sorted(maps.Keys(fields)) {
-		if name == "text" {
-			continue
-		}
-		key, _ := json.Marshal(name)
-		out = append(append(append(append(out, ','), key...), ':'), fields[name]...)
-	}
-	return append(out, '}')
+	return append([][]json.RawMessage{{head}}, kb.InlineKeyboard...)
 }

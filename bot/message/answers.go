@@ -43,18 +43,14 @@ func (l *Lang) Help(cs []Command) string {
 	return strings.Join(lines, "\n")
 }
 
-// ButtonFor labels a button in a message that holds several orders: the
-// order id makes it clear in every language.
-func ButtonFor(label, orderID string) string { return label + " · " + orderID }
-
 // ToastTooManyTaps asks a user pressing buttons too fast to wait.
 func (l *Lang) ToastTooManyTaps(wait time.Duration) string {
-	return l.t("ToastTooManyTaps", args{"Wait": l.Duration(max(wait, time.Second))})
+	return l.t("ToastTooManyTaps", args{"Wait": l.Wait(wait)})
 }
 
 // SlowDown asks a flooding user to wait.
 func (l *Lang) SlowDown(wait time.Duration) string {
-	return l.t("SlowDown", args{"Wait": l.Duration(max(wait, time.Second))})
+	return l.t("SlowDown", args{"Wait": l.Wait(wait)})
 }
 
 // NotWatching says there was no watch to stop.

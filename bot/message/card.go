@@ -1,7 +1,6 @@
 package message
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -13,16 +12,16 @@ func (l *Lang) Card(o Order, now time.Time) string {
 	sb.WriteString(l.t("CardTitle", args{"Order": Field(o.ID)}) + "\n")
 	line := func(label, value string) {
 		if strings.TrimSpace(value) != "" {
-			fmt.Fprintf(&sb, "%s: %s\n", l.t(label, nil), value)
+			sb.WriteString(l.t("CardLine", args{"Label": l.t(label, nil), "Value": value}) + "\n")
 		}
 	}
 	line("CardService", Field(o.Service))
 	line("CardCountry", Field(o.Country))
-	line("CardCarrier", Field(o.Carrier))
+	line("CardCarrier", Field(chosenCarrier(o.Carrier)))
 	if p := strings.TrimSpace(o.PhoneNumber); p != "" {
 		line("CardNumber", "<code>"+Field(p)+"</code>")
 	}
-	line("CardPrice", Field(o.Price.String())) // "" (no line) when the API gave none
+	line("CardPrice", Field(l.amount(o.Price))) // "" (no line) when the API gave none
 	line("CardStatus", l.statusLabel(o))
 	if o.State == StateWaiting {
 		line("CardTimeLeft", l.timeLeft(o.ExpiresAt, now))
@@ -32,6 +31,16 @@ func (l *Lang) Card(o Order, now time.Time) string {
 		sb.WriteString(l.smsBlock(o.SMS))
 	}
 	return strings.TrimRight(sb.String(), "\n")
+}
+
+// chosenCarrier is the carrier an order was bought for, "" when it was
+// SMSOnline's "any": the card then leaves the line out, as the offer's name
+// does, since "any" names no carrier the number has.
+func chosenCarrier(carrier string) string {
+	if strings.EqualFold(strings.TrimSpace(carrier), "any") {
+		return ""
+	}
+	return carrier
 }
 
 // smsBlock shows the code prominently and, when the SMS says more than the
@@ -100,7 +109,8 @@ func (l *Lang) timeLeft(expires, now time.Time) string {
 }
 
 // Duration renders a duration the way people say it: "14 min", "45 s",
-// "1 h 5 min".
+// "1 h 5 min", rounded down to its unit: the time a number or a link has
+// left is never overstated (14 min 59 s is "14 min").
 func (l *Lang) Duration(d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {
@@ -116,6 +126,21 @@ func (l *Lang) Duration(d time.Duration) string {
 		}
 		return l.t("HoursMinutes", args{"H": h, "M": m})
 	}
+}
+
+// Wait renders how long to wait before trying again, rounded up so that
+// whoever waits the time shown waits long enough: at least 1 s, seconds up
+// to 2 min ("90 s", not "1 min" or "2 min"), then whole minutes.
+func (l *Lang) Wait(d time.Duration) string {
+	s := d / time.Second
+	if d%time.Second > 0 {
+		s++
+	}
+	s = max(s, 1)
+	if s < 120 {
+		return l.t("Seconds", args{"S": int(s)})
+	}
+	return l.Duration((s + 59) / 60 * time.Minute)
 }
 
 // WatchList renders /orders: each watched order with its service, status and
@@ -136,23 +161,8 @@ func (l *Lang) WatchList(watches []Watch, now time.Time) string {
 		if s := strings.TrimSpace(w.Service); s != "" {
 			parts = append(parts, Field(s))
 		}
-		if w.Paused {
-			parts = append(parts, l.t("WatchPaused", nil))
-		} else {
-			status := l.t("WatchWaiting", nil)
-			if s := strings.TrimSpace(w.Status); s != "" && !isWaitingWord(s) {
-				status = Field(s)
-			}
-			parts = append(parts, status)
-			switch left := w.ExpiresAt.Sub(now); {
-			case w.ExpiresAt.IsZero():
-			case left <= 0:
-				parts = append(parts, l.t("CardExpired", nil))
-			default:
-				parts = append(parts, l.t("TimeLeft", args{"Time": l.Duration(left)}))
-			}
-		}
-		line := fmt.Sprintf("\n• <code>%s</code> %s", Escape(w.OrderID), strings.Join(parts, " · "))
+		parts = append(parts, l.watchStatus(w, now)...)
+		line := "\n" + l.t("WatchListLine", args{"Order": Escape(w.OrderID), "Details": strings.Join(parts, l.t("Separator", nil))})
 		if room -= UTF16Len(line); room < 0 && i > 0 {
 			sb.WriteString("\n" + l.t("WatchListMore", args{"Count": len(watches) - i}))
 			break
@@ -161,4 +171,31 @@ func (l *Lang) WatchList(watches []Watch, now time.Time) string {
 	}
 	sb.WriteString(footer)
 	return sb.String()
+}
+
+// watchStatus is what /orders says of a watch's order: paused, or its state
+// in l's words (a status word the bot does not know, as SMSOnline gave it)
+// and, while the number is rented, the time it has left.
+func (l *Lang) watchStatus(w Watch, now time.Time) []string {
+	var status string
+	switch s := strings.TrimSpace(w.Status); {
+	case w.Paused:
+		return []string{l.t("WatchPaused", nil)}
+	case w.State == StateReceived:
+		status = l.t("WatchReceived", nil)
+	case w.State == StateFinal:
+		return []string{l.Status(s)} // ended: no time left to show
+	case s != "" && !isWaitingWord(s):
+		status = Field(s)
+	default:
+		status = l.t("WatchWaiting", nil)
+	}
+	switch left := w.ExpiresAt.Sub(now); {
+	case w.ExpiresAt.IsZero():
+		return []string{status}
+	case left <= 0:
+		return []string{status, l.t("CardExpired", nil)}
+	default:
+		return []string{status, l.t("TimeLeft", args{"Time": l.Duration(left)})}
+	}
 }

@@ -26,6 +26,10 @@ type Lang struct {
 	Tag  string // "en", "ru" or "zh": what /language and the store use
 	Name string // the language's name in itself, for the /language buttons
 	loc  *i18n.Localizer
+	// thousands groups the digits of dollars ("$1,000.00", in Russian
+	// "$1 000.00" with a narrow no-break space): CLDR number data, like the
+	// plural categories, rather than a sentence to translate.
+	thousands string
 }
 
 // supported are the languages, the fallback first, each with the CLDR
@@ -33,10 +37,11 @@ type Lang struct {
 var supported = []struct {
 	tag, name string
 	plurals   []string
+	thousands string
 }{
-	{"en", "English", []string{"one", "other"}},
-	{"ru", "Русский", []string{"one", "few", "many", "other"}},
-	{"zh", "中文", []string{"other"}},
+	{"en", "English", []string{"one", "other"}, ","},
+	{"ru", "Русский", []string{"one", "few", "many", "other"}, "\u202f"},
+	{"zh", "中文", []string{"other"}, ","},
 }
 
 var (
@@ -53,7 +58,7 @@ func loadLanguages() []*Lang {
 		if _, err := bundle.LoadMessageFileFS(localeFiles, path.Join("locales", s.tag+".toml")); err != nil {
 			panic(fmt.Sprintf("message: catalogue %s: %v", s.tag, err)) // embedded: a broken file fails every test
 		}
-		out = append(out, &Lang{Tag: s.tag, Name: s.name, loc: i18n.NewLocalizer(bundle, s.tag)})
+		out = append(out, &Lang{Tag: s.tag, Name: s.name, loc: i18n.NewLocalizer(bundle, s.tag), thousands: s.thousands})
 	}
 	return out
 }
@@ -72,19 +77,13 @@ func ByTag(tag string) *Lang {
 }
 
 // Match returns the language for a Telegram language_code (an IETF tag such
-// as "ru", "en-US", "zh-hans"), or nil when none is supported. Chinese is
-// Simplified Chinese only: "zh", "zh-hans…", "zh-cn", "zh-sg".
+// as "ru", "en-US", "zh-hans"), or nil when none is supported. Every
+// Chinese ("zh-hant", "zh-tw", "zh-hk" too) gets the Simplified Chinese
+// catalogue: a reader of Traditional characters reads it far better than
+// English.
 func Match(code string) *Lang {
 	code = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), "_", "-"))
-	primary, rest, _ := strings.Cut(code, "-")
-	if primary == "zh" {
-		region, _, _ := strings.Cut(rest, "-")
-		switch region {
-		case "", "hans", "cn", "sg":
-			return ByTag("zh")
-		}
-		return nil
-	}
+	primary, _, _ := strings.Cut(code, "-")
 	return ByTag(primary)
 }
 

@@ -195,7 +195,8 @@ func TestEveryMessageIDIsInTheCatalogue(t *testing.T) {
 func TestMatch(t *testing.T) {
 	for code, want := range map[string]string{
 		"en": "en", "en-US": "en", "ru": "ru", "ru-RU": "ru", "RU": "ru", "zh": "zh", "zh-hans": "zh", "zh-CN": "zh",
-		"zh-sg": "zh", "zh_Hans_CN": "zh", "zh-hant": "", "zh-tw": "", "de": "", "": "", "uk": "",
+		"zh-sg": "zh", "zh_Hans_CN": "zh", "zh-hant": "zh", "zh-Hant-TW": "zh", "zh-tw": "zh", "zh-hk": "zh", "zh-mo": "zh",
+		"de": "", "": "", "uk": "",
 	} {
 		got := ""
 		if l := Match(code); l != nil {

@@ -117,6 +117,13 @@ func (l *Lang) PushKeyboard(owner int64, orderID, code string) *Keyboard {
 	return Rows(copyRow, actions)
 }
 
+// OrderButton heads an order's buttons in a message that holds several
+// orders (joined pushes): a row of its own that names the order, so the
+// buttons below keep their short labels and two still fit in a row (an id
+// added to each label overflowed in Russian). Pressing it copies the id. It
+// reads the same in every language: the card's 📦 and the id.
+func OrderButton(orderID string) Button { return CopyButton("📦 "+orderID, orderID) }
+
 // RefundKeyboard asks to confirm the stored refund nonce names.
 func (l *Lang) RefundKeyboard(owner int64, orderID, nonce string) *Keyboard {
 	var bs buttons

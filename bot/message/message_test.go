@@ -30,9 +30,14 @@ func TestOrderCard(t *testing.T) {
 		{
 			name: "waiting",
 			edit: func(o *Order) { o.Status = "pending" },
-			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States", "Carrier: any",
+			want: []string{"<b>Order 20046875</b>", "Service: Discord", "Country: United States",
 				"Number: <code>1234567890</code>", "Price: $0.16", "Status: ⏳ Waiting for SMS", "Time left: 17 min"},
-			notWant: []string{"Code:"},
+			notWant: []string{"Code:", "Carrier"}, // "any" names no carrier, as in the offer's name
+		},
+		{
+			name: "a chosen carrier",
+			edit: func(o *Order) { o.Carrier = "tmobile" },
+			want: []string{"Carrier: tmobile"},
 		},
 		{
 			name:    "completed with a bare code",
@@ -128,6 +133,41 @@ func TestHumanDuration(t *testing.T) {
 	for d, want := range tests {
 		if got := English.Duration(d); got != want {
 			t.Errorf("English.Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestWaitsRoundUp: whoever waits the time a wait shows has waited long
+// enough ("90 s" is not "1 min"); the time left on a number rounds down
+// instead, so it is not overstated either.
+func TestWaitsRoundUp(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                                  "1 s",
+		300 * time.Millisecond:             "1 s",
+		1200 * time.Millisecond:            "2 s",
+		45 * time.Second:                   "45 s",
+		90 * time.Second:                   "90 s",
+		119*time.Second + time.Millisecond: "2 min",
+		2*time.Minute + time.Second:        "3 min",
+		59*time.Minute + 30*time.Second:    "1 h",
+		time.Hour + time.Second:            "1 h 1 min",
+	} {
+		if got := English.Wait(d); got != want {
+			t.Errorf("English.Wait(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for _, l := range languages {
+		wait := l.Wait(90 * time.Second)
+		for name, text := range map[string]string{
+			"SlowDown": l.SlowDown(90 * time.Second), "ToastTooManyTaps": l.ToastTooManyTaps(90 * time.Second),
+			"RateLimitedFor": l.RateLimited(90 * time.Second),
+		} {
+			if !strings.Contains(text, wait) {
+				t.Errorf("%s %s = %q, want the wait %q", l.Tag, name, text, wait)
+			}
+		}
+		if got, want := l.Card(Order{ID: "1", ExpiresAt: time.Unix(0, 0).Add(90 * time.Second)}, time.Unix(0, 0)), l.Duration(time.Minute); !strings.Contains(got, want) {
+			t.Errorf("%s: 90 s left shows as\n%s\nwant %q (rounded down)", l.Tag, got, want)
 		}
 	}
 }

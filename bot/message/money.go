@@ -15,7 +15,7 @@ func (l *Lang) ButtonRefund(price Money) string {
 	if !price.Valid {
 		return l.t("ButtonRefund", nil)
 	}
-	return l.t("ButtonRefundPrice", args{"Price": price.String()})
+	return l.t("ButtonRefundPrice", args{"Price": l.amount(price)})
 }
 
 // Offer names what a purchase buys, as HTML: "Discord · United States",
@@ -32,13 +32,13 @@ func (l *Lang) offerText(service, country, carrier string) string {
 			parts = append(parts, p)
 		}
 	}
-	if c := Clip(carrier); c != "" && !strings.EqualFold(c, "any") {
+	if c := Clip(chosenCarrier(carrier)); c != "" {
 		parts = append(parts, c)
 	}
 	if len(parts) == 0 {
 		return l.t("OfferUnnamed", nil)
 	}
-	return strings.Join(parts, " · ")
+	return strings.Join(parts, l.t("Separator", nil))
 }
 
 // OfferOf names what order o bought.
@@ -49,7 +49,7 @@ func (l *Lang) RefundAsk(orderID string, price Money) string {
 	if !price.Valid {
 		return l.t("RefundAsk", args{"Order": Escape(orderID)})
 	}
-	return l.t("RefundAskPrice", args{"Order": Escape(orderID), "Price": price.String()})
+	return l.t("RefundAskPrice", args{"Order": Escape(orderID), "Price": l.amount(price)})
 }
 
 // RefundDone says a refund went through; balance is the balance after it,
@@ -57,10 +57,10 @@ func (l *Lang) RefundAsk(orderID string, price Money) string {
 func (l *Lang) RefundDone(orderID string, price, balance Money) string {
 	text := l.t("RefundDone", args{"Order": Escape(orderID)})
 	if price.Valid {
-		text = l.t("RefundDonePrice", args{"Order": Escape(orderID), "Price": price.String()})
+		text = l.t("RefundDonePrice", args{"Order": Escape(orderID), "Price": l.amount(price)})
 	}
 	if balance.Valid {
-		text += "\n" + l.t("BalanceAfter", args{"Balance": balance.String()})
+		text += "\n" + l.t("BalanceAfter", args{"Balance": l.amount(balance)})
 	}
 	return text
 }
@@ -116,7 +116,7 @@ func (l *Lang) AnotherSMSFailed(orderID, reason string) string {
 
 // BuyAsk is the confirmation of buying offer again for at most max.
 func (l *Lang) BuyAsk(offer, sourceID string, max Money) string {
-	return l.t("BuyAsk", args{"Offer": offer, "Max": max.String(), "Order": Escape(sourceID)})
+	return l.t("BuyAsk", args{"Offer": offer, "Max": l.amount(max), "Order": Escape(sourceID)})
 }
 
 // BuyPriceChanged asks again after the price went up.
@@ -135,7 +135,7 @@ func (l *Lang) LowBalance(balance, price Money) string {
 	if !balance.Valid {
 		return l.t("LowBalance", args{"Amount": topUpHint(balance, price)})
 	}
-	return l.t("LowBalanceKnown", args{"Balance": balance.String(), "Amount": topUpHint(balance, price)})
+	return l.t("LowBalanceKnown", args{"Balance": l.amount(balance), "Amount": topUpHint(balance, price)})
 }
 
 // topUpHint is a round dollar amount that covers price: at least $5.
@@ -178,7 +178,7 @@ func (l *Lang) RefundNotSent(orderID, reason string) string {
 func (l *Lang) RefundUnconfirmed(orderID string, balance Money) string {
 	text := l.t("RefundUnconfirmed", args{"Order": Escape(orderID)})
 	if balance.Valid {
-		text += "\n" + l.t("BalanceNow", args{"Balance": balance.String()})
+		text += "\n" + l.t("BalanceNow", args{"Balance": l.amount(balance)})
 	}
 	return text
 }
@@ -206,14 +206,16 @@ func (l *Lang) BuyPriceUnknown(orderID string) string {
 	return l.t("BuyPriceUnknown", args{"Order": Escape(orderID)})
 }
 
-// Bought is the card of a number just bought, watched from now on.
-func (l *Lang) Bought(o Order, now time.Time) string {
-	return l.t("Bought", nil) + "\n\n" + l.Card(o, now) + "\n\n" + l.T(Watching)
+// Bought is the card of a number just bought, watched from now on; private
+// says whether the card is in the owner's private chat, where the codes go
+// (a card in a group says they go there).
+func (l *Lang) Bought(o Order, now time.Time, private bool) string {
+	return l.t("Bought", nil) + "\n\n" + l.Card(o, now) + "\n\n" + l.WatchingFor(o.HasSMS(), private)
 }
 
 // BadMaxPrice says a /buy limit is unusable: it must be above zero and at
 // most max.
-func (l *Lang) BadMaxPrice(max Money) string { return l.t("BadMaxPrice", args{"Max": max.String()}) }
+func (l *Lang) BadMaxPrice(max Money) string { return l.t("BadMaxPrice", args{"Max": l.amount(max)}) }
 
 // BuyEntry is one line of /buy: an offer and the order it was last bought in.
 type BuyEntry struct {
@@ -235,7 +237,7 @@ func (l *Lang) BuyList(owner int64, entries []BuyEntry) (string, *Keyboard) {
 		var bs buttons
 		label := clipUnits(l.offerText(e.Service, e.Country, e.Carrier), maxLabelUnits-10)
 		if e.Price.Valid {
-			label += " · " + e.Price.String()
+			label += l.t("Separator", nil) + l.amount(e.Price)
 		}
 		bs.add(label, Callback{Action: ActBuyAsk, Owner: owner, OrderID: e.OrderID})
 		rows = append(rows, bs)
@@ -262,7 +264,7 @@ func clipUnits(s string, n int) string {
 // the payment links stay valid; watching says the bot will tell when the
 // money arrives; coupons are the unused ones.
 func (l *Lang) TopUp(amount Money, lifetime time.Duration, coupon string, watching bool, coupons []Coupon) string {
-	lines := []string{l.t("TopUpTitle", args{"Amount": amount.String(), "Time": l.Duration(lifetime)})}
+	lines := []string{l.t("TopUpTitle", args{"Amount": l.amount(amount), "Time": l.Duration(lifetime)})}
 	if coupon != "" {
 		lines = append(lines, l.t("TopUpCoupon", args{"Coupon": Field(coupon)}))
 	}
@@ -272,31 +274,50 @@ func (l *Lang) TopUp(amount Money, lifetime time.Duration, coupon string, watchi
 	if len(coupons) > 0 && coupon == "" {
 		codes := make([]string, 0, len(coupons))
 		for _, c := range coupons {
-			codes = append(codes, fmt.Sprintf("<code>%s</code> (%d%%%s)", Field(c.Code), c.Percentage, couponTarget(c.TargetPay)))
+			codes = append(codes, l.coupon(c))
 			if len(codes) == 5 {
 				break
 			}
 		}
 		lines = append(lines, "\n"+l.t("TopUpCoupons", args{
-			"Coupons": strings.Join(codes, ", "), "Amount": amountArg(amount), "Coupon": Field(coupons[0].Code),
+			"Coupons": strings.Join(codes, l.t("ListComma", nil)), "Amount": amountArg(amount), "Coupon": Field(coupons[0].Code),
 		}))
 	}
 	return strings.Join(lines, "\n")
 }
 
-func couponTarget(target string) string {
-	if t := strings.TrimSpace(target); t != "" {
-		return ", " + Field(t)
+// coupon is one coupon of /topup's list: its code, its discount and, when
+// SMSOnline says, the payment it applies to.
+func (l *Lang) coupon(c Coupon) string {
+	target := l.couponTarget(c.TargetPay)
+	if target == "" {
+		return l.t("CouponItem", args{"Code": Field(c.Code), "Percent": c.Percentage})
 	}
-	return ""
+	return l.t("CouponItemFor", args{"Code": Field(c.Code), "Percent": c.Percentage, "Target": target})
 }
 
-// amountArg writes an amount as /topup takes it: "5" or "12.50".
+// couponTarget words the payment a coupon applies to: the two ways /topup
+// pays in l's words, another word as SMSOnline gave it.
+func (l *Lang) couponTarget(target string) string {
+	switch t := strings.TrimSpace(target); strings.ToLower(t) {
+	case "":
+		return ""
+	case "crypto", "cryptomus":
+		return l.t("CouponForCrypto", nil)
+	case "card":
+		return l.t("CouponForCard", nil)
+	default:
+		return Field(t)
+	}
+}
+
+// amountArg writes an amount as /topup takes it: "5", "12.50" or "1000",
+// never grouped, whatever the language.
 func amountArg(m Money) string {
 	if m.Cents%100 == 0 {
 		return fmt.Sprint(m.Cents / 100)
 	}
-	return strings.TrimPrefix(m.String(), "$")
+	return fmt.Sprintf("%d.%02d", m.Cents/100, m.Cents%100)
 }
 
 // TopUpFailed says no payment link could be made; reason is APIError's text.
@@ -304,5 +325,5 @@ func (l *Lang) TopUpFailed(reason string) string { return l.t("TopUpFailed", arg
 
 // BalanceArrived is the push after a top-up.
 func (l *Lang) BalanceArrived(arrived, balance Money) string {
-	return l.t("BalanceArrived", args{"Amount": arrived.String(), "Balance": balance.String()})
+	return l.t("BalanceArrived", args{"Amount": l.amount(arrived), "Balance": l.amount(balance)})
 }

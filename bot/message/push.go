@@ -1,7 +1,6 @@
 package message
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -15,13 +14,15 @@ func (l *Lang) Push(w Watch, o Order, now time.Time) (string, *Keyboard) {
 	var sb strings.Builder
 	sb.WriteString(l.t("PushTitle", args{"Order": Escape(w.OrderID)}) + "\n")
 	service, phone := firstNonEmpty(o.Service, w.Service), firstNonEmpty(o.PhoneNumber, w.PhoneNumber)
-	switch {
-	case service != "" && phone != "":
-		fmt.Fprintf(&sb, "%s · <code>%s</code>\n", Field(service), Field(phone))
-	case service != "":
-		sb.WriteString(Field(service) + "\n")
-	case phone != "":
-		fmt.Fprintf(&sb, "<code>%s</code>\n", Field(phone))
+	var about []string
+	if strings.TrimSpace(service) != "" {
+		about = append(about, Field(service))
+	}
+	if strings.TrimSpace(phone) != "" {
+		about = append(about, "<code>"+Field(phone)+"</code>")
+	}
+	if len(about) > 0 {
+		sb.WriteString(strings.Join(about, l.t("Separator", nil)) + "\n")
 	}
 	sb.WriteString("\n" + l.smsBlock(o.SMS))
 	expires := o.ExpiresAt
@@ -35,14 +36,14 @@ func (l *Lang) Push(w Watch, o Order, now time.Time) (string, *Keyboard) {
 }
 
 func (l *Lang) OrderExpired(orderID, service string) string {
-	return l.t("OrderExpired", args{"Order": Escape(orderID), "Service": serviceSuffix(service)})
+	return l.t("OrderExpired", args{"Order": Escape(orderID), "Service": l.serviceSuffix(service)})
 }
 
 func (l *Lang) OrderEnded(orderID, service, status string) string {
 	if strings.EqualFold(strings.TrimSpace(status), "expired") {
 		return l.OrderExpired(orderID, service)
 	}
-	return l.t("OrderEnded", args{"Order": Escape(orderID), "Service": serviceSuffix(service), "Status": l.Status(status)})
+	return l.t("OrderEnded", args{"Order": Escape(orderID), "Service": l.serviceSuffix(service), "Status": l.Status(status)})
 }
 
 func (l *Lang) WatchedOrderGone(orderID string) string {
@@ -53,11 +54,13 @@ func (l *Lang) WatchGaveUp(orderID string) string {
 	return l.t("WatchGaveUp", args{"Order": Escape(orderID)})
 }
 
-func serviceSuffix(service string) string {
+// serviceSuffix names the service after an order id, in the brackets of
+// l: " (WhatsApp)", in Chinese "（WhatsApp）"; "" when there is none.
+func (l *Lang) serviceSuffix(service string) string {
 	if strings.TrimSpace(service) == "" {
 		return ""
 	}
-	return " (" + Field(service) + ")"
+	return l.t("ServiceSuffix", args{"Service": Field(service)})
 }
 
 func firstNonEmpty(a, b string) string {

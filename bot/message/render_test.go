@@ -61,7 +61,7 @@ func TestEveryTextRendersInEveryLanguage(t *testing.T) {
 			"BuyPriceChanged": l.BuyPriceChanged(offer, Cents(30)), "BuyOutOfStock": l.BuyOutOfStock(offer),
 			"LowBalance": l.LowBalance(Money{}, Cents(16)), "LowBalanceKnown": l.LowBalance(Cents(5), Cents(16)),
 			"BuyPending": l.BuyPending(offer), "BuyFailed": l.BuyFailed(offer, l.T(APIDown)), "BuyNotDone": l.BuyNotDone(offer),
-			"BuyNoPrice": l.BuyNoPrice("1"), "BuyPriceUnknown": l.BuyPriceUnknown("1"), "Bought": l.Bought(order, now),
+			"BuyNoPrice": l.BuyNoPrice("1"), "BuyPriceUnknown": l.BuyPriceUnknown("1"), "Bought": l.Bought(order, now, true), "BoughtInGroup": l.Bought(order, now, false),
 			"BadMaxPrice": l.BadMaxPrice(Cents(100_00)), "BuyList": list, "TopUp": l.TopUp(Cents(500), time.Hour, "", true, coupons),
 			"TopUpCoupon": l.TopUp(Cents(1250), time.Hour, "SAVE10", false, nil), "TopUpFailed": l.TopUpFailed(l.T(APIDown)),
 			"BalanceArrived": l.BalanceArrived(Cents(500), Cents(1734)),

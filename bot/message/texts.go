@@ -120,7 +120,7 @@ func (l *Lang) Balance(b Balance, userID string) string {
 	}
 	if next, ok := nextDiscount(b); ok {
 		lines = append(lines, l.t("NextDiscountLine", args{
-			"Amount": Cents(next.From.Cents - b.TotalCharges.Cents).String(), "Discount": Field(next.Label),
+			"Amount": l.amount(Cents(next.From.Cents - b.TotalCharges.Cents)), "Discount": Field(next.Label),
 		}))
 	}
 	return strings.Join(lines, "\n")
@@ -142,21 +142,26 @@ func nextDiscount(b Balance) (DiscountTier, bool) {
 	return next, found
 }
 
-// Money shows an amount as dollars, "$5.00"; one SMSOnline sent unreadably
-// is "unknown" rather than a guess.
+// Money shows an amount as dollars, "$5.00", its thousands grouped as l
+// groups them ("$1,000.00"; in Russian "$1 000.00", where a comma would read
+// as a decimal mark); one SMSOnline sent unreadably is "unknown" rather than
+// a guess.
 func (l *Lang) Money(m Money) string {
 	if !m.Valid {
 		return l.t("MoneyUnknown", nil)
 	}
-	return m.String()
+	return l.amount(m)
 }
+
+// amount is Money for an amount known to be valid; "" when it is not.
+func (l *Lang) amount(m Money) string { return m.format(l.thousands) }
 
 // RateLimited asks the user to wait, naming the delay when SMSOnline gave one.
 func (l *Lang) RateLimited(retryAfter time.Duration) string {
 	if retryAfter <= 0 {
 		return l.t("RateLimited", nil)
 	}
-	return l.t("RateLimitedFor", args{"Wait": l.Duration(retryAfter)})
+	return l.t("RateLimitedFor", args{"Wait": l.Wait(retryAfter)})
 }
 
 // OrderNotFound says the order is not on the user's account.

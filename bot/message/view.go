@@ -22,8 +22,12 @@ type Money struct {
 func Cents(n int64) Money { return Money{Cents: n, Valid: true} }
 
 // String formats m as "$5.00", "$0.16", "-$1.50" or "$1,234.50"; it returns
-// "" when m is not Valid.
-func (m Money) String() string {
+// "" when m is not Valid. A text shows money with Lang.Money, which groups
+// the digits as its language does.
+func (m Money) String() string { return m.format(",") }
+
+// format is String with thousands between every three digits of dollars.
+func (m Money) format(thousands string) string {
 	if !m.Valid {
 		return ""
 	}
@@ -31,11 +35,11 @@ func (m Money) String() string {
 	if m.Cents < 0 {
 		sign, n = "-", -n // two's complement: right for math.MinInt64 too
 	}
-	return fmt.Sprintf("%s$%s.%02d", sign, groupThousands(strconv.FormatUint(n/100, 10)), n%100)
+	return fmt.Sprintf("%s$%s.%02d", sign, groupThousands(strconv.FormatUint(n/100, 10), thousands), n%100)
 }
 
-// groupThousands puts a comma between every three digits from the right.
-func groupThousands(digits string) string {
+// groupThousands puts sep between every three digits from the right.
+func groupThousands(digits, sep string) string {
 	if len(digits) <= 3 {
 		return digits
 	}
@@ -46,7 +50,7 @@ func groupThousands(digits string) string {
 	}
 	b.WriteString(digits[:head])
 	for i := head; i < len(digits); i += 3 {
-		b.WriteByte(',')
+		b.WriteString(sep)
 		b.WriteString(digits[i : i+3])
 	}
 	return b.String()
@@ -87,7 +91,8 @@ type Watch struct {
 	Paused      bool
 	Service     string
 	PhoneNumber string
-	Status      string
+	Status      string    // the status word as SMSOnline gave it
+	State       State     // what Status means, as for Order
 	ExpiresAt   time.Time // zero when unknown
 }
 

@@ -28,7 +28,7 @@ func boughtCardNotice(l *message.Lang, a store.Action, o smsapi.Order, now time.
 		TelegramUserID: a.TelegramUserID,
 		OrderID:        o.ID,
 		Priority:       store.PriorityNotice,
-		Text:           l.Bought(view.Order(o), now),
+		Text:           l.Bought(view.Order(o), now, a.ChatID == a.TelegramUserID), // a private chat's id is its user's
 		Markup:         message.MarkupJSON(l.CardKeyboard(view.Order(o), a.TelegramUserID, o.ID, true, true)),
 	}
 }

@@ -50,6 +50,7 @@ func Watch(w store.Watch) message.Watch {
 		Service:     w.Service,
 		PhoneNumber: w.PhoneNumber,
 		Status:      w.Status,
+		State:       state(smsapi.Order{Status: w.Status}.State()),
 		ExpiresAt:   w.ExpiresAt,
 	}
 }
