@@ -34,8 +34,8 @@ func TestAssembledTextsUseTheLanguagesPunctuation(t *testing.T) {
 			"Card":         l.t("CardLine", args{"Label": l.t("CardService", nil), "Value": "WhatsApp"}),
 			"Push":         "WhatsApp" + sep + "<code>123</code>",
 			"WatchList":    l.t("WatchListLine", args{"Order": "1", "Details": "WhatsApp" + sep + l.t("WatchWaiting", nil) + sep + l.t("TimeLeft", args{"Time": l.Duration(time.Hour)})}),
-			"OrderEnded":   "<code>1</code>" + l.t("ServiceSuffix", args{"Service": "WhatsApp"}),
-			"OrderExpired": "<code>1</code>" + l.t("ServiceSuffix", args{"Service": "WhatsApp"}),
+			"OrderEnded":   l.t("OrderEndedOf", args{"Order": "1", "Service": "WhatsApp", "Status": l.Status("cancelled")}),
+			"OrderExpired": l.t("OrderExpiredOf", args{"Order": "1", "Service": "WhatsApp"}),
 			"TopUp": l.t("CouponItemFor", args{"Code": "SAVE10", "Percent": 10, "Target": l.t("CouponForCrypto", nil)}) + l.t("ListComma", nil) +
 				l.t("CouponItemFor", args{"Code": "CARD5", "Percent": 5, "Target": l.t("CouponForCard", nil)}) + l.t("ListComma", nil) +
 				l.t("CouponItem", args{"Code": "ANY3", "Percent": 3}) + l.t("ListComma", nil) +

@@ -36,14 +36,20 @@ func (l *Lang) Push(w Watch, o Order, now time.Time) (string, *Keyboard) {
 }
 
 func (l *Lang) OrderExpired(orderID, service string) string {
-	return l.t("OrderExpired", args{"Order": Escape(orderID), "Service": l.serviceSuffix(service)})
+	if strings.TrimSpace(service) == "" {
+		return l.t("OrderExpired", args{"Order": Escape(orderID)})
+	}
+	return l.t("OrderExpiredOf", args{"Order": Escape(orderID), "Service": Field(service)})
 }
 
 func (l *Lang) OrderEnded(orderID, service, status string) string {
 	if strings.EqualFold(strings.TrimSpace(status), "expired") {
 		return l.OrderExpired(orderID, service)
 	}
-	return l.t("OrderEnded", args{"Order": Escape(orderID), "Service": l.serviceSuffix(service), "Status": l.Status(status)})
+	if strings.TrimSpace(service) == "" {
+		return l.t("OrderEnded", args{"Order": Escape(orderID), "Status": l.Status(status)})
+	}
+	return l.t("OrderEndedOf", args{"Order": Escape(orderID), "Service": Field(service), "Status": l.Status(status)})
 }
 
 func (l *Lang) WatchedOrderGone(orderID string) string {
@@ -52,15 +58,6 @@ func (l *Lang) WatchedOrderGone(orderID string) string {
 
 func (l *Lang) WatchGaveUp(orderID string) string {
 	return l.t("WatchGaveUp", args{"Order": Escape(orderID)})
-}
-
-// serviceSuffix names the service after an order id, in the brackets of
-// l: " (WhatsApp)", in Chinese "（WhatsApp）"; "" when there is none.
-func (l *Lang) serviceSuffix(service string) string {
-	if strings.TrimSpace(service) == "" {
-		return ""
-	}
-	return l.t("ServiceSuffix", args{"Service": Field(service)})
 }
 
 func firstNonEmpty(a, b string) string {

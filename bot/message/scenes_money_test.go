@@ -66,7 +66,7 @@ func moneyScenes(l *Lang, s *scenes) {
 	s.add("Buy/BadMaxPrice", l.BadMaxPrice(Cents(100_00)), nil)
 	s.add("Buy/UnknownOffer", l.T(BuyUnknownOffer), nil)
 
-	coupons := []Coupon{{Code: "SAVE10", Percentage: 10, TargetPay: "crypto"}, {Code: "WELCOME5", Percentage: 5}}
+	coupons := []Coupon{{Code: "SAVE10", Percentage: 10, TargetPay: "crypto"}, {Code: "CARD15", Percentage: 15, TargetPay: "card"}, {Code: "WELCOME5", Percentage: 5}}
 	s.add("TopUp/Coupons", l.TopUp(Cents(500), time.Hour, "", true, coupons), payKeyboard(l))
 	s.add("TopUp/WithCoupon", l.TopUp(Cents(1516), time.Hour, "SAVE10", true, nil), payKeyboard(l))
 	s.add("TopUp/NotWatching", l.TopUp(Cents(1000_00), 14*time.Minute, "", false, nil), payKeyboard(l))

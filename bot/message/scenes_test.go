@@ -144,7 +144,8 @@ func cardScenes(l *Lang, s *scenes) {
 	s.add("Card/InGroupSMS", l.Card(hidden, renderNow)+"\n\n"+l.T(SentPrivately)+"\n\n"+l.WatchingFor(true, false),
 		l.CardKeyboard(got, sceneOwner, o.ID, true, true))
 	s.add("Card/InGroupSMSFailed", l.Card(hidden, renderNow)+"\n\n"+l.PushPrivatelyFailed(o.ID), l.CardKeyboard(got, sceneOwner, o.ID, true, false))
-	s.add("Card/Bought", l.Bought(orders["WaitingCarrier"], renderNow), l.CardKeyboard(orders["WaitingCarrier"], sceneOwner, o.ID, true, true))
+	s.add("Card/Bought", l.Bought(orders["WaitingCarrier"], renderNow, true), l.CardKeyboard(orders["WaitingCarrier"], sceneOwner, o.ID, true, true))
+	s.add("Card/BoughtInGroup", l.Bought(orders["WaitingCarrier"], renderNow, false), l.CardKeyboard(orders["WaitingCarrier"], sceneOwner, o.ID, true, true))
 	s.add("Card/WatchLimit", l.Card(o, renderNow)+"\n\n"+l.WatchLimit(50), l.CardKeyboard(o, sceneOwner, o.ID, true, false))
 	s.add("Card/WatchFailed", l.Card(o, renderNow)+"\n\n"+l.T(WatchFailed), l.CardKeyboard(o, sceneOwner, o.ID, true, false))
 	s.add("Card/AnotherSMSAsked", l.Card(hidden, renderNow)+"\n\n"+l.AnotherSMSAsked(o.ID, true), l.CardKeyboard(got, sceneOwner, o.ID, true, true))
@@ -188,21 +189,15 @@ func pushScenes(l *Lang, s *scenes) {
 }
 
 // joinedKeyboard is what bot/deliver makes of the keyboards of pushes it
-// joins: their rows together, each label naming its order (ButtonFor).
+// joins: for each push a row naming its order (OrderButton), then its rows.
 func joinedKeyboard(kbs []*Keyboard, orderIDs []string) *Keyboard {
 	var rows [][]Button
 	for i, kb := range kbs {
 		if kb == nil {
 			continue
 		}
-		for _, row := range kb.InlineKeyboard {
-			var out []Button
-			for _, b := range row {
-				b.Text = ButtonFor(b.Text, orderIDs[i])
-				out = append(out, b)
-			}
-			rows = append(rows, out)
-		}
+		rows = append(rows, []Button{OrderButton(orderIDs[i])})
+		rows = append(rows, kb.InlineKeyboard...)
 	}
 	return Rows(rows...)
 }
@@ -218,8 +213,9 @@ func orderListScenes(l *Lang, s *scenes) {
 		one,
 		{OrderID: sceneOrder2, Service: sceneService2, Status: "processing", ExpiresAt: renderNow.Add(90 * time.Second)},
 		{OrderID: sceneOrder3, Service: sceneLongName, Paused: true},
-		{OrderID: "20046878", Service: sceneService, Status: "completed", ExpiresAt: renderNow.Add(-time.Minute)},
-		{OrderID: "20046879", Status: "expired", ExpiresAt: renderNow.Add(-time.Hour)},
+		{OrderID: "20046878", Service: sceneService, Status: "completed", State: StateReceived, ExpiresAt: renderNow.Add(-time.Minute)},
+		{OrderID: "20046879", Status: "expired", State: StateFinal, ExpiresAt: renderNow.Add(-time.Hour)},
+		{OrderID: "20046881", Service: sceneService, Status: "completed", State: StateReceived, ExpiresAt: renderNow.Add(9 * time.Minute)},
 		{OrderID: "20046880", ExpiresAt: renderNow.Add(time.Hour + 5*time.Minute)},
 	}
 	s.add("Orders/Several", l.WatchList(several, renderNow), nil)
