@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/store/storetest"
+
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
 	"github.com/smsbot/smsbot/store"
@@ -123,38 +125,6 @@ func assertOneErrorLine(t *testing.T, output string, wants ...string) {
 	}
 }
 
-// lockDatabase takes SQLite's write lock on the database at path from a
-// second connection, as another process would (BEGIN EXCLUSIVE), and
-// returns the function that releases it.
-func lockDatabase(t *testing.T, path string) (release func()) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	released := false
-	release = func() {
-		if released {
-			return
-		}
-		released = true
-		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-			t.Errorf("release the lock: %v", err)
-		}
-		conn.Close()
-		db.Close()
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // newDatabase creates a database at a fresh path, sealed with a new key,
 // and returns the path and the key as BOT_ENCRYPTION_KEY takes it.
 func newDatabase(t *testing.T) (path string, key []byte) {
@@ -180,7 +150,7 @@ func TestStartWaitsForLockedDatabase(t *testing.T) {
 	bin := smsbotBinary(t)
 	path, key := newDatabase(t)
 	tg := telegramtest.New(t)
-	release := lockDatabase(t, path)
+	release := storetest.LockWrites(t, path)
 
 	p := startBinary(t, bin, botEnv("TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_URL="+tg.URL,
 		"DATABASE_PATH="+path, "BOT_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key)))
@@ -205,7 +175,7 @@ func TestStartGivesUpOnLockedDatabase(t *testing.T) {
 	}
 	t.Parallel()
 	path, key := newDatabase(t)
-	lockDatabase(t, path)
+	storetest.LockWrites(t, path)
 	var logs bytes.Buffer
 	_, err := openStore(context.Background(), path, key, slog.New(slog.NewTextHandler(&logs, nil)), 0)
 	if !errors.Is(err, store.ErrLocked) {
@@ -271,7 +241,7 @@ func lockBetweenChecks(t *testing.T, path string) (release func()) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		release = lockDatabase(t, path)
+		release = storetest.LockWrites(t, path)
 		db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
 		if err != nil {
 			t.Fatal(err)

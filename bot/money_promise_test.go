@@ -2,10 +2,11 @@ package bot
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smsbot/smsbot/store/storetest"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
@@ -240,7 +241,7 @@ func TestMoneyOutcomeRecordedAfterStoreRecovers(t *testing.T) {
 		a, err := h.store.ActionByKey(context.Background(), store.ActionBuy, nonce)
 		return err == nil && a.State == store.ActionSent
 	})
-	release := lockWrites(t, h.dbPath)
+	release := storetest.LockWrites(t, h.dbPath)
 	h.tg.WaitFor(t, 20*time.Second, func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
 	assertContains(t, h.lastEdit(aliceChat, ask.MessageID).Text, boughtTitle(), cardTitle(en, "30000001"))
 	err := h.bot.Health(context.Background())
@@ -261,35 +262,6 @@ func TestMoneyOutcomeRecordedAfterStoreRecovers(t *testing.T) {
 	if n := len(h.sms.Buys(smsUser)); n != 1 {
 		t.Errorf("%d purchase requests, want 1", n)
 	}
-}
-
-// lockWrites holds the database's write lock from another connection until
-// release, as a full or failing disk would refuse the bot's writes.
-func lockWrites(t *testing.T, path string) (release func()) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	done := false
-	release = func() {
-		if done {
-			return
-		}
-		done = true
-		conn.ExecContext(context.Background(), "ROLLBACK")
-		conn.Close()
-		db.Close()
-	}
-	t.Cleanup(release)
-	return release
 }
 
 // TestRefundUnconfirmedWhenOrderVanishes: a refund SMSOnline carried out

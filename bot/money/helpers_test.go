@@ -393,33 +393,6 @@ func failOutcomeWrites(t testing.TB, path string) (restore func()) {
 	}
 }
 
-// lockDatabase takes SQLite's write lock from a second connection, as
-// another process would (BEGIN EXCLUSIVE), until the returned function is
-// called. The store's writes wait out its busy timeout (5 s) and fail.
-func lockDatabase(t testing.TB, path string) (release func()) {
-	t.Helper()
-	conn, err := rawDB(t, path).Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	released := false
-	release = func() {
-		if released {
-			return
-		}
-		released = true
-		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-			t.Errorf("release the lock: %v", err)
-		}
-		conn.Close()
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // rawDB opens the database file without the store.
 func rawDB(t testing.TB, path string) *sql.DB {
 	t.Helper()

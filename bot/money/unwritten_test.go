@@ -9,6 +9,7 @@ import (
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
+	"github.com/smsbot/smsbot/store/storetest"
 )
 
 // TestUnwrittenOutcome: when the store can't record what SMSOnline
@@ -17,7 +18,7 @@ import (
 // again until it is recorded.
 func TestUnwrittenOutcome(t *testing.T) {
 	diskFull := failOutcomeWrites
-	locked := lockDatabase
+	locked := storetest.LockWrites
 	for _, tc := range []struct {
 		name    string
 		kind    store.ActionKind
