@@ -11,7 +11,19 @@ const (
 	msgRefundAfterSMS = "Refund is not possible: the number already received an SMS"
 	msgClosed         = "Order is already closed"
 	msgNoSMSYet       = "No SMS received yet"
+	msgRefundTooEarly = "Refund is not available yet"
 )
+
+// SetRefundAfter makes later refunds of an order ordered less than d ago
+// (by its OrderedAt, whole seconds, and the server's real clock, whatever
+// SetClockSkew says) refused with a 400 "Refund is not available yet", as
+// SMSOnline may do in an order's first minutes; from d on a refund goes
+// through. d <= 0 turns this off (the default).
+func (s *Server) SetRefundAfter(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refundAfter = d
+}
 
 // actionWire is the body of a successful Change order status.
 type actionWire struct {
@@ -20,7 +32,8 @@ type actionWire struct {
 }
 
 // refund serves a refund; s.mu is held. Only an order still waiting that
-// never showed an SMS is refunded, in full.
+// never showed an SMS, and is old enough (see SetRefundAfter), is refunded,
+// in full. A refund that could never go through says so rather than "not yet".
 func (s *Server) refund(c call, acc *account, now time.Time) reply {
 	o := s.orders[orderKey{c.userID, c.orderID}]
 	if o == nil {
@@ -32,6 +45,8 @@ func (s *Server) refund(c call, acc *account, now time.Time) reply {
 		return errorReply(http.StatusBadRequest, msgRefundAfterSMS)
 	case isClosed(o.Status):
 		return errorReply(http.StatusBadRequest, msgClosed)
+	case now.Sub(o.OrderedAt) < s.refundAfter:
+		return errorReply(http.StatusBadRequest, msgRefundTooEarly)
 	}
 	o.Status = StatusRefunded
 	acc.balance += o.Price

@@ -161,6 +161,72 @@ func TestRefundRules(t *testing.T) {
 	}
 }
 
+// TestRefundAfter refunds a bought number while SMSOnline refuses refunds in
+// an order's first minutes: refused (definitely, not as bad credentials) and
+// not credited while the order is younger than the delay by the server's real
+// clock, whatever its skewed one says; refunded, and credited once, after.
+func TestRefundAfter(t *testing.T) {
+	tests := []struct {
+		name        string
+		refundAfter time.Duration
+		skew        time.Duration // SetClockSkew
+		age         time.Duration // how long before the refund the number was bought
+		wantRefused bool
+	}{
+		{"no delay", 0, 0, 0, false},
+		{"just bought", 2 * time.Minute, 0, 0, true},
+		{"too early", 5 * time.Minute, 0, 4 * time.Minute, true},
+		{"skewed clock reads it old", 5 * time.Minute, time.Hour, 0, true},
+		{"old enough", 5 * time.Minute, 0, 5 * time.Minute, false},
+		{"old enough, skewed clock reads it new", 5 * time.Minute, -time.Hour, 5 * time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := setup(t) // balance 100
+			s.SetOffer(discord)
+			s.SetRefundAfter(tt.refundAfter)
+			s.SetClockSkew(tt.skew)
+			p, err := c.Buy(t.Context(), cred, buyDiscord)
+			if err != nil {
+				t.Fatalf("Buy: %v", err)
+			}
+			older := func(d time.Duration) {
+				s.UpdateOrder(user, p.OrderID, func(o *smsapitest.Order) { o.OrderedAt = o.OrderedAt.Add(-d) })
+			}
+			older(tt.age)
+
+			if tt.wantRefused {
+				err := c.Refund(t.Context(), cred, p.OrderID)
+				assertRejected(t, err, "Refund is not available yet")
+				if smsapi.OutcomeUnknown(err) || errors.Is(err, smsapi.ErrBadCredentials) {
+					t.Errorf("err = %v, want a definite refusal", err)
+				}
+				if o, _ := s.Order(user, p.OrderID); o.Status != smsapitest.StatusWaiting || s.Balance(user) != 84 {
+					t.Errorf("after a refused refund: status %q, balance %d; want waiting, 84", o.Status, s.Balance(user))
+				}
+				older(tt.refundAfter) // as if the delay had passed
+			}
+			if err := c.Refund(t.Context(), cred, p.OrderID); err != nil {
+				t.Fatalf("Refund: %v", err)
+			}
+			assertRejected(t, c.Refund(t.Context(), cred, p.OrderID), "Order is already closed")
+			if o, _ := s.Order(user, p.OrderID); o.Status != smsapitest.StatusRefunded || s.Balance(user) != 100 {
+				t.Errorf("after the refund: status %q, balance %d; want refunded, 100", o.Status, s.Balance(user))
+			}
+		})
+	}
+}
+
+// TestRefundAfterSMS: a number that got its SMS in its first minutes is told
+// it cannot be refunded at all, not that it is too early.
+func TestRefundAfterSMS(t *testing.T) {
+	s, c := setup(t)
+	s.SetRefundAfter(5 * time.Minute)
+	s.AddOrder(user, smsapitest.NewOrder("sms"))
+	s.DeliverSMS(user, "sms", "123456")
+	assertRejected(t, c.Refund(t.Context(), cred, "sms"), "Refund is not possible: the number already received an SMS")
+}
+
 func TestAnotherSMS(t *testing.T) {
 	s, c := setup(t)
 	s.AddOrder(user, smsapitest.NewOrder("1"))

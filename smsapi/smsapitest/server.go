@@ -1,7 +1,8 @@
 // Package smsapitest is a fake SMSOnline v3 server for tests and benchmarks.
 // Tests script accounts and orders (an SMS now, an SMS at a given time, a
 // cancellation), a catalogue of offers to buy (filled on another carrier when
-// failing over), invoices that pay themselves and coupons, skew the clock
+// failing over), refunds refused in an order's first minutes, invoices that
+// pay themselves and coupons, skew the clock
 // that stamps orders, inject faults (errors, rate limiting, latency, a call
 // carried out whose answer never comes or is an error) and read back what was
 // asked of it. All state is in one mutex-protected map and nothing runs in the
@@ -70,6 +71,9 @@ type Server struct {
 	faults    []*activeFault
 	latency   time.Duration
 	stats     stats
+
+	// Scripted refusals, also under mu.
+	refundAfter time.Duration // see SetRefundAfter
 }
 
 // Option configures a Server in New.
