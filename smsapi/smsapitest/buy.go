@@ -97,21 +97,22 @@ func (s *Server) findOffer(service, country, carrier, method string) *Offer {
 }
 
 // match returns the first offer for service and country on carrier ("any"
-// matches every carrier) that has stock, else nil; s.mu is held.
-func (s *Server) match(service, country, carrier string) *Offer {
+// matches every carrier) that sells at now, else nil; s.mu is held.
+func (s *Server) match(service, country, carrier string, now time.Time) *Offer {
 	for _, o := range s.offers {
-		if o.Service == service && o.Country == country && (carrier == "any" || o.Carrier == carrier) && o.Stock != 0 {
+		if o.Service == service && o.Country == country && (carrier == "any" || o.Carrier == carrier) && s.sells(o, now) {
 			return o
 		}
 	}
 	return nil
 }
 
-// fill returns the offer a purchase is filled from, else nil; s.mu is held.
-// Failing over takes an offer on another carrier, within maxPrice.
-func (s *Server) fill(c call, maxPrice int64) *Offer {
+// fill returns the offer a purchase arriving at now is filled from, else nil;
+// s.mu is held. Failing over takes an offer on another carrier, within
+// maxPrice.
+func (s *Server) fill(c call, maxPrice int64, now time.Time) *Offer {
 	service, country, carrier := c.body["service"], c.body["country"], c.body["carrier"]
-	o := s.match(service, country, carrier)
+	o := s.match(service, country, carrier, now)
 	if carrier == "any" || s.failover == FailoverOff || o != nil && s.failover != FailoverAlways {
 		return o
 	}
@@ -119,7 +120,7 @@ func (s *Server) fill(c call, maxPrice int64) *Offer {
 		return o
 	}
 	for _, alt := range s.offers {
-		if alt.Service == service && alt.Country == country && alt.Carrier != carrier && alt.Stock != 0 && alt.Price <= maxPrice {
+		if alt.Service == service && alt.Country == country && alt.Carrier != carrier && alt.Price <= maxPrice && s.sells(alt, now) {
 			return alt
 		}
 	}
@@ -138,9 +139,9 @@ type purchaseWire struct {
 }
 
 // buy serves a purchase; s.mu is held. The checks go from the request to the
-// catalogue to the money: a missing field, no stock (after failing over, see
-// SetFailover), a price over the maximum (222, with the price), a balance
-// under the price.
+// catalogue to the money: a missing field, no stock or a scripted shortage
+// (after failing over, see SetFailover and SetStockOutUntil), a price over
+// the maximum (222, with the price), a balance under the price.
 func (s *Server) buy(c call, acc *account, now time.Time) reply {
 	for _, f := range buyFields {
 		if _, ok := c.body[f]; !ok {
@@ -151,7 +152,7 @@ func (s *Server) buy(c call, acc *account, now time.Time) reply {
 	if err != nil || maxPrice < 0 {
 		return errorReply(http.StatusBadRequest, "Invalid maximumPrice")
 	}
-	o := s.fill(c, maxPrice)
+	o := s.fill(c, maxPrice, now)
 	switch {
 	case o == nil:
 		return errorReply(http.StatusBadRequest, "NO_NUMBERS")

@@ -1,8 +1,8 @@
 // Package smsapitest is a fake SMSOnline v3 server for tests and benchmarks.
 // Tests script accounts and orders (an SMS now, an SMS at a given time, a
 // cancellation), a catalogue of offers to buy (filled on another carrier when
-// failing over), refunds refused in an order's first minutes, invoices that
-// pay themselves and coupons, skew the clock
+// failing over, out of stock for a while), refunds refused in an order's
+// first minutes, invoices that pay themselves and coupons, skew the clock
 // that stamps orders, inject faults (errors, rate limiting, latency, a call
 // carried out whose answer never comes or is an error) and read back what was
 // asked of it. All state is in one mutex-protected map and nothing runs in the
@@ -73,7 +73,8 @@ type Server struct {
 	stats     stats
 
 	// Scripted refusals, also under mu.
-	refundAfter time.Duration // see SetRefundAfter
+	refundAfter time.Duration            // see SetRefundAfter
+	stockOuts   map[offerCodes]*stockOut // see SetStockOutUntil and SetStockOutForNext
 }
 
 // Option configures a Server in New.
@@ -99,6 +100,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 		nextPhone: 1,
 		nextPay:   1,
 		payAfter:  -1,
+		stockOuts: make(map[offerCodes]*stockOut),
 		stats:     stats{byKind: make(map[string]int), buys: make(map[string][]BuyCall)},
 	}
 	for _, opt := range opts {
