@@ -186,6 +186,8 @@ func buttonTable(orders *orderDesk, money *moneyDesk) []buttonEntry {
 		{action: message.ActAnotherSMS, run: money.anotherSMS},
 		{action: message.ActBuyAsk, run: money.pressBuyAsk},
 		{action: message.ActBuy, confirm: store.ActionBuy, run: money.buy},
+		{action: message.ActNewAsk, run: money.replaceAsk},
+		{action: message.ActNew, confirm: store.ActionBuy, run: money.replace},
 	}
 }
 

@@ -40,6 +40,7 @@ type moneyActions interface {
 	Offer(ctx context.Context, a store.Action) (store.Action, error)
 	Refund(ctx context.Context, acct store.Account, a store.Action) (money.Outcome, error)
 	Buy(ctx context.Context, acct store.Account, a store.Action) (money.Outcome, error)
+	ReplaceRefund(ctx context.Context, acct store.Account, buy store.Action, old smsapi.Order) (out money.Outcome, kept bool, err error)
 }
 
 // moneyDesk asks for and carries out what costs or returns money, and
@@ -208,6 +209,9 @@ func defaultCeiling(price smsapi.Money) smsapi.Money {
 // buy carries out a pressed purchase confirmation, once: what is bought
 // and the ceiling are the stored confirmation's.
 func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
+	if p.conf.ReplaceOrder != "" {
+		return d.replace(ctx, p) // "Try again" after a refused New number
+	}
 	if p.conf.State != store.ActionOffered {
 		return d.buyOutcome(ctx, p, p.conf, nil, false), nil
 	}

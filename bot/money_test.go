@@ -128,7 +128,8 @@ func TestCardButtonsByState(t *testing.T) {
 		labels string
 		data   []string
 	}{
-		{"555", join(en.T(message.ButtonRefresh), en.T(message.ButtonStop), en.ButtonRefund(message.Cents(16))), []string{"r:1001:555", "s:1001:555", "f:1001:555"}},
+		{"555", join(en.T(message.ButtonRefresh), en.T(message.ButtonStop), en.ButtonRefund(message.Cents(16)), en.T(message.ButtonNewNumber)),
+			[]string{"r:1001:555", "s:1001:555", "f:1001:555", "x:1001:555"}},
 		{"556", join(en.T(message.ButtonRefresh), en.T(message.ButtonAnotherSMS), en.T(message.ButtonBuyAgain)), []string{"r:1001:556", "a:1001:556", "b:1001:556"}},
 		{"557", en.T(message.ButtonBuyAgain), []string{"b:1001:557"}},
 	} {
@@ -324,14 +325,14 @@ func TestMoneyButtonsOnlyForOwner(t *testing.T) {
 		msg  int
 		data string
 	}{{card.MessageID, "f:1001:555"}, {card.MessageID, "a:1001:555"}, {card.MessageID, "b:1001:555"},
-		{card.MessageID, "b:1001:555:p"}, {ask.MessageID, confirm}, {card.MessageID, confirm}} {
+		{card.MessageID, "b:1001:555:p"}, {card.MessageID, "x:1001:555"}, {ask.MessageID, confirm}, {card.MessageID, confirm}} {
 		if toast := h.tap(bob, group, tc.msg, tc.data); toast != en.T(message.NotYourCard) {
 			t.Errorf("bob pressing %s: toast %q", tc.data, toast)
 		}
 	}
 	// Forged or mangled data is refused whoever presses it.
 	for _, data := range []string{"F:1001:555:zz", "B:1001:555", "B:1001:555:m20", "B:1001:555:kAAAAAAAA", "B:1001:555:m0:kAAAAAAAA",
-		"B:1001:555:m20:kAAAA", "b:1001:555:p:p", "x:1001:555", "F:555", "B:1001:5!5:m20:kAAAAAAAA", "b:1001:555:m99999999",
+		"B:1001:555:m20:kAAAA", "b:1001:555:p:p", "y:1001:555", "F:555", "B:1001:5!5:m20:kAAAAAAAA", "b:1001:555:m99999999",
 		"B:AAAAAAAAAAAA", "F:AAAAAAAAAAAA", confirm + ":m10000", "r:+1001:555"} {
 		if toast := h.tap(alice, group, card.MessageID, data); toast != en.T(message.ButtonExpired) {
 			t.Errorf("pressing %q: toast %q, want it refused", data, toast)

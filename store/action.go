@@ -105,6 +105,12 @@ type Action struct {
 	Known    []string
 	HasKnown bool
 
+	// ReplaceOrder is, on a purchase made by "New number", the order whose
+	// number it replaces: refunded once the purchase is done.
+	// ReplaceState says how far that refund got: ReplacePending, then
+	// ReplaceBegun, or ReplaceKept when the old number got an SMS meanwhile.
+	ReplaceOrder, ReplaceState string
+
 	Checks      int       // reads made to settle an unknown outcome
 	NextCheckAt time.Time // unknown: when to read SMSOnline next
 	CreatedAt   time.Time // when the confirmation was offered
@@ -113,7 +119,8 @@ type Action struct {
 
 const actionColumns = `m.id, m.telegram_user_id, m.kind, m.key, m.state, m.order_id, m.source_order_id,
 	m.service, m.country, m.carrier, m.service_name, m.country_name, m.max_price, m.price, m.chat_id,
-	m.detail, m.failure, m.new_price, m.known_orders, m.checks, m.next_check_at, m.created_at, m.updated_at`
+	m.detail, m.failure, m.new_price, m.known_orders, m.checks, m.next_check_at, m.created_at, m.updated_at,
+	m.replace_order, m.replace_state`
 
 type actionScan struct {
 	a                        Action
@@ -126,7 +133,8 @@ func (as *actionScan) dest() []any {
 	a := &as.a
 	return []any{&a.ID, &a.TelegramUserID, &as.kind, &a.Key, &as.state, &a.OrderID, &a.SourceOrderID,
 		&a.Service, &a.Country, &a.Carrier, &a.ServiceName, &a.CountryName, &a.MaxPrice, &a.Price, &a.ChatID,
-		&a.Detail, &as.failure, &a.NewPrice, &as.known, &a.Checks, &as.next, &as.created, &as.updatedAt}
+		&a.Detail, &as.failure, &a.NewPrice, &as.known, &a.Checks, &as.next, &as.created, &as.updatedAt,
+		&a.ReplaceOrder, &a.ReplaceState}
 }
 
 func (as *actionScan) action() Action {
@@ -148,8 +156,8 @@ const (
 	selectActionByIDQuery = `SELECT ` + actionColumns + ` FROM money_actions m WHERE m.id = ?`
 	insertActionQuery     = `INSERT INTO money_actions
 	(telegram_user_id, kind, key, state, order_id, source_order_id, service, country, carrier,
-	 service_name, country_name, max_price, price, chat_id, created_at, updated_at)
-	VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	 service_name, country_name, max_price, price, chat_id, created_at, updated_at, replace_order, replace_state)
+	VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// A refund of an order whose refund was pressed before, and is not known
 	// to have failed, is not begun: that one is the answer.
 	otherRefundQuery = `SELECT ` + actionColumns + ` FROM money_actions m
@@ -195,16 +203,20 @@ const RestartedDetail = "restarted before sending"
 // Key is the confirmation's fresh nonce, in state offered. Nothing is sent
 // until BeginAction.
 func (s *Store) OfferAction(ctx context.Context, a Action, now time.Time) (Action, error) {
+	replaceState := ""
+	if a.ReplaceOrder != "" {
+		replaceState = ReplacePending
+	}
 	res, err := s.write.ExecContext(ctx, insertActionQuery, a.TelegramUserID, string(a.Kind), a.Key,
 		a.OrderID, a.SourceOrderID, a.Service, a.Country, a.Carrier, a.ServiceName, a.CountryName,
-		a.MaxPrice, a.Price, a.ChatID, millis(now), millis(now))
+		a.MaxPrice, a.Price, a.ChatID, millis(now), millis(now), a.ReplaceOrder, replaceState)
 	if err == nil {
 		a.ID, err = res.LastInsertId()
 	}
 	if err != nil {
 		return Action{}, fmt.Errorf("offer %s %d: %w", a.Kind, a.TelegramUserID, err)
 	}
-	a.State, a.CreatedAt, a.UpdatedAt = ActionOffered, now, now
+	a.State, a.ReplaceState, a.CreatedAt, a.UpdatedAt = ActionOffered, replaceState, now, now
 	return a, nil
 }
 
@@ -365,3 +377,10 @@ func (s *Store) RescheduleAction(ctx context.Context, id int64, next, now time.T
 	}
 	return nil
 }
+
+// The steps of the refund that follows a replacing purchase.
+const (
+	ReplacePending = "pending" // the old number is to be refunded once the purchase is done
+	ReplaceBegun   = "begun"   // its refund was begun (a money action of its own)
+	ReplaceKept    = "kept"    // it got an SMS meanwhile: kept, not refunded
+)

@@ -217,6 +217,18 @@ CREATE TABLE cards (
 	PRIMARY KEY (chat_id, message_id)
 ) WITHOUT ROWID;
 `,
+	// 6: "New number": a purchase that replaces a number that got no SMS
+	// names that order (replace_order); once the purchase is done, the old
+	// number's refund is begun exactly once (replace_state: pending →
+	// begun, or kept when the old number got an SMS meanwhile).
+	`
+ALTER TABLE money_actions ADD COLUMN replace_order TEXT NOT NULL DEFAULT '';
+ALTER TABLE money_actions ADD COLUMN replace_state TEXT NOT NULL DEFAULT ''
+	CHECK (replace_state IN ('', 'pending', 'begun', 'kept'));
+-- Purchases done whose old number's refund is still to begin.
+CREATE INDEX money_actions_replacing ON money_actions (updated_at)
+	WHERE kind = 'buy' AND state = 'done' AND replace_state = 'pending';
+`,
 }
 
 const (

@@ -126,6 +126,11 @@ func (s *Store) DueActions(ctx context.Context, now time.Time, limit int) ([]Due
 		return nil, fmt.Errorf("load due money actions: %w", err)
 	}
 	defer rows.Close()
+	return s.scanDueActions(rows)
+}
+
+// scanDueActions reads rows of actionColumns, the account and the language.
+func (s *Store) scanDueActions(rows *sql.Rows) ([]DueAction, error) {
 	var out []DueAction
 	for rows.Next() {
 		var as actionScan

@@ -17,6 +17,8 @@ const (
 	ActBuyAsk     = "b" // ask before buying the same again
 	ActBuy        = "B" // the purchase, confirmed
 	ActCancel     = "n" // no: back to the card
+	ActNewAsk     = "x" // ask before "New number": buy another, refund this one
+	ActNew        = "X" // "New number", confirmed
 )
 
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
@@ -43,7 +45,9 @@ type Callback struct {
 
 // Confirms reports whether c presses a money confirmation: its owner and
 // order are in the stored confirmation Nonce names, not in c.
-func (c Callback) Confirms() bool { return c.Action == ActRefund || c.Action == ActBuy }
+func (c Callback) Confirms() bool {
+	return c.Action == ActRefund || c.Action == ActBuy || c.Action == ActNew
+}
 
 // Data renders c as callback data; "" when it would not fit in Telegram's 64
 // bytes (an order id that long gets no such button) or names nothing the
@@ -74,7 +78,7 @@ func (c Callback) Data() string {
 func ParseCallback(data string) (c Callback, ok bool) {
 	parts := strings.Split(data, ":")
 	switch {
-	case len(parts) == 2 && (parts[0] == ActRefund || parts[0] == ActBuy):
+	case len(parts) == 2 && (parts[0] == ActRefund || parts[0] == ActBuy || parts[0] == ActNew):
 		if !validNonce(parts[1]) {
 			return Callback{}, false
 		}
@@ -111,7 +115,8 @@ func parseID(s string) (int64, bool) {
 
 func knownAction(a string) bool {
 	switch a {
-	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel:
+	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
+		ActNewAsk, ActNew:
 		return true
 	}
 	return false

@@ -89,6 +89,7 @@ func (l *Lang) CardKeyboard(o Order, owner int64, orderID string, open, watched 
 	switch {
 	case open && !o.HasSMS():
 		actions.add(l.ButtonRefund(o.Price), c(ActRefundAsk))
+		actions.add(l.T(ButtonNewNumber), c(ActNewAsk))
 	case open:
 		actions.add(l.T(ButtonAnotherSMS), c(ActAnotherSMS))
 		actions.add(l.T(ButtonBuyAgain), c(ActBuyAsk))
@@ -140,6 +141,15 @@ func (l *Lang) BuyKeyboard(owner int64, sourceID, nonce string, label Text) *Key
 	var bs buttons
 	bs.add(l.T(label), Callback{Action: ActBuy, Nonce: nonce})
 	bs.add(l.T(ButtonCancel), Callback{Action: ActCancel, Owner: owner, OrderID: sourceID})
+	return Rows(bs)
+}
+
+// ReplaceKeyboard asks to confirm the stored "New number" nonce names
+// (replacing orderID).
+func (l *Lang) ReplaceKeyboard(owner int64, orderID, nonce string) *Keyboard {
+	var bs buttons
+	bs.add(l.T(ButtonYesNewNumber), Callback{Action: ActNew, Nonce: nonce})
+	bs.add(l.T(ButtonNo), Callback{Action: ActCancel, Owner: owner, OrderID: orderID})
 	return Rows(bs)
 }
 

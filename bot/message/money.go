@@ -327,3 +327,35 @@ func (l *Lang) TopUpFailed(reason string) string { return l.t("TopUpFailed", arg
 func (l *Lang) BalanceArrived(arrived, balance Money) string {
 	return l.t("BalanceArrived", args{"Amount": l.amount(arrived), "Balance": l.amount(balance)})
 }
+
+// ReplaceAsk is the confirmation of "New number": buy another offer for at
+// most max, then refund orderID (which cost price).
+func (l *Lang) ReplaceAsk(offer string, max Money, orderID string, price Money) string {
+	if !price.Valid {
+		return l.t("ReplaceAskNoPrice", args{"Offer": offer, "Max": l.Money(max), "Order": Escape(orderID)})
+	}
+	return l.t("ReplaceAsk", args{"Offer": offer, "Max": l.Money(max), "Order": Escape(orderID), "Price": l.Money(price)})
+}
+
+// ReplaceSMSArrived answers "New number" on an order that got an SMS in
+// between: nothing was bought.
+func (l *Lang) ReplaceSMSArrived(orderID string) string {
+	return l.t("ReplaceSMSArrived", args{"Order": Escape(orderID)})
+}
+
+// ReplaceRefundLater says the old order is refunded once the purchase's
+// unknown outcome turns out done.
+func (l *Lang) ReplaceRefundLater(orderID string) string {
+	return l.t("ReplaceRefundLater", args{"Order": Escape(orderID)})
+}
+
+// ReplaceKept says the old order got an SMS meanwhile: kept, not refunded.
+func (l *Lang) ReplaceKept(orderID string) string {
+	return l.t("ReplaceKept", args{"Order": Escape(orderID)})
+}
+
+// ReplaceRefundFailed says the old order could not be refunded and stays
+// watched.
+func (l *Lang) ReplaceRefundFailed(orderID string) string {
+	return l.t("ReplaceRefundFailed", args{"Order": Escape(orderID), "Button": l.t("ButtonRefund", nil)})
+}

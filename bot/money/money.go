@@ -183,8 +183,17 @@ func BuyAgainOf(a store.Action, max smsapi.Money) store.Action {
 		TelegramUserID: a.TelegramUserID, Kind: store.ActionBuy, SourceOrderID: a.SourceOrderID,
 		Service: a.Service, Country: a.Country, Carrier: a.Carrier,
 		ServiceName: a.ServiceName, CountryName: a.CountryName,
-		MaxPrice: max.Cents, Price: a.Price, ChatID: a.ChatID,
+		MaxPrice: max.Cents, Price: a.Price, ChatID: a.ChatID, ReplaceOrder: a.ReplaceOrder,
 	}
+}
+
+// ReplacementOf is "New number" for old, a number that got no SMS: the
+// same service, country and carrier bought for at most max, and old
+// refunded once the purchase is done (ReplaceRefund).
+func ReplacementOf(user int64, old smsapi.Order, max smsapi.Money) store.Action {
+	a := BuyOf(user, old, max)
+	a.ReplaceOrder = old.ID
+	return a
 }
 
 // Confirmation returns the action a confirmation's button names by its
@@ -266,7 +275,13 @@ func (s *Service) recordKnownOrders(ctx context.Context, cred smsapi.Credentials
 // it, what SMSOnline did is in the Outcome, recorded later if the store
 // fails now.
 func (s *Service) carryOut(ctx context.Context, a store.Action, prepare func(context.Context, store.Action) error, send func(context.Context, store.Action) (store.Settlement, error)) (Outcome, error) {
-	a, begun, err := s.store.BeginAction(ctx, a.ID, s.cfg.Now())
+	return s.carryOutFrom(ctx, func() (store.Action, bool, error) { return s.store.BeginAction(ctx, a.ID, s.cfg.Now()) }, prepare, send)
+}
+
+// carryOutFrom is carryOut with its own first step: begin writes the
+// intent and says whether this call did.
+func (s *Service) carryOutFrom(ctx context.Context, begin func() (store.Action, bool, error), prepare func(context.Context, store.Action) error, send func(context.Context, store.Action) (store.Settlement, error)) (Outcome, error) {
+	a, begun, err := begin()
 	if err != nil || !begun {
 		return Outcome{Action: a}, err
 	}

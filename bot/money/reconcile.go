@@ -71,6 +71,7 @@ func (s *Service) round(ctx context.Context) {
 		}
 		s.checkBalance(ctx, bw)
 	}
+	s.refundReplaced(ctx)
 	s.finishLogouts(ctx)
 }
 

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestReplacementRefundBegunOnce: the refund that follows a "New number"
+// purchase is begun once, whoever asks, and waits until the purchase is
+// done; a kept number is never refunded.
+func TestReplacementRefundBegunOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	buy := buyAction(1, "n1")
+	buy.ReplaceOrder = "555"
+	a := begin(t, s, buy)
+	if a.ReplaceOrder != "555" || a.ReplaceState != ReplacePending {
+		t.Fatalf("replacing purchase = %+v", a)
+	}
+	refund := Action{ServiceName: "Discord", Price: 16}
+	if _, _, err := s.BeginReplacementRefund(ctx, a, refund, t0); !errors.Is(err, ErrActionState) {
+		t.Fatalf("refund before the purchase is done: %v, want ErrActionState", err)
+	}
+	_ = s.MarkActionSent(ctx, a.ID, t0)
+	if err := s.SettleAction(ctx, a, Settlement{OrderID: "300", Price: 16}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.DueReplacements(ctx, t0, 10); err != nil || len(due) != 1 || due[0].ID != a.ID || due[0].Account.APIKey == "" {
+		t.Fatalf("DueReplacements = %+v, %v", due, err)
+	}
+	r, begun, err := s.BeginReplacementRefund(ctx, a, refund, t0)
+	if err != nil || !begun || r.State != ActionIntent || r.OrderID != "555" || r.Key != ReplacementKey(a.ID) || r.Price != 16 {
+		t.Fatalf("first BeginReplacementRefund = %+v, %v, %v", r, begun, err)
+	}
+	again, begun, err := s.BeginReplacementRefund(ctx, a, refund, t0.Add(time.Second))
+	if err != nil || begun || again.ID != r.ID {
+		t.Fatalf("second BeginReplacementRefund = %+v, %v, %v; want the first, not begun", again, begun, err)
+	}
+	if due, _ := s.DueReplacements(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Errorf("still due after the refund began: %+v", due)
+	}
+
+	// A kept number: never refunded.
+	b := buyAction(1, "n2")
+	b.ReplaceOrder = "556"
+	bb := begin(t, s, b)
+	_ = s.MarkActionSent(ctx, bb.ID, t0)
+	_ = s.SettleAction(ctx, bb, Settlement{OrderID: "301"}, t0)
+	if kept, err := s.KeepReplaced(ctx, bb.ID, t0); err != nil || !kept {
+		t.Fatalf("KeepReplaced = %v, %v", kept, err)
+	}
+	if _, _, err := s.BeginReplacementRefund(ctx, bb, refund, t0); !errors.Is(err, ErrReplacementKept) {
+		t.Errorf("refund of a kept number: %v, want ErrReplacementKept", err)
+	}
+}
