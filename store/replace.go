@@ -60,6 +60,18 @@ func (s *Store) BeginReplacementRefund(ctx context.Context, buy Action, refund A
 			got = as.action()
 			return err
 		}
+		// The old number's refund pressed on its own card meanwhile is the
+		// one: an order is refunded once.
+		var other actionScan
+		err := tx.QueryRowContext(ctx, otherRefundQuery, buy.TelegramUserID, buy.ReplaceOrder, int64(0)).Scan(other.dest()...)
+		switch {
+		case err == nil:
+			got = other.action()
+			_, err = tx.ExecContext(ctx, replaceStepQuery, ReplaceBegun, millis(now), buy.ID)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		res, err := tx.ExecContext(ctx, insertRefundIntent, buy.TelegramUserID, key, buy.ReplaceOrder,
 			refund.ServiceName, refund.CountryName, refund.Price, buy.ChatID, millis(now), millis(now))
 		if err != nil {

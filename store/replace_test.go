@@ -56,3 +56,25 @@ func TestReplacementRefundBegunOnce(t *testing.T) {
 		t.Errorf("refund of a kept number: %v, want ErrReplacementKept", err)
 	}
 }
+
+// TestReplacementRefundAfterItsOwnRefund: the old number refunded from its
+// own card meanwhile is not refunded a second time.
+func TestReplacementRefundAfterItsOwnRefund(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	own := begin(t, s, refundAction(1, "k1", "555"))
+	_ = s.MarkActionSent(ctx, own.ID, t0)
+	buy := buyAction(1, "n1")
+	buy.ReplaceOrder = "555"
+	a := begin(t, s, buy)
+	_ = s.MarkActionSent(ctx, a.ID, t0)
+	_ = s.SettleAction(ctx, a, Settlement{OrderID: "300"}, t0)
+	got, begun, err := s.BeginReplacementRefund(ctx, a, Action{Price: 16}, t0)
+	if err != nil || begun || got.ID != own.ID {
+		t.Fatalf("BeginReplacementRefund = %+v, %v, %v; want the own refund, not begun", got, begun, err)
+	}
+	if due, _ := s.DueReplacements(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Errorf("still due: %+v", due)
+	}
+}
