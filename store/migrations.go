@@ -228,6 +228,8 @@ ALTER TABLE money_actions ADD COLUMN replace_state TEXT NOT NULL DEFAULT ''
 -- Purchases done whose old number's refund is still to begin.
 CREATE INDEX money_actions_replacing ON money_actions (updated_at)
 	WHERE kind = 'buy' AND state = 'done' AND replace_state = 'pending';
+-- The reconciler looks for waiting logouts every second: few or none.
+CREATE INDEX accounts_logout ON accounts (logout_at) WHERE logout_at > 0;
 `,
 }
 
