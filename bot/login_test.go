@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
@@ -157,4 +159,17 @@ func TestAllowedUsers(t *testing.T) {
 	if n := h.sms.Requests(); n != 0 {
 		t.Errorf("a stranger's commands reached SMSOnline: %d requests", n)
 	}
+}
+
+// TestSkippedLoginIsDeletedAtStop: a /login still waiting in its sender's
+// line when a stop's grace ends is not handled, but its message, which may
+// carry a key, is deleted all the same.
+func TestSkippedLoginIsDeletedAtStop(t *testing.T) {
+	h := newHarness(t)
+	h.stop()
+	id := h.tg.SendText(alice, aliceChat, "/login "+smsUser+" "+smsKey)
+	u := &models.Update{Message: &models.Message{ID: id, Chat: aliceChat, Text: "/login " + smsUser + " " + smsKey,
+		From: &models.User{ID: alice.ID}}}
+	h.bot.deleteSkippedLogin(u)
+	assertDeleted(t, h.tg, aliceChat.ID, id)
 }

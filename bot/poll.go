@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -86,6 +87,7 @@ func (b *Bot) track(handlerCtx context.Context) tgbot.Middleware {
 		return func(in context.Context, tg *tgbot.Bot, u *models.Update) {
 			if handlerCtx.Err() != nil {
 				b.log.Info("update not handled: the bot is stopping", "update", u.ID)
+				b.deleteSkippedLogin(u)
 				return
 			}
 			ctx, cancel := context.WithTimeout(withBudget(handlerCtx, budgetOf(in)), b.cfg.HandlerTimeout)
@@ -101,4 +103,21 @@ func (b *Bot) track(handlerCtx context.Context) tgbot.Middleware {
 			next(ctx, tg, u)
 		}
 	}
+}
+
+// deleteSkippedLogin deletes a /login message that may carry a key when its
+// update is skipped at a stop: the key must leave the chat even then.
+func (b *Bot) deleteSkippedLogin(u *models.Update) {
+	msg := u.Message
+	if msg == nil || msg.From == nil {
+		return
+	}
+	cmd, ok := parseCommand(msg.Text, b.username)
+	if !ok || cmd.Name != loginCommand {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := request{msg: msg, cmd: cmd, user: msg.From.ID, chat: msg.Chat.ID}
+	b.deleteLogin(ctx, &r)
 }
