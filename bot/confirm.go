@@ -60,16 +60,16 @@ type moneyDesk struct {
 
 // refundRefusal says why an order cannot be refunded, or "" when it can:
 // only an order still waiting for its first SMS is refunded.
-func refundRefusal(l *message.Lang, o smsapi.Order, open bool) string {
+func refundRefusal(l *message.Lang, o smsapi.Order, now time.Time) string {
 	switch {
+	case money.Refundable(o, now):
+		return ""
 	case o.HasSMS() || o.State() == smsapi.StateReceived:
 		return l.RefundAfterSMS(o.ID)
 	case o.State() == smsapi.StateFinal:
 		return l.RefundClosed(o.ID, o.Status)
-	case !open:
-		return l.RefundClosed(o.ID, "expired")
 	}
-	return ""
+	return l.RefundClosed(o.ID, "expired")
 }
 
 // refundAsk reads the order and, when it may be refunded, asks first. A
@@ -79,7 +79,7 @@ func (d *moneyDesk) refundAsk(ctx context.Context, p press) (answer, error) {
 	if err != nil {
 		return d.orders.failed(p.lang, err, p.c.OrderID), nil
 	}
-	if why := refundRefusal(p.lang, o, isOpen(o, d.now())); why != "" {
+	if why := refundRefusal(p.lang, o, d.now()); why != "" {
 		return d.orders.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
 	}
 	conf, err := d.money.Offer(ctx, money.RefundOf(p.owner(), o))
@@ -100,7 +100,7 @@ func (d *moneyDesk) refund(ctx context.Context, p press) (answer, error) {
 	if err != nil {
 		return d.orders.failed(p.lang, err, p.conf.OrderID), nil
 	}
-	if why := refundRefusal(p.lang, o, isOpen(o, d.now())); why != "" {
+	if why := refundRefusal(p.lang, o, d.now()); why != "" {
 		return d.orders.withCard(ctx, p, o, why, p.lang.T(message.ToastNotDone)), nil
 	}
 	out, err := d.money.Refund(ctx, p.acct, p.conf)
@@ -181,15 +181,23 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
 	text := l.BuyAsk(l.Offer(a.ServiceName, a.CountryName, a.Carrier), o.ID, view.Money(max))
-	if bal, err := d.api.Balance(ctx, account.Credentials(acct)); err == nil && lowBalance(bal.Amount, o.Price) {
-		text += "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(o.Price))
-	}
+	text += d.lowBalanceLine(ctx, l, acct, o.Price)
 	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, a.Key, message.ButtonBuy), ""}, nil
 }
 
 // canBuyAgain reports whether an order names what to buy again.
 func canBuyAgain(o smsapi.Order) bool {
 	return o.ServiceCode != "" && o.CountryCode != "" && o.Carrier != ""
+}
+
+// lowBalanceLine is the paragraph a confirmation gets when the balance,
+// read now, does not cover price; "" otherwise.
+func (d *moneyDesk) lowBalanceLine(ctx context.Context, l *message.Lang, acct store.Account, price smsapi.Money) string {
+	bal, err := d.api.Balance(ctx, account.Credentials(acct))
+	if err != nil || !lowBalance(bal.Amount, price) {
+		return ""
+	}
+	return "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(price))
 }
 
 // lowBalance reports whether a known balance is below a known price.

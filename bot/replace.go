@@ -26,7 +26,7 @@ func (d *moneyDesk) replaceAsk(ctx context.Context, p press) (answer, error) {
 	if err != nil {
 		return d.orders.failed(l, err, p.c.OrderID), nil
 	}
-	if why := refundRefusal(l, o, isOpen(o, d.now())); why != "" {
+	if why := refundRefusal(l, o, d.now()); why != "" {
 		return d.orders.withCard(ctx, p, o, why, l.T(message.ToastNotDone)), nil
 	}
 	if !canBuyAgain(o) {
@@ -41,9 +41,7 @@ func (d *moneyDesk) replaceAsk(ctx context.Context, p press) (answer, error) {
 		return answer{}, fmt.Errorf("offer new number for %s: %w", o.ID, err)
 	}
 	text := l.ReplaceAsk(l.Offer(a.ServiceName, a.CountryName, a.Carrier), view.Money(max), o.ID, view.Money(o.Price))
-	if bal, err := d.api.Balance(ctx, account.Credentials(p.acct)); err == nil && lowBalance(bal.Amount, o.Price) {
-		text += "\n\n" + l.LowBalance(view.Money(bal.Amount), view.Money(o.Price))
-	}
+	text += d.lowBalanceLine(ctx, l, p.acct, o.Price)
 	return answer{text, l.ReplaceKeyboard(p.owner(), o.ID, a.Key), ""}, nil
 }
 

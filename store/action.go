@@ -180,10 +180,13 @@ const (
 	WHERE state = 'sent'`
 	// Money rows outlive the account: an action whose user has none (a
 	// logout that could not wait) is read again after the next /login.
-	dueActionsQuery = `SELECT ` + actionColumns + `, a.telegram_user_id IS NOT NULL, ` + joinedAccountColumns + `,
+	// dueActionsSelect reads actions with their account and language, for
+	// scanDueActions.
+	dueActionsSelect = `SELECT ` + actionColumns + `, a.telegram_user_id IS NOT NULL, ` + joinedAccountColumns + `,
 		` + joinedLanguageColumns + `
 	FROM money_actions m LEFT JOIN accounts a ON a.telegram_user_id = m.telegram_user_id
-	LEFT JOIN users u ON u.telegram_user_id = m.telegram_user_id
+	LEFT JOIN users u ON u.telegram_user_id = m.telegram_user_id`
+	dueActionsQuery = dueActionsSelect + `
 	WHERE m.state = 'unknown' AND m.next_check_at <= ?
 	ORDER BY m.next_check_at, m.id LIMIT ?`
 	boughtOrdersQuery = `SELECT order_id FROM money_actions

@@ -27,10 +27,7 @@ const (
 	insertRefundIntent = `INSERT INTO money_actions
 	(telegram_user_id, kind, key, state, order_id, service_name, country_name, price, chat_id, created_at, updated_at)
 	VALUES (?, 'refund', ?, 'intent', ?, ?, ?, ?, ?, ?, ?)`
-	dueReplacementsQuery = `SELECT ` + actionColumns + `, a.telegram_user_id IS NOT NULL, ` + joinedAccountColumns + `,
-		` + joinedLanguageColumns + `
-	FROM money_actions m LEFT JOIN accounts a ON a.telegram_user_id = m.telegram_user_id
-	LEFT JOIN users u ON u.telegram_user_id = m.telegram_user_id
+	dueReplacementsQuery = dueActionsSelect + `
 	WHERE m.kind = 'buy' AND m.state = 'done' AND m.replace_state = 'pending' AND m.updated_at <= ?
 	ORDER BY m.updated_at, m.id LIMIT ?`
 )
