@@ -64,19 +64,6 @@ func sceneList(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// visibleRunes is a text as the user reads it, rune by rune: tags dropped,
-// and each rune marked when it is not the catalogue's words but a value
-// (a service name, an order id, an SMS), money, a URL, a command example
-// or <code>. The rules leave such runes alone: "Google, YouTube" keeps its
-// comma, "/buy 20046875 0.50" its spaces.
-func visibleRunes(text string, plain bool) (runes []rune, exempt []bool) {
-	runes, kinds := visibleKinds(text, plain)
-	for _, k := range kinds {
-		exempt = append(exempt, k != prose)
-	}
-	return runes, exempt
-}
-
 // The kinds of a text's runes for the rules.
 const (
 	prose   = iota // the catalogue's words
@@ -85,7 +72,11 @@ const (
 	literal        // money, a URL, a command, <code>
 )
 
-// visibleKinds is visibleRunes with the kind of each rune.
+// visibleKinds is a text as the user reads it, rune by rune (tags
+// dropped), with the kind of each rune: the catalogue's words, or a value
+// (a service name, an order id, an SMS), money, a URL, a command example or
+// <code>. The rules leave all but the words alone: "Google, YouTube" keeps
+// its comma, "/buy 20046875 0.50" its spaces.
 func visibleKinds(text string, plain bool) (runes []rune, kinds []byte) {
 	kind := make([]byte, len(text))
 	mark := func(re *regexp.Regexp, k byte) {
