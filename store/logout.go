@@ -15,6 +15,7 @@ import (
 
 const (
 	logoutAtQuery      = `SELECT logout_at FROM accounts WHERE telegram_user_id = ?`
+	clearRuleQuery     = `UPDATE watches SET rule_at = 0 WHERE telegram_user_id = ? AND rule_at > 0`
 	requestLogoutQuery = `UPDATE accounts SET logout_at = ? WHERE telegram_user_id = ? AND logout_at = 0`
 	dueLogoutsQuery    = `SELECT a.telegram_user_id, a.logout_at,
 		(SELECT COUNT(*) FROM money_actions m WHERE m.telegram_user_id = a.telegram_user_id
@@ -52,6 +53,13 @@ func (s *Store) LogoutAccount(ctx context.Context, telegramUserID int64, now tim
 			return err
 		}
 		out.Existed = true
+		// The rule stops at once: nothing more is bought or refunded by it.
+		if _, err := tx.ExecContext(ctx, stopChainsQuery, millis(now), telegramUserID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, clearRuleQuery, telegramUserID); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, unsettledActionsQuery, telegramUserID).Scan(&out.Unsettled); err != nil {
 			return err
 		}

@@ -231,6 +231,41 @@ CREATE INDEX money_actions_replacing ON money_actions (updated_at)
 -- The reconciler looks for waiting logouts every second: few or none.
 CREATE INDEX accounts_logout ON accounts (logout_at) WHERE logout_at > 0;
 `,
+	// 7: the rule for numbers that get no SMS. A user's rule (rules); on
+	// each watch, when the order was made (ordered_at, or when the bot
+	// first saw it), when the rule acts on it (rule_at, 0 = never: no rule,
+	// an SMS came, or the user kept the number) and whether the user kept it
+	// (rule_kept). A chain replaces a number that got no SMS until one
+	// does, within its limits (chains); its steps are its purchases, keyed
+	// "chain-<id>-<step>".
+	`
+CREATE TABLE rules (
+	telegram_user_id INTEGER PRIMARY KEY,
+	kind             TEXT    NOT NULL CHECK (kind IN ('off', 'refund', 'retry')),
+	minutes          INTEGER NOT NULL DEFAULT 0,
+	max_numbers      INTEGER NOT NULL DEFAULT 0,
+	max_spend        INTEGER NOT NULL DEFAULT 0,
+	updated_at       INTEGER NOT NULL
+);
+ALTER TABLE watches ADD COLUMN ordered_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE watches ADD COLUMN rule_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE watches ADD COLUMN rule_kept INTEGER NOT NULL DEFAULT 0;
+-- Due rule steps: one indexed query, like due checks.
+CREATE INDEX watches_rule ON watches (rule_at) WHERE rule_at > 0 AND state = 'active';
+CREATE TABLE chains (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	telegram_user_id INTEGER NOT NULL,
+	first_order      TEXT    NOT NULL,
+	first_price      INTEGER NOT NULL,
+	minutes          INTEGER NOT NULL,
+	max_numbers      INTEGER NOT NULL,
+	max_spend        INTEGER NOT NULL,
+	state            TEXT    NOT NULL CHECK (state IN ('running', 'stopped')),
+	created_at       INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL,
+	UNIQUE (telegram_user_id, first_order)
+);
+`,
 }
 
 const (

@@ -27,7 +27,8 @@ type CheckOutcome struct {
 	PhoneNumber string
 	ExpiresAt   time.Time
 
-	// SMS is the SMS text seen, if any. Push is enqueued only the first time
+	// SMS is the SMS text seen, if any: the rule for numbers that get no SMS
+	// no longer acts on the order. Push is enqueued only the first time
 	// this text is seen for this user's order (a Push without SMS is always
 	// enqueued).
 	SMS  string
@@ -47,6 +48,7 @@ const (
 		service = COALESCE(NULLIF(?, ''), service),
 		phone_number = COALESCE(NULLIF(?, ''), phone_number),
 		expires_at = COALESCE(NULLIF(?, 0), expires_at),
+		rule_at = CASE WHEN ? THEN 0 ELSE rule_at END,
 		claimed_until = 0
 	WHERE telegram_user_id = ? AND order_id = ? AND state = 'active'`
 	endOutcomeQuery = `DELETE FROM watches
@@ -133,7 +135,7 @@ func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutc
 		res, err = st.end.ExecContext(ctx, o.TelegramUserID, o.OrderID)
 	} else {
 		res, err = st.update.ExecContext(ctx, millis(o.NextCheckAt), o.Failures, millis(o.LastCheckedAt),
-			o.Status, o.Service, o.PhoneNumber, millis(o.ExpiresAt), o.TelegramUserID, o.OrderID)
+			o.Status, o.Service, o.PhoneNumber, millis(o.ExpiresAt), o.SMS != "", o.TelegramUserID, o.OrderID)
 	}
 	if err != nil {
 		return nil, err

@@ -187,7 +187,7 @@ func TestApplyOutcomesUpdatesWatch(t *testing.T) {
 	}
 	want := Watch{TelegramUserID: 1, OrderID: "100", ChatID: 1, State: WatchActive, Service: "Discord",
 		PhoneNumber: "1234567890", Status: "waiting", ExpiresAt: expires, NextCheckAt: t0.Add(8 * time.Second),
-		LastCheckedAt: t0.Add(time.Second), CreatedAt: w.CreatedAt, Failures: 2}
+		LastCheckedAt: t0.Add(time.Second), CreatedAt: w.CreatedAt, Failures: 2, OrderedAt: w.CreatedAt}
 	if w != want {
 		t.Errorf("watch = %+v\nwant    %+v", w, want)
 	}

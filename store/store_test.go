@@ -295,7 +295,10 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 	}{
 		{"claim", claimDueQuery, 3},
 		{"next watch due", nextWatchDueQuery, 0},
-		{"apply", applyOutcomeQuery, 9},
+		{"apply", applyOutcomeQuery, 10},
+		{"due rule steps", dueRulesQuery, 2},
+		{"retime rule", retimeWatchesQuery, 4},
+		{"chain steps", chainStepsQuery, 2},
 		{"end", endOutcomeQuery, 2},
 		{"release", releaseClaimsQuery, 0},
 		{"pause", pauseWatchesQuery, 1},

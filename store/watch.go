@@ -43,22 +43,32 @@ type Watch struct {
 	// FastUntil keeps the waiting pace until then even after an SMS arrived:
 	// another SMS was asked for. Zero = no such request.
 	FastUntil time.Time
+
+	// The rule for numbers that get no SMS (see rule.go). OrderedAt is when
+	// the order was made: SMSOnline's orderedAt, else when the bot bought or
+	// first saw it (zero: CreatedAt). RuleAt is when the rule acts on it,
+	// zero for never; Kept is true once the user pressed "Keep this number".
+	OrderedAt time.Time
+	RuleAt    time.Time
+	Kept      bool
 }
 
 const watchColumns = `w.telegram_user_id, w.order_id, w.chat_id, w.state, w.service, w.phone_number, w.status,
-	w.expires_at, w.next_check_at, w.last_checked_at, w.created_at, w.failures, w.fast_until`
+	w.expires_at, w.next_check_at, w.last_checked_at, w.created_at, w.failures, w.fast_until,
+	w.ordered_at, w.rule_at, w.rule_kept`
 
 // watchScan holds the scan targets of watchColumns.
 type watchScan struct {
 	w                                       Watch
 	state                                   string
 	expires, next, lastChecked, createdAtMs int64
-	fastUntil                               int64
+	fastUntil, orderedAt, ruleAt            int64
 }
 
 func (ws *watchScan) dest() []any {
 	return []any{&ws.w.TelegramUserID, &ws.w.OrderID, &ws.w.ChatID, &ws.state, &ws.w.Service,
-		&ws.w.PhoneNumber, &ws.w.Status, &ws.expires, &ws.next, &ws.lastChecked, &ws.createdAtMs, &ws.w.Failures, &ws.fastUntil}
+		&ws.w.PhoneNumber, &ws.w.Status, &ws.expires, &ws.next, &ws.lastChecked, &ws.createdAtMs, &ws.w.Failures, &ws.fastUntil,
+		&ws.orderedAt, &ws.ruleAt, &ws.w.Kept}
 }
 
 func (ws *watchScan) watch() Watch {
@@ -69,6 +79,8 @@ func (ws *watchScan) watch() Watch {
 	w.LastCheckedAt = fromMillis(ws.lastChecked)
 	w.CreatedAt = fromMillis(ws.createdAtMs)
 	w.FastUntil = fromMillis(ws.fastUntil)
+	w.OrderedAt = fromMillis(ws.orderedAt)
+	w.RuleAt = fromMillis(ws.ruleAt)
 	return w
 }
 
@@ -86,8 +98,9 @@ const (
 	accountExistsQuery = `SELECT EXISTS (SELECT 1 FROM accounts WHERE telegram_user_id = ?)`
 	countWatchesQuery  = `SELECT COUNT(*) FROM watches WHERE telegram_user_id = ?`
 	insertWatchQuery   = `INSERT INTO watches
-	(telegram_user_id, order_id, chat_id, state, service, phone_number, status, expires_at, next_check_at, last_checked_at, failures, created_at, fast_until)
-	VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	(telegram_user_id, order_id, chat_id, state, service, phone_number, status, expires_at, next_check_at, last_checked_at, failures, created_at, fast_until,
+	 ordered_at, rule_at)
+	VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	selectWatchQuery = `SELECT ` + watchColumns + ` FROM watches w
 	WHERE w.telegram_user_id = ? AND w.order_id = ?`
 	selectWatchesQuery = `SELECT ` + watchColumns + ` FROM watches w
@@ -172,9 +185,17 @@ func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int, now t
 	if createdAt.IsZero() {
 		createdAt = now
 	}
+	orderedAt := w.OrderedAt
+	if orderedAt.IsZero() || orderedAt.After(createdAt) {
+		orderedAt = createdAt // an order is not made after the bot saw it: a skewed clock
+	}
+	r, err := ruleTx(ctx, tx, w.TelegramUserID)
+	if err != nil {
+		return false, err
+	}
 	if _, err := tx.ExecContext(ctx, insertWatchQuery, w.TelegramUserID, w.OrderID, w.ChatID,
 		w.Service, w.PhoneNumber, w.Status, millis(w.ExpiresAt), next, millis(w.LastCheckedAt),
-		w.Failures, millis(createdAt), millis(w.FastUntil)); err != nil {
+		w.Failures, millis(createdAt), millis(w.FastUntil), millis(orderedAt), millis(r.ActsAt(orderedAt))); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -19,6 +19,8 @@ const (
 	ActCancel     = "n" // no: back to the card
 	ActNewAsk     = "x" // ask before "New number": buy another, refund this one
 	ActNew        = "X" // "New number", confirmed
+	ActKeep       = "k" // keep this number: the no-SMS rule leaves it alone
+	ActChainStop  = "z" // stop the chain of replacements this number is in
 )
 
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
@@ -116,7 +118,7 @@ func parseID(s string) (int64, bool) {
 func knownAction(a string) bool {
 	switch a {
 	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
-		ActNewAsk, ActNew:
+		ActNewAsk, ActNew, ActKeep, ActChainStop:
 		return true
 	}
 	return false

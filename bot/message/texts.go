@@ -55,6 +55,8 @@ const (
 	ButtonTryAgain     Text = "ButtonTryAgain"
 	ButtonNewNumber    Text = "ButtonNewNumber"
 	ButtonYesNewNumber Text = "ButtonYesNewNumber"
+	ButtonKeep         Text = "ButtonKeep"
+	ButtonChainStop    Text = "ButtonChainStop"
 	ButtonPayCrypto    Text = "ButtonPayCrypto"
 	ButtonPayCard      Text = "ButtonPayCard"
 

@@ -28,6 +28,6 @@ func NewWatch(user int64, o smsapi.Order, now time.Time, poll time.Duration) sto
 	return store.Watch{
 		TelegramUserID: user, OrderID: o.ID, ChatID: user, State: store.WatchActive,
 		Service: message.Clip(o.Service), PhoneNumber: message.Clip(o.PhoneNumber), Status: message.Clip(o.Status),
-		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(poll), LastCheckedAt: now,
+		ExpiresAt: o.ExpiresAt, NextCheckAt: now.Add(poll), LastCheckedAt: now, OrderedAt: o.OrderedAt,
 	}
 }
