@@ -104,7 +104,9 @@ const (
 	stopChainQuery = `UPDATE chains SET state = 'stopped', updated_at = ? WHERE id = ? AND state = 'running'`
 	keepWatchQuery = `UPDATE watches SET rule_kept = 1, rule_at = 0 WHERE telegram_user_id = ? AND order_id = ?`
 	setRuleAtQuery = `UPDATE watches SET rule_at = ? WHERE telegram_user_id = ? AND order_id = ? AND rule_kept = 0`
-	dueRulesQuery  = `SELECT ` + watchColumns + `, r.kind, r.minutes, r.max_numbers, r.max_spend,
+	// INDEXED BY: the planner would rather take watches_due by state and
+	// sort every active watch.
+	dueRulesQuery = `SELECT ` + watchColumns + `, r.kind, r.minutes, r.max_numbers, r.max_spend,
 		` + joinedAccountColumns + `, ` + joinedLanguageColumns + `
 	FROM watches w INDEXED BY watches_rule JOIN rules r ON r.telegram_user_id = w.telegram_user_id
 	JOIN accounts a ON a.telegram_user_id = w.telegram_user_id
@@ -128,11 +130,9 @@ const (
 	ON CONFLICT (telegram_user_id, kind, key) DO NOTHING`
 	selectUserActionByKeyQuery = `SELECT ` + actionColumns + ` FROM money_actions m
 	WHERE m.telegram_user_id = ? AND m.kind = ? AND m.key = ?`
-	// A refusal is SMSOnline saying no; a request never sent, or turned
-	// away by the rate limit, is not one.
-	refundRefusalsQuery = `SELECT COUNT(*) FROM money_actions
-	WHERE telegram_user_id = ? AND kind = 'refund' AND order_id = ? AND state = 'failed'
-		AND failure NOT IN ('not_sent', 'rate_limited')`
+	refundRefusalsQuery = `SELECT COUNT(*), COALESCE(SUM(failure NOT IN ('not_sent', 'rate_limited')), 0)
+	FROM money_actions
+	WHERE telegram_user_id = ? AND kind = 'refund' AND order_id = ? AND state = 'failed'`
 	replacedOrderQuery = `SELECT EXISTS (SELECT 1 FROM money_actions WHERE telegram_user_id = ? AND kind = 'buy'
 		AND replace_order = ? AND state IN ('intent', 'sent', 'unknown', 'done'))`
 )
@@ -520,13 +520,14 @@ func (s *Store) OfferKeyedAction(ctx context.Context, a Action, now time.Time) (
 	return got, nil
 }
 
-// RefundRefusals counts SMSOnline's refusals to refund the user's order.
-func (s *Store) RefundRefusals(ctx context.Context, telegramUserID int64, orderID string) (int, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, refundRefusalsQuery, telegramUserID, orderID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count refund refusals of %d/%s: %w", telegramUserID, orderID, err)
+// FailedRefunds counts the user's refunds of an order that failed, and
+// among them SMSOnline's refusals (a request never sent, or turned away
+// by the rate limit, is not one).
+func (s *Store) FailedRefunds(ctx context.Context, telegramUserID int64, orderID string) (failed, refusals int, err error) {
+	if err := s.read.QueryRowContext(ctx, refundRefusalsQuery, telegramUserID, orderID).Scan(&failed, &refusals); err != nil {
+		return 0, 0, fmt.Errorf("count failed refunds of %d/%s: %w", telegramUserID, orderID, err)
 	}
-	return n, nil
+	return failed, refusals, nil
 }
 
 // IsReplaced reports whether a purchase that replaces the order was made

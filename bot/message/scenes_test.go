@@ -88,6 +88,7 @@ func renderScenes(l *Lang) []scene {
 	moneyScenes(l, &s)
 	accountScenes(l, &s)
 	replyScenes(l, &s)
+	ruleScenes(l, &s)
 	return s
 }
 

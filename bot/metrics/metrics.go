@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,7 @@ type Metrics struct {
 	pushDelay    prometheus.Histogram
 	checkLag     prometheus.Histogram
 	moneyActions *prometheus.CounterVec
+	ruleSteps    *prometheus.CounterVec
 }
 
 // New creates the collectors, with the Go runtime's and the process's, and
@@ -72,9 +74,12 @@ func New(st *store.Store) *Metrics {
 		moneyActions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "smsbot_money_actions_total", Help: "Refunds and purchases, by kind and outcome (done, failed, unknown when sent; settled_done, settled_failed when reconciled).",
 		}, []string{"kind", "outcome"}),
+		ruleSteps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsbot_rule_steps_total", Help: "Steps of the rule for numbers that get no SMS, by outcome (" + strings.Join(RuleOutcomes, ", ") + ").",
+		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(m.updates, m.commands, m.smsRequests, m.smsDuration, m.tgRequests, m.tgLimited,
-		m.pushDelay, m.checkLag, m.moneyActions,
+		m.pushDelay, m.checkLag, m.moneyActions, m.ruleSteps,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&storeCollector{st: st})
 	return m
@@ -161,6 +166,30 @@ func (m *Metrics) CheckStarted(due, now time.Time) {
 func (m *Metrics) MoneyAction(kind store.ActionKind, outcome string) {
 	if m != nil {
 		m.moneyActions.WithLabelValues(string(kind), outcome).Inc()
+	}
+}
+
+// The outcomes of a step of the rule for numbers that get no SMS: a
+// bounded set, so the label stays small.
+const (
+	RuleRefunded      = "refunded"       // the number was refunded
+	RuleReplaced      = "replaced"       // a chain bought the next number
+	RuleSMS           = "sms"            // an SMS came (or the order ended) first: nothing to do
+	RuleRefundRefused = "refund_refused" // SMSOnline refused the refund; tried once more later
+	RuleGaveUp        = "gave_up"        // a second refusal: the rule stops for the number
+	RuleBuyRefused    = "buy_refused"    // the chain's purchase was refused: it buys no more
+	RuleWaiting       = "waiting"        // an earlier step's outcome is still unknown, or SMSOnline could not be read
+	RulePending       = "pending"        // this step's outcome is unknown; the reconciler settles it
+	RuleStopped       = "stopped"        // the number's chain was stopped
+)
+
+// RuleOutcomes lists the outcomes RuleStep counts.
+var RuleOutcomes = []string{RuleRefunded, RuleReplaced, RuleSMS, RuleRefundRefused, RuleGaveUp, RuleBuyRefused, RuleWaiting, RulePending, RuleStopped}
+
+// RuleStep counts one step of the rule for numbers that get no SMS.
+func (m *Metrics) RuleStep(outcome string) {
+	if m != nil {
+		m.ruleSteps.WithLabelValues(outcome).Inc()
 	}
 }
 

@@ -106,6 +106,8 @@ type Service struct {
 	store *store.Store
 	api   API
 	wake  chan struct{}
+	// ruleWake makes the rule look for due steps now.
+	ruleWake chan struct{}
 
 	// unwritten holds what SMSOnline answered and the store could not
 	// record (a full disk): each is written again every round until it is.
@@ -117,7 +119,7 @@ type Service struct {
 func New(cfg Config, st *store.Store, api API) *Service {
 	cfg.setDefaults()
 	return &Service{cfg: cfg, log: cfg.Logger, store: st, api: api, wake: make(chan struct{}, 1),
-		unwritten: make(map[int64]unwritten)}
+		ruleWake: make(chan struct{}, 1), unwritten: make(map[int64]unwritten)}
 }
 
 // Outcome is how a money action stands after a tap.
@@ -366,9 +368,11 @@ func (s *Service) BalanceEvery() time.Duration { return s.cfg.BalanceEvery }
 
 // Wake makes Run look for due work now.
 func (s *Service) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	for _, c := range []chan struct{}{s.wake, s.ruleWake} {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/account"
@@ -27,9 +28,12 @@ func (s *Service) Recover(ctx context.Context) error {
 	return nil
 }
 
-// Run settles money actions of unknown outcome and follows watched balances
-// until ctx ends.
+// Run settles money actions of unknown outcome, follows watched balances
+// and carries out the rule for numbers that get no SMS until ctx ends.
 func (s *Service) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.runRules(ctx) })
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
 	for {

@@ -75,15 +75,7 @@ func (s *Service) refundReplaced(ctx context.Context) {
 			s.log.Error("can't refund replaced number", "action", d.ID, "err", err)
 			continue
 		}
-		l := s.lang(d.Language)
-		text := replaceRefundText(l, d.Action, out, kept)
-		if text == "" {
-			continue // unknown: the reconciler tells when it settles it
-		}
-		if _, err := s.store.Enqueue(ctx, *actionNotice(d.Action, text), now); err != nil {
-			s.log.Error("can't tell the replaced number's refund", "action", d.ID, "err", err)
-		}
-		s.cfg.OnChange()
+		s.tellReplaced(ctx, s.lang(d.Language), d.Action, old, "", out, kept)
 	}
 }
 

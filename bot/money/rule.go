@@ -1,0 +1,465 @@
+package money
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/smsbot/smsbot/bot/internal/account"
+	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/bot/metrics"
+	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
+)
+
+// The rule for numbers that get no SMS (store/rule.go): a number still
+// without an SMS when its time comes is refunded, or, under "retry",
+// replaced first as "New number" does it (buy the same, then refund the
+// old one) as a chain within the user's limits. Nothing waits per number:
+// each watch carries when the rule acts on it, and runRules reads the due
+// ones with one indexed query, like the watcher. Every step is a money
+// action under a key of its own (a chain's purchase of number n is
+// store.ChainKey(chain, n); a refund try is "rule-<order>-<try>"), so a
+// crash or a restart finds a step it began instead of making it twice.
+
+const (
+	// ruleBatch bounds the steps read at once; the rest follow at once.
+	ruleBatch = 200
+	// ruleWorkers carry out a batch's steps, each user's in one of them,
+	// in order, so a slow step holds up a share of the users, not all.
+	ruleWorkers = 4
+	// ruleRetry is when a refused refund is tried once more.
+	ruleRetry = time.Minute
+	// maxRefundTries bounds the rule's refund tries of one number, those
+	// never sent or rate limited included; two refusals end it earlier.
+	maxRefundTries = 5
+	// maxRefusals is the refusals after which the rule gives up a number.
+	maxRefusals = 2
+)
+
+// runRules carries out the due steps of the rule until ctx ends.
+func (s *Service) runRules(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	for {
+		for s.ruleRound(ctx) == ruleBatch && ctx.Err() == nil {
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.ruleWake:
+		}
+	}
+}
+
+// ruleRound carries out one batch of due steps and returns its size.
+func (s *Service) ruleRound(ctx context.Context) int {
+	due, err := s.store.DueRules(ctx, s.cfg.Now(), ruleBatch)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("can't load due rule steps", "err", err)
+		}
+		return 0
+	}
+	queues := make([][]store.DueRule, ruleWorkers)
+	for _, d := range due {
+		i := uint64(d.Watch.TelegramUserID) % ruleWorkers
+		queues[i] = append(queues[i], d)
+	}
+	var wg sync.WaitGroup
+	for _, q := range queues {
+		wg.Go(func() {
+			for _, d := range q {
+				if ctx.Err() != nil {
+					return
+				}
+				s.ruleStep(ctx, d)
+			}
+		})
+	}
+	wg.Wait()
+	return len(due)
+}
+
+// ruleStep is one due step: it reads the order and, if it still waits for
+// its first SMS, refunds it or replaces it. Every way out moves the
+// watch's rule time (or removes the watch), so a step is never read twice
+// at once.
+func (s *Service) ruleStep(ctx context.Context, d store.DueRule) {
+	ctx = smsapi.Background(ctx) // a user's command goes first
+	st := ruleState{s: s, d: d, now: s.cfg.Now()}
+	if d.KeyErr != nil {
+		st.later(ruleRetry, metrics.RuleWaiting) // a key that does not open pauses the watch
+		return
+	}
+	o, err := s.api.GetOrder(ctx, account.Credentials(d.Account), d.Watch.OrderID)
+	switch {
+	case errors.Is(err, smsapi.ErrOrderNotFound):
+		st.never(ctx, metrics.RuleSMS)
+		return
+	case err != nil:
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	case !Refundable(o, st.now):
+		st.never(ctx, metrics.RuleSMS) // an SMS came, or it ended: a chain ends here
+		return
+	}
+	st.order = o
+	st.failed, st.refusals, err = s.store.FailedRefunds(ctx, d.Watch.TelegramUserID, o.ID)
+	if err != nil {
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	}
+	if st.refusals >= maxRefusals || st.failed >= maxRefundTries {
+		st.never(ctx, metrics.RuleGaveUp)
+		return
+	}
+	chain, n, err := s.chainOf(ctx, d, o, st.failed)
+	if err != nil {
+		s.log.Error("can't load the chain of a number", "user", d.Watch.TelegramUserID, "order", o.ID, "err", err)
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	}
+	if chain == nil {
+		st.refund(ctx, time.Duration(d.Rule.Minutes)*time.Minute, nil, message.ChainEnd{})
+		return
+	}
+	if chain.State != store.ChainRunning {
+		st.never(ctx, metrics.RuleStopped)
+		return
+	}
+	st.chainStep(ctx, *chain, n)
+}
+
+// chainOf returns the chain number o is in and its place in it; under
+// "retry", a number in none starts one, unless it is being replaced
+// already ("New number") or a refund of it failed before. Nil for none.
+func (s *Service) chainOf(ctx context.Context, d store.DueRule, o smsapi.Order, failedRefunds int) (*store.Chain, int, error) {
+	user := d.Watch.TelegramUserID
+	c, n, err := s.store.ChainOf(ctx, user, o.ID)
+	switch {
+	case err == nil:
+		return &c, n, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, 0, err
+	case d.Rule.Kind != store.RuleRetry || failedRefunds > 0:
+		return nil, 0, nil
+	}
+	replaced, err := s.store.IsReplaced(ctx, user, o.ID)
+	if err != nil || replaced {
+		return nil, 0, err
+	}
+	c, err = s.store.StartChain(ctx, store.Chain{
+		TelegramUserID: user, FirstOrder: o.ID, FirstPrice: o.Price.Cents,
+		Minutes: d.Rule.Minutes, MaxNumbers: d.Rule.MaxNumbers, MaxSpend: d.Rule.MaxSpend,
+	}, s.cfg.Now())
+	if err != nil {
+		return nil, 0, err
+	}
+	s.log.Info("chain started", "user", user, "order", o.ID, "chain", c.ID)
+	return &c, 1, nil
+}
+
+// ruleState is one step under way.
+type ruleState struct {
+	s   *Service
+	d   store.DueRule
+	now time.Time
+
+	order            smsapi.Order
+	failed, refusals int // the order's failed refunds, and SMSOnline's refusals among them
+}
+
+// later moves the step to after from now, counting outcome.
+func (st *ruleState) later(after time.Duration, outcome string) {
+	st.at(context.Background(), st.now.Add(after), outcome)
+}
+
+// never ends the rule for the number, counting outcome.
+func (st *ruleState) never(ctx context.Context, outcome string) {
+	st.at(ctx, time.Time{}, outcome)
+}
+
+func (st *ruleState) at(ctx context.Context, at time.Time, outcome string) {
+	w := st.d.Watch
+	wctx, cancel := afterCall(ctx)
+	defer cancel()
+	if err := st.s.store.SetRuleAt(wctx, w.TelegramUserID, w.OrderID, at); err != nil {
+		st.s.log.Error("can't time the rule of a number", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
+	}
+	st.s.cfg.Metrics.RuleStep(outcome)
+}
+
+// lang is the user's language.
+func (st *ruleState) lang() *message.Lang { return st.s.lang(st.d.Language) }
+
+// user is the number's owner.
+func (st *ruleState) user() int64 { return st.d.Watch.TelegramUserID }
+
+// chainStep is a step of chain c whose number n the order is: buy the
+// next number and refund this one, or, when the chain may buy no more,
+// refund this one.
+func (st *ruleState) chainStep(ctx context.Context, c store.Chain, n int) {
+	s := st.s
+	steps, err := s.store.ChainSteps(ctx, c)
+	if err != nil {
+		s.log.Error("can't load the steps of a chain", "chain", c.ID, "err", err)
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	}
+	current, currentN, spent := c.FirstOrder, 1, int64(0)
+	var next *store.Action
+	for i, a := range steps {
+		_, k, _ := store.ParseChainKey(a.Key)
+		if a.State == store.ActionDone {
+			spent += a.Price
+			if k > currentN {
+				current, currentN = a.OrderID, k
+			}
+			if a.ReplaceOrder == st.order.ID && a.ReplaceState == store.ReplacePending {
+				// Bought, and this number's refund not begun yet: the
+				// reconciler's round begins it and tells the step.
+				st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+				return
+			}
+		}
+		if k == n+1 {
+			next = &steps[i]
+		}
+	}
+	after := time.Duration(c.Minutes) * time.Minute
+	if current != st.order.ID {
+		// A number the chain replaced, whose refund did not go through:
+		// refunded alone, once more (a second refusal stops the chain).
+		st.refund(ctx, after, &c, message.ChainEnd{})
+		return
+	}
+	if next != nil {
+		switch {
+		case next.State.Unsettled():
+			st.later(s.cfg.SettleEvery, metrics.RuleWaiting) // the reconciler settles it
+		case next.State == store.ActionFailed:
+			st.refund(ctx, after, &c, endOf(*next))
+		case next.State == store.ActionOffered:
+			st.buy(ctx, c, n, *next) // offered, then a crash: it was never sent
+		default:
+			st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		}
+		return
+	}
+	if n >= c.MaxNumbers {
+		st.refund(ctx, after, &c, message.ChainEnd{Why: message.WhyNumbers, N: n, Max: c.MaxNumbers})
+		return
+	}
+	left := c.MaxSpend - spent
+	ceiling := min(left, MaxBuyCeiling)
+	if c.FirstPrice > 0 {
+		ceiling = min(ceiling, c.FirstPrice*(100+BuyMarginPercent)/100)
+	}
+	if ceiling <= 0 || left < c.FirstPrice {
+		st.refund(ctx, after, &c, message.ChainEnd{Why: message.WhySpend,
+			Limit: message.Cents(c.MaxSpend), Spent: message.Cents(spent)})
+		return
+	}
+	a := ReplacementOf(st.user(), st.order, smsapi.Cents(ceiling))
+	a.Key = store.ChainKey(c.ID, n+1)
+	a, err = s.store.OfferKeyedAction(ctx, a, st.now)
+	if err != nil {
+		s.log.Error("can't record a chain's purchase", "chain", c.ID, "err", err)
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	}
+	st.buy(ctx, c, n, a)
+}
+
+// endOf is why a chain whose purchase a failed buys no more.
+func endOf(a store.Action) message.ChainEnd {
+	switch a.Failure {
+	case store.FailOutOfStock:
+		return message.ChainEnd{Why: message.WhyStock}
+	case store.FailPriceChanged:
+		return message.ChainEnd{Why: message.WhyPrice}
+	case store.FailLowBalance:
+		return message.ChainEnd{Why: message.WhyBalance}
+	}
+	return message.ChainEnd{Why: message.WhyRefused}
+}
+
+// buy carries out the chain's purchase a of number n+1 and, once it is
+// done, refunds the order it replaces; refused, the order is refunded
+// alone and the chain buys no more.
+func (st *ruleState) buy(ctx context.Context, c store.Chain, n int, a store.Action) {
+	s := st.s
+	out, err := s.Buy(ctx, st.d.Account, a)
+	switch {
+	case err != nil:
+		s.log.Error("can't carry out a chain's purchase", "chain", c.ID, "err", err)
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	case !out.Begun || out.Pending():
+		st.later(s.cfg.SettleEvery, metrics.RulePending) // the reconciler settles it, then refunds this number
+		return
+	case out.Action.State == store.ActionFailed:
+		s.cfg.Metrics.RuleStep(metrics.RuleBuyRefused)
+		st.refund(ctx, time.Duration(c.Minutes)*time.Minute, &c, endOf(out.Action))
+		return
+	}
+	s.log.Info("chain bought the next number", "chain", c.ID, "number", n+1, "order", out.Action.OrderID)
+	s.cfg.Metrics.RuleStep(metrics.RuleReplaced)
+	refund, kept, err := s.ReplaceRefund(ctx, st.d.Account, out.Action, st.order)
+	if err != nil {
+		s.log.Error("can't refund a chain's replaced number", "chain", c.ID, "err", err)
+		return // the reconciler's round begins it
+	}
+	s.tellReplaced(ctx, st.lang(), out.Action, st.order, out.Purchase.PhoneNumber, refund, kept)
+}
+
+// tellReplaced tells how the refund of old, the number purchase buy
+// replaced, went: as a chain's step when buy is one, else as "New
+// number" does. A refused one of a chain is tried once more by the rule.
+func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.Action, old smsapi.Order, newPhone string, out Outcome, kept bool) {
+	now := s.cfg.Now()
+	var notice *store.Message
+	id, n, isChain := store.ParseChainKey(buy.Key)
+	var c store.Chain
+	if isChain {
+		var err error
+		if c, err = s.store.Chain(ctx, id); err != nil {
+			s.log.Error("can't load a chain", "chain", id, "err", err)
+			isChain = false
+		}
+	}
+	if !isChain {
+		if text := replaceRefundText(l, buy, out, kept); text != "" {
+			notice = actionNotice(buy, text)
+		}
+	} else {
+		if newPhone == "" {
+			if w, err := s.store.Watch(ctx, buy.TelegramUserID, buy.OrderID); err == nil {
+				newPhone = w.PhoneNumber
+			}
+		}
+		oldRefund, refunded := message.OldPending, message.Money{}
+		switch {
+		case kept:
+			oldRefund = message.OldKept
+		case out.Action.State == store.ActionDone:
+			oldRefund = message.OldRefunded
+			if out.Action.Price > 0 {
+				refunded = message.Cents(out.Action.Price)
+			}
+		case out.Action.State == store.ActionFailed:
+			oldRefund = message.OldRetry
+		}
+		if oldRefund == message.OldRetry || oldRefund == message.OldPending {
+			// The rule tries the old number once more, or finds its outcome.
+			if err := s.store.SetRuleAt(ctx, buy.TelegramUserID, old.ID, now.Add(ruleRetry)); err != nil {
+				s.log.Error("can't time the rule of a replaced number", "order", old.ID, "err", err)
+			}
+		}
+		text := l.ChainStep(message.RuleNumber(old.PhoneNumber, old.ID), time.Duration(c.Minutes)*time.Minute,
+			message.RuleNumber(newPhone, buy.OrderID), l.Offer(buy.ServiceName, buy.CountryName, buy.Carrier),
+			message.Cents(buy.Price), n, c.MaxNumbers, oldRefund, refunded)
+		notice = &store.Message{
+			ChatID: buy.TelegramUserID, TelegramUserID: buy.TelegramUserID, OrderID: buy.OrderID,
+			Priority: store.PriorityNotice, Text: text,
+			Markup: message.MarkupJSON(l.ChainKeyboard(buy.TelegramUserID, buy.OrderID)),
+		}
+	}
+	if notice == nil {
+		return
+	}
+	wctx, cancel := afterCall(ctx)
+	defer cancel()
+	if _, err := s.store.Enqueue(wctx, *notice, now); err != nil {
+		s.log.Error("can't tell the replaced number's refund", "action", buy.ID, "err", err)
+	}
+	s.cfg.OnChange()
+}
+
+// refund refunds the order alone (try failed+1), after it got no SMS
+// within after; c is the chain it is in, if any (stopped when SMSOnline
+// refuses a second time), and end why that chain buys no more. The notice of a refund done is written
+// with its settlement.
+func (st *ruleState) refund(ctx context.Context, after time.Duration, c *store.Chain, end message.ChainEnd) {
+	s, o, l := st.s, st.order, st.lang()
+	number := message.RuleNumber(o.PhoneNumber, o.ID)
+	a := RefundOf(st.user(), o)
+	a.Key = "rule-" + o.ID + "-" + strconv.Itoa(st.failed+1)
+	a, err := s.store.OfferKeyedAction(ctx, a, st.now)
+	if err != nil {
+		s.log.Error("can't record the rule's refund", "order", o.ID, "err", err)
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+		return
+	}
+	var kb *message.Keyboard
+	if end.Why == message.WhyStock || end.Why == message.WhyPrice {
+		kb = l.BuyAgainKeyboard(st.user(), o.ID)
+	}
+	notice := func(text string) *store.Message {
+		m := actionNotice(a, text)
+		m.Markup = message.MarkupJSON(kb)
+		return m
+	}
+	out, err := s.carryOut(ctx, a, nil, func(ctx context.Context, a store.Action) (store.Settlement, error) {
+		s.log.Info("the rule refunds a number that got no SMS", "user", a.TelegramUserID, "order", a.OrderID, "action", a.ID)
+		if err := s.api.Refund(ctx, account.Credentials(st.d.Account), a.OrderID); err != nil {
+			return store.Settlement{}, err
+		}
+		return store.Settlement{OrderID: a.OrderID, Price: a.Price,
+			Notice: notice(l.RuleRefunded(number, after, priceOf(a.Price), end))}, nil
+	})
+	switch {
+	case err != nil:
+		s.log.Error("can't carry out the rule's refund", "order", o.ID, "err", err)
+		st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
+	case !out.Begun && out.Action.State == store.ActionDone:
+		st.never(ctx, metrics.RuleRefunded) // refunded before (its own card, a crash): told then
+	case !out.Begun || out.Pending():
+		if out.Begun {
+			s.enqueue(ctx, notice(l.RuleRefundWaits(number, after, end)))
+		}
+		st.later(ruleRetry, metrics.RulePending)
+	case out.Action.State == store.ActionDone:
+		s.cfg.OnChange() // the watch ended with the settlement, which wrote the notice
+		s.cfg.Metrics.RuleStep(metrics.RuleRefunded)
+	case refused(out.Action.Failure) && st.refusals+1 >= maxRefusals, st.failed+1 >= maxRefundTries:
+		s.log.Warn("the rule gives up a number SMSOnline won't refund", "user", st.user(), "order", o.ID)
+		if c != nil {
+			if err := s.store.StopChain(ctx, *c, st.now); err != nil {
+				s.log.Error("can't stop a chain", "chain", c.ID, "err", err)
+			}
+		}
+		s.enqueue(ctx, actionNotice(a, l.RuleGaveUp(number)))
+		st.never(ctx, metrics.RuleGaveUp)
+	default:
+		st.later(ruleRetry, metrics.RuleRefundRefused) // once more, a minute later
+	}
+}
+
+// refused reports whether a failure is SMSOnline saying no (not a request
+// never sent, or turned away by the rate limit).
+func refused(f store.Failure) bool {
+	return f != store.FailNotSent && f != store.FailRateLimited
+}
+
+// priceOf is a stored price as money; unknown when 0.
+func priceOf(cents int64) message.Money {
+	if cents <= 0 {
+		return message.Money{}
+	}
+	return message.Cents(cents)
+}
+
+// enqueue writes a notice, even when ctx ended.
+func (s *Service) enqueue(ctx context.Context, m *store.Message) {
+	wctx, cancel := afterCall(ctx)
+	defer cancel()
+	if _, err := s.store.Enqueue(wctx, *m, s.cfg.Now()); err != nil {
+		s.log.Error("can't enqueue a notice", "user", m.TelegramUserID, "err", err)
+	}
+	s.cfg.OnChange()
+}
