@@ -31,6 +31,11 @@ type press struct {
 	private bool          // the message is in the owner's private chat
 	conf    store.Action  // the confirmation a money button names (c.Confirms())
 	lang    *message.Lang // the presser's language
+	// The message pressed, and whether the answer edits it (else it is a
+	// new message).
+	chatID    int64
+	messageID int
+	edit      bool
 }
 
 func (p press) owner() int64 { return p.acct.TelegramUserID }
@@ -106,7 +111,8 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 		b.answerCallback(ctx, q.ID, l.T(message.LoggingOut))
 		return
 	}
-	a, err := e.run(ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l})
+	a, err := e.run(ctx, press{acct: acct, c: c, private: private, conf: conf, lang: l,
+		chatID: msg.Chat.ID, messageID: msg.ID, edit: edit && !c.FromPush})
 	if err != nil {
 		b.log.Error("button failed", "action", c.Action, "user", q.From.ID, "err", err)
 		a = answer{toast: l.T(message.ToastSomethingWrong)}
@@ -175,7 +181,7 @@ type buttonEntry struct {
 }
 
 // buttonTable lists the bot's buttons (see message.Callback for the data).
-func buttonTable(orders *orderDesk, money *moneyDesk) []buttonEntry {
+func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []buttonEntry {
 	return []buttonEntry{
 		{action: message.ActRefresh, run: orders.pressRefresh},
 		{action: message.ActWatch, run: orders.pressWatch},
@@ -188,6 +194,8 @@ func buttonTable(orders *orderDesk, money *moneyDesk) []buttonEntry {
 		{action: message.ActBuy, confirm: store.ActionBuy, run: money.buy},
 		{action: message.ActNewAsk, run: money.replaceAsk},
 		{action: message.ActNew, confirm: store.ActionBuy, run: money.replace},
+		{action: message.ActKeepTrying, confirm: store.ActionBuy, run: stock.keepTrying},
+		{action: message.ActStopTrying, run: stock.stopTrying},
 	}
 }
 

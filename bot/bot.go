@@ -118,6 +118,7 @@ type Bot struct {
 	buttons  []buttonEntry  // the button table
 	orders   *orderDesk     // the handlers, in desks
 	shop     *shopDesk
+	stock    *stockDesk
 	accounts *accountDesk
 	redact   *strings.Replacer
 
@@ -217,8 +218,10 @@ func (b *Bot) newDesks(api OrderAPI) {
 		poll: cfg.PollInterval, maxWatches: cfg.MaxWatchesPerUser, wakeWatcher: b.watcher.Wake}
 	b.shop = &shopDesk{money: moneyDesk, store: st, api: api, balanceEvery: b.money.BalanceEvery(), log: cfg.Logger, now: cfg.Now}
 	b.accounts = &accountDesk{store: st, api: api, langs: b.langs, wakeMoney: b.money.Wake, log: cfg.Logger, now: cfg.Now}
+	b.stock = &stockDesk{money: moneyDesk, store: st, langs: b.langs, log: cfg.Logger, now: cfg.Now,
+		wake: make(chan struct{}, 1), tick: min(time.Second, cfg.PollInterval), edit: b.editMessage}
 	b.commands = b.commandTable()
-	b.buttons = buttonTable(b.orders, moneyDesk)
+	b.buttons = buttonTable(b.orders, moneyDesk, b.stock)
 }
 
 // Run connects to Telegram and serves until ctx is cancelled: it answers
@@ -271,6 +274,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { b.pruneDelivered(ctx) })
+	wg.Go(func() { b.stock.run(ctx) })
 	b.tg.Start(ctx)
 	b.queue.wait() // queued handlers finish, or are cut off or skipped after ShutdownGrace
 	wg.Wait()

@@ -284,10 +284,14 @@ func (d *moneyDesk) buyOutcome(ctx context.Context, p press, a store.Action, err
 	if !retry.Valid {
 		return answer{text, nil, l.T(message.ToastNotDone)}
 	}
-	conf, oerr := d.money.Offer(ctx, money.BuyAgainOf(a, retry))
-	if oerr != nil {
+	var kb *message.Keyboard
+	if conf, oerr := d.money.Offer(ctx, money.BuyAgainOf(a, retry)); oerr != nil {
 		d.log.Error("can't offer purchase", "user", p.owner(), "source", a.SourceOrderID, "err", oerr)
-		return answer{text, nil, l.T(message.ToastNotDone)}
+	} else {
+		kb = l.BuyKeyboard(p.owner(), a.SourceOrderID, conf.Key, label)
 	}
-	return answer{text, l.BuyKeyboard(p.owner(), a.SourceOrderID, conf.Key, label), l.T(message.ToastNotDone)}
+	if a.Failure == store.FailOutOfStock {
+		kb = l.KeepTryingRow(kb, a.Key) // the refused purchase, tried again by the bot
+	}
+	return answer{text, kb, l.T(message.ToastNotDone)}
 }

@@ -310,7 +310,7 @@ func TestFastUntilKeepsTheLater(t *testing.T) {
 
 // undoVersion7 takes a database back to before version 7, for tests that
 // rewind further.
-const undoVersion7 = `DROP TABLE rules; DROP TABLE chains; DROP INDEX watches_rule;
+const undoVersion7 = `DROP TABLE rules; DROP TABLE chains; DROP TABLE stock_tries; DROP INDEX watches_rule;
 	ALTER TABLE watches DROP COLUMN ordered_at; ALTER TABLE watches DROP COLUMN rule_at;
 	ALTER TABLE watches DROP COLUMN rule_kept;
 `

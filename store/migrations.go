@@ -237,7 +237,7 @@ CREATE INDEX accounts_logout ON accounts (logout_at) WHERE logout_at > 0;
 	// an SMS came, or the user kept the number) and whether the user kept it
 	// (rule_kept). A chain replaces a number that got no SMS until one
 	// does, within its limits (chains); its steps are its purchases, keyed
-	// "chain-<id>-<step>".
+	// "chain-<id>-<step>". "Keep trying" after a stock refusal (stock_tries).
 	`
 CREATE TABLE rules (
 	telegram_user_id INTEGER PRIMARY KEY,
@@ -265,6 +265,23 @@ CREATE TABLE chains (
 	updated_at       INTEGER NOT NULL,
 	UNIQUE (telegram_user_id, first_order)
 );
+-- "Keep trying" after a purchase refused for stock: one per refused
+-- purchase (source_action), editing one message (chat_id, message_id);
+-- its try n is the money action keyed "stock-<id>-<n>".
+CREATE TABLE stock_tries (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	telegram_user_id INTEGER NOT NULL,
+	source_action    INTEGER NOT NULL UNIQUE,
+	chat_id          INTEGER NOT NULL,
+	message_id       INTEGER NOT NULL,
+	state            TEXT    NOT NULL CHECK (state IN ('trying', 'bought', 'stopped', 'ended')),
+	tries            INTEGER NOT NULL DEFAULT 0,
+	next_at          INTEGER NOT NULL,
+	until_at         INTEGER NOT NULL,
+	created_at       INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL
+);
+CREATE INDEX stock_tries_due ON stock_tries (next_at) WHERE state = 'trying';
 `,
 }
 

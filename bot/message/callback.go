@@ -21,6 +21,8 @@ const (
 	ActNew        = "X" // "New number", confirmed
 	ActKeep       = "k" // keep this number: the no-SMS rule leaves it alone
 	ActChainStop  = "z" // stop the chain of replacements this number is in
+	ActKeepTrying = "T" // keep trying a purchase refused for stock (its nonce)
+	ActStopTrying = "y" // stop keep trying (the "order" is the try's id)
 )
 
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
@@ -48,7 +50,13 @@ type Callback struct {
 // Confirms reports whether c presses a money confirmation: its owner and
 // order are in the stored confirmation Nonce names, not in c.
 func (c Callback) Confirms() bool {
-	return c.Action == ActRefund || c.Action == ActBuy || c.Action == ActNew
+	return isConfirmation(c.Action)
+}
+
+// isConfirmation reports whether buttons of action name a stored money
+// action by its nonce.
+func isConfirmation(action string) bool {
+	return action == ActRefund || action == ActBuy || action == ActNew || action == ActKeepTrying
 }
 
 // Data renders c as callback data; "" when it would not fit in Telegram's 64
@@ -80,7 +88,7 @@ func (c Callback) Data() string {
 func ParseCallback(data string) (c Callback, ok bool) {
 	parts := strings.Split(data, ":")
 	switch {
-	case len(parts) == 2 && (parts[0] == ActRefund || parts[0] == ActBuy || parts[0] == ActNew):
+	case len(parts) == 2 && isConfirmation(parts[0]):
 		if !validNonce(parts[1]) {
 			return Callback{}, false
 		}
@@ -118,7 +126,7 @@ func parseID(s string) (int64, bool) {
 func knownAction(a string) bool {
 	switch a {
 	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
-		ActNewAsk, ActNew, ActKeep, ActChainStop:
+		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying:
 		return true
 	}
 	return false

@@ -36,7 +36,7 @@ func TestCallbackRoundTrip(t *testing.T) {
 // the bot writes them.
 func TestCallbackRefusesWhatTheBotNeverMade(t *testing.T) {
 	for _, data := range []string{
-		"", "r", "F:555", "b:555", "y:1001:555", "X:1001:555", "x:1001:555:k", "r:0:555", "r:-5:555", "r:abc:555", "r:1001:", "r:1001:5 5",
+		"", "r", "F:555", "b:555", "q:1001:555", "T:1001:555", "X:1001:555", "x:1001:555:k", "r:0:555", "r:-5:555", "r:abc:555", "r:1001:", "r:1001:5 5",
 		"r:+1001:555", "r:01001:555", "r: 1001:555", "r:1001 :555", "r:1e3:555", "r:0x3e9:555",
 		"r:99999999999999999999:555", "r:1001:../x", "r:1001:555:q", "r:1001:555:p:p", "r:1001:555:P",
 		// Money confirmations of older versions carried the owner, the

@@ -1,6 +1,9 @@
 package message
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // The rule for numbers that get no SMS, as the bot tells what it did: a
 // number refunded, a chain's step (the next number bought, the old one
@@ -129,4 +132,42 @@ func (l *Lang) ChainKeyboard(owner int64, orderID string) *Keyboard {
 	var bs buttons
 	bs.add(l.T(ButtonChainStop), Callback{Action: ActChainStop, Owner: owner, OrderID: orderID})
 	return Rows(bs)
+}
+
+// StockTrying shows "Keep trying" under way: what it buys, how often, for
+// how long more, and the tries made.
+func (l *Lang) StockTrying(offer string, ceiling Money, every, left time.Duration, tries int) string {
+	return l.t("StockTrying", args{"Offer": offer, "Max": l.amount(ceiling), "Every": l.Duration(every),
+		"Left": l.Duration(max(left, time.Second)), "Tries": tries})
+}
+
+// StockGaveUp says "Keep trying" ran out of time after span.
+func (l *Lang) StockGaveUp(offer string, span time.Duration, tries int) string {
+	return l.t("StockGaveUp", args{"Offer": offer, "Span": l.Duration(span), "Tries": tries})
+}
+
+// StockStopped says "Keep trying" was stopped.
+func (l *Lang) StockStopped(offer string, tries int) string {
+	return l.t("StockStopped", args{"Offer": offer, "Tries": tries})
+}
+
+// StockTryingKeyboard stops "Keep trying" tryID.
+func (l *Lang) StockTryingKeyboard(owner int64, tryID int64) *Keyboard {
+	var bs buttons
+	bs.add(l.T(ButtonStopTrying), Callback{Action: ActStopTrying, Owner: owner, OrderID: strconv.FormatInt(tryID, 10)})
+	return Rows(bs)
+}
+
+// KeepTryingRow adds "⏳ Keep trying" for the purchase refused for stock
+// nonce names to a keyboard, in a row of its own.
+func (l *Lang) KeepTryingRow(kb *Keyboard, nonce string) *Keyboard {
+	var bs buttons
+	bs.add(l.T(ButtonKeepTrying), Callback{Action: ActKeepTrying, Nonce: nonce})
+	if len(bs) == 0 {
+		return kb
+	}
+	if kb == nil {
+		return Rows(bs)
+	}
+	return &Keyboard{InlineKeyboard: append(append([][]Button(nil), kb.InlineKeyboard...), bs)}
 }

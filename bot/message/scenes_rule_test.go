@@ -41,4 +41,10 @@ func ruleScenes(l *Lang, s *scenes) {
 	} {
 		s.add("Rule/ChainStep/"+st.name, l.ChainStep(scenePhone, five, newPhone, offer, Cents(17), 2, 3, st.old, st.refunded), kb)
 	}
+
+	s.add("KeepTrying/Offered", l.BuyOutOfStock(offer), l.KeepTryingRow(l.BuyKeyboard(sceneOwner, sceneOrder, sceneNonce, ButtonTryAgain), sceneNonce))
+	s.add("KeepTrying/Progress", l.StockTrying(offer, Cents(20), 30*time.Second, 8*time.Minute+30*time.Second, 3), l.StockTryingKeyboard(sceneOwner, 7))
+	s.add("KeepTrying/GaveUp", l.StockGaveUp(offer, 10*time.Minute, 20), l.BuyAgainKeyboard(sceneOwner, sceneOrder))
+	s.add("KeepTrying/Stopped", l.StockStopped(offer, 3), l.BuyAgainKeyboard(sceneOwner, sceneOrder))
+	s.add("KeepTrying/StopTooLate", l.T(StockStopTooLate), nil)
 }

@@ -57,6 +57,9 @@ const (
 	ButtonYesNewNumber Text = "ButtonYesNewNumber"
 	ButtonKeep         Text = "ButtonKeep"
 	ButtonChainStop    Text = "ButtonChainStop"
+	ButtonKeepTrying   Text = "ButtonKeepTrying"
+	ButtonStopTrying   Text = "ButtonStopTrying"
+	StockStopTooLate   Text = "StockStopTooLate"
 	ButtonPayCrypto    Text = "ButtonPayCrypto"
 	ButtonPayCard      Text = "ButtonPayCard"
 
