@@ -14,7 +14,9 @@ import (
 // once the last action is settled, or once it waited long enough.
 
 const (
-	logoutAtQuery      = `SELECT logout_at FROM accounts WHERE telegram_user_id = ?`
+	logoutAtQuery       = `SELECT logout_at FROM accounts WHERE telegram_user_id = ?`
+	stopStockTriesQuery = `UPDATE stock_tries SET state = 'stopped', updated_at = ?
+	WHERE telegram_user_id = ? AND state = 'trying'`
 	clearRuleQuery     = `UPDATE watches SET rule_at = 0 WHERE telegram_user_id = ? AND rule_at > 0`
 	requestLogoutQuery = `UPDATE accounts SET logout_at = ? WHERE telegram_user_id = ? AND logout_at = 0`
 	dueLogoutsQuery    = `SELECT a.telegram_user_id, a.logout_at,
@@ -53,11 +55,15 @@ func (s *Store) LogoutAccount(ctx context.Context, telegramUserID int64, now tim
 			return err
 		}
 		out.Existed = true
-		// The rule stops at once: nothing more is bought or refunded by it.
+		// The rule and "Keep trying" stop at once: nothing more is bought
+		// or refunded by them.
 		if _, err := tx.ExecContext(ctx, stopChainsQuery, millis(now), telegramUserID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, clearRuleQuery, telegramUserID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, stopStockTriesQuery, millis(now), telegramUserID); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, unsettledActionsQuery, telegramUserID).Scan(&out.Unsettled); err != nil {

@@ -125,7 +125,7 @@ func TestRuleTimesWatches(t *testing.T) {
 
 // TestChain: a number starts one chain at most; its purchases are its
 // steps, found by their keys; stopping it keeps its numbers; a new rule
-// and /logout stop it.
+// and /logout stop it (and /logout "Keep trying" too).
 func TestChain(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
@@ -201,11 +201,24 @@ func TestChain(t *testing.T) {
 	}
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "800", CreatedAt: t0})
 	c3, _ := s.StartChain(ctx, Chain{TelegramUserID: 1, FirstOrder: "800", FirstPrice: 16, Minutes: 5, MaxNumbers: 3, MaxSpend: 100}, t0)
+	try, started, err := s.StartStockTry(ctx, StockTry{TelegramUserID: 1, SourceAction: 99, ChatID: 1, MessageID: 5, NextAt: t0, Until: t0.Add(time.Minute)}, t0)
+	if err != nil || !started {
+		t.Fatal(err)
+	}
+	if again, started, _ := s.StartStockTry(ctx, StockTry{TelegramUserID: 1, SourceAction: 99, ChatID: 1, MessageID: 6, NextAt: t0, Until: t0}, t0); started || again.ID != try.ID || again.MessageID != 5 {
+		t.Errorf("a second keep trying for one purchase: %+v, %v", again, started)
+	}
+	if due, err := s.DueStockTries(ctx, t0, 10); err != nil || len(due) != 1 || due[0].Account.APIKey == "" {
+		t.Errorf("DueStockTries = %+v, %v", due, err)
+	}
 	if _, err := s.LogoutAccount(ctx, 1, t0); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Chain(ctx, c3.ID); got.State != ChainStopped {
 		t.Errorf("chain after /logout: %s", got.State)
+	}
+	if got, _ := s.StockTryByID(ctx, try.ID); got.State != StockStopped {
+		t.Errorf("keep trying after /logout: %s", got.State)
 	}
 }
 
