@@ -3,8 +3,13 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/smsbot/smsbot/store"
 
 	"github.com/smsbot/smsbot/smsapi"
 )
@@ -38,4 +43,32 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.PushDelivered(time.Now(), time.Now())
 	m.CheckStarted(time.Now(), time.Now())
 	m.MoneyAction("buy", "done")
+	m.RuleStep(RuleRefunded)
+}
+
+// TestRuleStepsAreCounted: the no-SMS rule's steps by outcome, every
+// outcome named in the help so an operator can read them off /metrics.
+func TestRuleStepsAreCounted(t *testing.T) {
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bot.db"), make([]byte, store.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := New(st)
+	m.RuleStep(RuleRefunded)
+	m.RuleStep(RuleRefunded)
+	m.RuleStep(RuleReplaced)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`smsbot_rule_steps_total{outcome="refunded"} 2`, `smsbot_rule_steps_total{outcome="replaced"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, o := range RuleOutcomes {
+		if !strings.Contains(body, o) {
+			t.Errorf("help does not name outcome %q", o)
+		}
+	}
 }
