@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsbot/smsbot/store"
-
 	"github.com/smsbot/smsbot/smsapi"
+	"github.com/smsbot/smsbot/store"
 )
 
 func TestSMSOutcome(t *testing.T) {
