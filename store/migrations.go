@@ -260,7 +260,7 @@ CREATE TABLE chains (
 	minutes          INTEGER NOT NULL,
 	max_numbers      INTEGER NOT NULL,
 	max_spend        INTEGER NOT NULL,
-	state            TEXT    NOT NULL CHECK (state IN ('running', 'stopped')),
+	state            TEXT    NOT NULL CHECK (state IN ('running', 'ending', 'stopped')),
 	created_at       INTEGER NOT NULL,
 	updated_at       INTEGER NOT NULL,
 	UNIQUE (telegram_user_id, first_order)

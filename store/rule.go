@@ -100,10 +100,11 @@ const (
 		THEN COALESCE(NULLIF(ordered_at, 0), created_at) + ? ELSE 0 END
 	WHERE telegram_user_id = ? AND rule_kept = 0 AND (rule_at > 0 OR ? > 0)`
 	stopChainsQuery = `UPDATE chains SET state = 'stopped', updated_at = ?
-	WHERE telegram_user_id = ? AND state = 'running'`
-	stopChainQuery = `UPDATE chains SET state = 'stopped', updated_at = ? WHERE id = ? AND state = 'running'`
-	keepWatchQuery = `UPDATE watches SET rule_kept = 1, rule_at = 0 WHERE telegram_user_id = ? AND order_id = ?`
-	setRuleAtQuery = `UPDATE watches SET rule_at = ? WHERE telegram_user_id = ? AND order_id = ? AND rule_kept = 0`
+	WHERE telegram_user_id = ? AND state IN ('running', 'ending')`
+	stopChainQuery      = `UPDATE chains SET state = 'stopped', updated_at = ? WHERE id = ? AND state IN ('running', 'ending')`
+	endChainBuyingQuery = `UPDATE chains SET state = 'ending', updated_at = ? WHERE id = ? AND state = 'running'`
+	keepWatchQuery      = `UPDATE watches SET rule_kept = 1, rule_at = 0 WHERE telegram_user_id = ? AND order_id = ?`
+	setRuleAtQuery      = `UPDATE watches SET rule_at = ? WHERE telegram_user_id = ? AND order_id = ? AND rule_kept = 0`
 	// INDEXED BY: the planner would rather take watches_due by state and
 	// sort every active watch.
 	dueRulesQuery = `SELECT ` + watchColumns + `, r.kind, r.minutes, r.max_numbers, r.max_spend,
@@ -271,6 +272,7 @@ type ChainState string
 // when an SMS comes on its current number or its last number is refunded.
 const (
 	ChainRunning ChainState = "running"
+	ChainEnding  ChainState = "ending"  // buys no more; its current number is still refunded when its time comes
 	ChainStopped ChainState = "stopped" // Stop, Keep this number, New number, a new rule, /logout, a second refused refund
 )
 
@@ -409,7 +411,7 @@ func (s *Store) StopChainOf(ctx context.Context, telegramUserID int64, orderID s
 	var stopped bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		c, _, err := chainOfTx(ctx, tx, telegramUserID, orderID)
-		if errors.Is(err, ErrNotFound) || err == nil && c.State != ChainRunning {
+		if errors.Is(err, ErrNotFound) || err == nil && c.State == ChainStopped {
 			return nil
 		}
 		if err != nil {
@@ -467,6 +469,15 @@ func stopChainTx(ctx context.Context, tx *sql.Tx, c Chain, now time.Time) error 
 		if _, err := tx.ExecContext(ctx, keepWatchQuery, c.TelegramUserID, o); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// EndChainBuying makes a running chain buy no more: its current number is
+// still refunded when its time comes (a number it replaced got an SMS).
+func (s *Store) EndChainBuying(ctx context.Context, id int64, now time.Time) error {
+	if _, err := s.write.ExecContext(ctx, endChainBuyingQuery, millis(now), id); err != nil {
+		return fmt.Errorf("end buying of chain %d: %w", id, err)
 	}
 	return nil
 }

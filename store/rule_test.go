@@ -190,6 +190,19 @@ func TestChain(t *testing.T) {
 		}
 	}
 
+	// A chain that buys no more is still stopped by Stop.
+	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "650", CreatedAt: t0})
+	c4, _ := s.StartChain(ctx, Chain{TelegramUserID: 1, FirstOrder: "650", FirstPrice: 16, Minutes: 5, MaxNumbers: 3, MaxSpend: 100}, t0)
+	if err := s.EndChainBuying(ctx, c4.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Chain(ctx, c4.ID); got.State != ChainEnding {
+		t.Errorf("chain after EndChainBuying: %s", got.State)
+	}
+	if ok, _ := s.StopChainOf(ctx, 1, "650", t0); !ok {
+		t.Error("an ending chain was not stopped")
+	}
+
 	// A new rule and /logout stop running chains.
 	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "700", CreatedAt: t0})
 	c2, _ := s.StartChain(ctx, Chain{TelegramUserID: 1, FirstOrder: "700", FirstPrice: 16, Minutes: 5, MaxNumbers: 3, MaxSpend: 100}, t0)

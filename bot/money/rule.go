@@ -127,7 +127,7 @@ func (s *Service) ruleStep(ctx context.Context, d store.DueRule) {
 		st.refund(ctx, time.Duration(d.Rule.Minutes)*time.Minute, nil, message.ChainEnd{})
 		return
 	}
-	if chain.State != store.ChainRunning {
+	if chain.State == store.ChainStopped {
 		st.never(ctx, metrics.RuleStopped)
 		return
 	}
@@ -250,6 +250,10 @@ func (st *ruleState) chainStep(ctx context.Context, c store.Chain, n int) {
 		}
 		return
 	}
+	if c.State == store.ChainEnding {
+		st.refund(ctx, after, &c, message.ChainEnd{}) // a number it replaced got its SMS
+		return
+	}
 	if n >= c.MaxNumbers {
 		st.refund(ctx, after, &c, message.ChainEnd{Why: message.WhyNumbers, N: n, Max: c.MaxNumbers})
 		return
@@ -346,6 +350,11 @@ func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.A
 		switch {
 		case kept:
 			oldRefund = message.OldKept
+			// The SMS came after all: the chain buys no more, and its new
+			// number is refunded when its time comes.
+			if err := s.store.EndChainBuying(ctx, c.ID, now); err != nil {
+				s.log.Error("can't end a chain's buying", "chain", c.ID, "err", err)
+			}
 		case out.Action.State == store.ActionDone:
 			oldRefund = message.OldRefunded
 			if out.Action.Price > 0 {
