@@ -19,10 +19,12 @@ type accountStore interface {
 	accountReader
 	SaveAccount(ctx context.Context, a store.Account, now time.Time) (resumed int, err error)
 	LogoutAccount(ctx context.Context, telegramUserID int64, now time.Time) (store.Logout, error)
+	UserRule(ctx context.Context, telegramUserID int64) (store.Rule, error)
+	SetRule(ctx context.Context, telegramUserID int64, r store.Rule, now time.Time) error
 }
 
 // accountDesk links and unlinks SMSOnline accounts, shows their balance
-// and sets the user's language.
+// and sets the user's language and rule for numbers that get no SMS.
 type accountDesk struct {
 	store     accountStore
 	api       balanceReader

@@ -65,6 +65,10 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 		b.onLanguageButton(ctx, q, l, lb)
 		return
 	}
+	if s, ok := message.ParseSettingsButton(q.Data); ok {
+		b.onSettingsButton(ctx, q, l, s)
+		return
+	}
 	c, ok := message.ParseCallback(q.Data)
 	msg := q.Message.Message
 	if msg == nil || !ok {
@@ -119,7 +123,7 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 	}
 	switch {
 	case a.text == "":
-	case c.FromPush || !edit:
+	case c.FromPush || !edit || e.apart:
 		m := deliver.TextMessage{ChatID: msg.Chat.ID, Text: a.text, Markup: message.MarkupJSON(a.kb)}
 		if id, err := b.sendMessage(ctx, m); err != nil {
 			b.log.Warn("can't answer", "chat", msg.Chat.ID, "err", b.errText(err))
@@ -173,10 +177,12 @@ func (b *Bot) rememberCard(ctx context.Context, chatID int64, messageID int, own
 
 // buttonEntry is one kind of button: the one place its action, whether it
 // is a money confirmation (found by its nonce, owned by whoever the stored
-// confirmation names) and its handler are written.
+// confirmation names), whether its answer leaves the message pressed as it
+// is, and its handler are written.
 type buttonEntry struct {
 	action  string
 	confirm store.ActionKind // a money confirmation of this kind; "" for none
+	apart   bool             // answers with a new message: the message pressed is left as it is
 	run     func(context.Context, press) (answer, error)
 }
 
@@ -196,6 +202,8 @@ func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []button
 		{action: message.ActNew, confirm: store.ActionBuy, run: money.replace},
 		{action: message.ActKeepTrying, confirm: store.ActionBuy, run: stock.keepTrying},
 		{action: message.ActStopTrying, run: stock.stopTrying},
+		{action: message.ActKeep, run: orders.pressKeep},
+		{action: message.ActChainStop, apart: true, run: orders.pressChainStop},
 	}
 }
 

@@ -26,6 +26,7 @@ type moneyStore interface {
 	ForgetAnotherSMS(ctx context.Context, telegramUserID int64, orderID, sms string) error
 	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error)
 	AddWatch(ctx context.Context, w store.Watch, maxPerUser int, now time.Time) (created bool, err error)
+	StopChainOf(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
 }
 
 // moneyAPI is what the money desk asks SMSOnline itself; refunds and
@@ -230,7 +231,8 @@ func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 	if out.Begun && out.Action.State == store.ActionDone {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
-		return answer{l.Bought(view.Order(o), d.now(), p.private), l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
+		shown := d.orders.withRule(ctx, p.owner(), view.Order(o)) // the purchase added its watch
+		return answer{l.Bought(shown, d.now(), p.private), l.CardKeyboard(shown, p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
 	return d.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 }

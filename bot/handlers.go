@@ -58,6 +58,7 @@ func (b *Bot) commandTable() []commandEntry {
 		{Command: message.Command{Name: "balance", Menu: message.CommandBalance, Help: message.HelpBalance}, account: true, run: accounts.cmdBalance},
 		{Command: message.Command{Name: "topup", Args: "<dollars>", Menu: message.CommandTopUp, Help: message.HelpTopUp},
 			inGroup: message.TopUpInGroup, run: shop.cmdTopUp},
+		{Command: message.Command{Name: "settings", Menu: message.CommandSettings, Help: message.HelpSettings}, run: accounts.cmdSettings},
 		{Command: message.Command{Name: "language", Menu: message.CommandLanguage, Help: message.HelpLanguage}, run: accounts.cmdLanguage},
 		{Command: message.Command{Name: loginCommand, Menu: message.CommandLogin}, inGroup: message.LoginInGroup, run: accounts.cmdLogin},
 		{Command: message.Command{Name: "logout", Menu: message.CommandLogout, Help: message.HelpLogout}, run: accounts.cmdLogout},

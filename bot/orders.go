@@ -26,6 +26,9 @@ type orderStore interface {
 	Watch(ctx context.Context, telegramUserID int64, orderID string) (store.Watch, error)
 	Watches(ctx context.Context, telegramUserID int64) ([]store.Watch, error)
 	DeleteWatch(ctx context.Context, telegramUserID int64, orderID string) (existed bool, err error)
+	UserRule(ctx context.Context, telegramUserID int64) (store.Rule, error)
+	KeepNumber(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
+	StopChainOf(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
 }
 
 // orderReader reads an order from SMSOnline.
@@ -34,7 +37,7 @@ type orderReader interface {
 }
 
 // orderDesk shows orders and watches them: /order, /orders, /stop and the
-// card's Refresh, Watch, Stop and No buttons.
+// card's Refresh, Watch, Stop, No and Keep buttons (and the rule's Stop).
 type orderDesk struct {
 	store       orderStore
 	api         orderReader
@@ -109,10 +112,9 @@ func (d *orderDesk) renderOrder(ctx context.Context, l *message.Lang, acct store
 	now := d.now()
 	user := acct.TelegramUserID
 	w := account.NewWatch(user, order, now, d.poll)
-	var card string
+	var card string // the card of an order with its SMS; one without is rendered once its watch is known
 	switch {
 	case !order.HasSMS():
-		card = l.Card(view.Order(order), now)
 	case private:
 		card = l.Card(view.Order(order), now)
 		// The card shows this SMS: the watcher must not push it again.
@@ -126,14 +128,15 @@ func (d *orderDesk) renderOrder(ctx context.Context, l *message.Lang, acct store
 	}
 	open := isOpen(order, now)
 	watched := false
+	var notes string // lines under the card
 	if open && (f == followAlways || f == followWaiting && !order.HasSMS()) {
 		created, err := d.store.AddWatch(ctx, w, d.maxWatches, now)
 		switch {
 		case errors.Is(err, store.ErrWatchLimit):
-			card += "\n\n" + l.WatchLimit(d.maxWatches)
+			notes += "\n\n" + l.WatchLimit(d.maxWatches)
 		case err != nil:
 			d.log.Error("can't add watch", "user", user, "order", orderID, "err", err)
-			card += "\n\n" + l.T(message.WatchFailed)
+			notes += "\n\n" + l.T(message.WatchFailed)
 		default:
 			watched = true
 			if created {
@@ -145,9 +148,16 @@ func (d *orderDesk) renderOrder(ctx context.Context, l *message.Lang, acct store
 		watched = true
 	}
 	if watched {
-		card += "\n\n" + l.WatchingFor(order.HasSMS(), private)
+		notes += "\n\n" + l.WatchingFor(order.HasSMS(), private)
 	}
-	return card, l.CardKeyboard(view.Order(order), user, orderID, open, watched)
+	shown := view.Order(order)
+	if !order.HasSMS() {
+		if watched {
+			shown = d.withRule(ctx, user, shown)
+		}
+		card = l.Card(shown, now)
+	}
+	return card + notes, l.CardKeyboard(shown, user, orderID, open, watched)
 }
 
 // isOpen reports whether an order can still receive an SMS.

@@ -63,6 +63,11 @@ func (d *moneyDesk) replace(ctx context.Context, p press) (answer, error) {
 	if !money.Refundable(old, d.now()) {
 		return d.orders.withCard(ctx, p, old, l.ReplaceSMSArrived(old.ID), l.T(message.ToastNotDone)), nil
 	}
+	// The user replaces the number by hand: the rule's chain for it, if
+	// one runs, must not replace it too.
+	if _, err := d.store.StopChainOf(ctx, p.owner(), old.ID, d.now()); err != nil {
+		return answer{}, fmt.Errorf("stop the chain of %s before its new number: %w", old.ID, err)
+	}
 	out, err := d.money.Buy(ctx, p.acct, conf)
 	if err != nil {
 		return answer{}, fmt.Errorf("buy new number for %s: %w", old.ID, err)
@@ -76,12 +81,13 @@ func (d *moneyDesk) replace(ctx context.Context, p press) (answer, error) {
 		return d.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
 	}
 	o := money.BoughtOrder(out.Action, out.Purchase)
-	text := l.Bought(view.Order(o), d.now(), p.private)
+	shown := d.orders.withRule(ctx, p.owner(), view.Order(o)) // the purchase added its watch
+	text := l.Bought(shown, d.now(), p.private)
 	line, err := d.refundReplaced(ctx, p, out.Action, old)
 	if err != nil {
 		return answer{}, err
 	}
-	return answer{text + "\n\n" + line, l.CardKeyboard(view.Order(o), p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
+	return answer{text + "\n\n" + line, l.CardKeyboard(shown, p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 }
 
 // refundReplaced refunds the number a done purchase replaces and words how

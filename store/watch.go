@@ -181,14 +181,8 @@ func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int, now t
 			return false, fmt.Errorf("%w: %d of %d", ErrWatchLimit, n, maxPerUser)
 		}
 	}
-	createdAt := w.CreatedAt
-	if createdAt.IsZero() {
-		createdAt = now
-	}
-	orderedAt := w.OrderedAt
-	if orderedAt.IsZero() || orderedAt.After(createdAt) {
-		orderedAt = createdAt // an order is not made after the bot saw it: a skewed clock
-	}
+	createdAt := w.createdAt(now)
+	orderedAt := w.orderedAt(createdAt)
 	r, err := ruleTx(ctx, tx, w.TelegramUserID)
 	if err != nil {
 		return false, err
@@ -199,6 +193,30 @@ func addWatchTx(ctx context.Context, tx *sql.Tx, w *Watch, maxPerUser int, now t
 		return false, err
 	}
 	return true, nil
+}
+
+// createdAt is when a watch added at now is created: w.CreatedAt, else now.
+func (w Watch) createdAt(now time.Time) time.Time {
+	if w.CreatedAt.IsZero() {
+		return now
+	}
+	return w.CreatedAt
+}
+
+// orderedAt is when w's order was made, as a watch created at createdAt
+// records it: createdAt when unknown, and never later (a skewed clock).
+func (w Watch) orderedAt(createdAt time.Time) time.Time {
+	if w.OrderedAt.IsZero() || w.OrderedAt.After(createdAt) {
+		return createdAt
+	}
+	return w.OrderedAt
+}
+
+// FirstRuleAt is when rule r acts on w once AddWatch (or a settled
+// purchase) adds it at now: the RuleAt the new watch gets. A card made
+// before the watch is written shows it; an existing watch keeps its own.
+func (w Watch) FirstRuleAt(r Rule, now time.Time) time.Time {
+	return r.ActsAt(w.orderedAt(w.createdAt(now)))
 }
 
 // Watch returns one watch, or ErrNotFound.

@@ -185,3 +185,45 @@ func TestMigrationMovesWatchesToPrivateChat(t *testing.T) {
 		t.Errorf("pending messages by chat = %v, want %v (nothing left for the group)", chats, want)
 	}
 }
+
+// A card made before its watch is written (a purchase the reconciler
+// found) says when the rule acts: FirstRuleAt must be what AddWatch records.
+func TestFirstRuleAtIsWhatAddWatchRecords(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	now := t0.Add(time.Hour)
+	refund := Rule{Kind: RuleRefund, Minutes: 5}
+	tests := []struct {
+		name    string
+		rule    Rule
+		ordered time.Time
+		want    time.Time
+	}{
+		{"ordered before", refund, now.Add(-time.Minute), now.Add(4 * time.Minute)},
+		{"ordered unknown", refund, time.Time{}, now.Add(5 * time.Minute)},
+		{"ordered after: a skewed clock", refund, now.Add(time.Hour), now.Add(5 * time.Minute)},
+		{"rule off", Rule{Kind: RuleOff}, now.Add(-time.Minute), time.Time{}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.SetRule(ctx, 1, tt.rule, now); err != nil {
+				t.Fatal(err)
+			}
+			w := Watch{TelegramUserID: 1, OrderID: string(rune('a' + i)), ChatID: 1, OrderedAt: tt.ordered}
+			if got := w.FirstRuleAt(tt.rule, now); !got.Equal(tt.want) {
+				t.Errorf("FirstRuleAt = %v, want %v", got, tt.want)
+			}
+			if _, err := s.AddWatch(ctx, w, 0, now); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Watch(ctx, 1, w.OrderID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.RuleAt.Equal(tt.want) {
+				t.Errorf("AddWatch recorded RuleAt %v, want %v", got.RuleAt, tt.want)
+			}
+		})
+	}
+}

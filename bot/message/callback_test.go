@@ -65,3 +65,43 @@ func TestCallbackTooLongHasNoButton(t *testing.T) {
 		t.Errorf("a confirmation with a bad nonce has data %q", d)
 	}
 }
+
+// TestSettingsButtonsParseStrictly: a /settings button's data is client
+// input too. Only the forms the bot writes parse, numbers as it writes
+// them; the limits are the store's to check (bot/internal/view).
+func TestSettingsButtonsParseStrictly(t *testing.T) {
+	for data, want := range map[string]Settings{
+		"rule:off":           {Kind: SettingsOff},
+		"rule:refund:5":      {Kind: SettingsRefund, Minutes: 5},
+		"rule:refund:99":     {Kind: SettingsRefund, Minutes: 99},
+		"rule:retry:5:3:100": {Kind: SettingsRetry, Minutes: 5, Numbers: 3, Spend: Cents(100)},
+	} {
+		if got, ok := ParseSettingsButton(data); !ok || got != want {
+			t.Errorf("ParseSettingsButton(%q) = %+v, %v; want %+v", data, got, ok, want)
+		}
+	}
+	for _, data := range []string{
+		"", "rule:", "rule", "rule:off:1", "rule:Off", "rule:refund", "rule:refund:", "rule:refund:05", "rule:refund:+5",
+		"rule:refund:-5", "rule:refund:0", "rule:refund:5.5", "rule:refund:5:1", "rule:refund:99999",
+		"rule:retry:5:3", "rule:retry:5:3:1.00", "rule:retry:5:3:0", "rule:retry:5:3:100:1", "rule:retry:5: 3:100",
+		"rule:keep:5", "lang:en", "r:1001:555", "Rule:off",
+	} {
+		if got, ok := ParseSettingsButton(data); ok {
+			t.Errorf("ParseSettingsButton(%q) = %+v, want refused", data, got)
+		}
+	}
+}
+
+// FuzzSettingsButton: data a /settings button parses is exactly the data
+// the bot writes for what it parsed, so no two spellings set one rule.
+func FuzzSettingsButton(f *testing.F) {
+	for _, seed := range []string{"rule:off", "rule:refund:5", "rule:retry:5:3:100", "rule:refund:05", "rule:retry:5:3:1e2", "rule:"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		s, ok := ParseSettingsButton(data)
+		if ok && s.data() != data {
+			t.Errorf("%q parsed as %+v, which the bot writes %q", data, s, s.data())
+		}
+	})
+}

@@ -26,11 +26,44 @@ func (l *Lang) Card(o Order, now time.Time) string {
 	if o.State == StateWaiting {
 		line("CardTimeLeft", l.timeLeft(o.ExpiresAt, now))
 	}
+	if s := l.ruleLine(o, now); s != "" {
+		sb.WriteString(s + "\n")
+	}
 	if o.HasSMS() {
 		sb.WriteString("\n")
 		sb.WriteString(l.smsBlock(o.SMS))
 	}
 	return strings.TrimRight(sb.String(), "\n")
+}
+
+// ruleLine says when the user's rule acts on an order still waiting for
+// its SMS: "⏱ Refund in 4 min if no SMS"; "" when it will not, or the
+// number has expired.
+func (l *Lang) ruleLine(o Order, now time.Time) string {
+	if !o.awaitsRule(now) {
+		return ""
+	}
+	left := o.RuleAt.Sub(now).Round(time.Second)
+	switch {
+	case left <= 0 && o.RuleReplaces:
+		return l.t("CardAutoNewSoon", nil)
+	case left <= 0:
+		return l.t("CardAutoRefundSoon", nil)
+	case o.RuleReplaces:
+		return l.t("CardAutoNew", args{"Time": l.Duration(left)})
+	}
+	return l.t("CardAutoRefund", args{"Time": l.Duration(left)})
+}
+
+// underRule reports whether the user's rule is set to act on o, which
+// still waits for its first SMS.
+func (o Order) underRule() bool {
+	return !o.RuleAt.IsZero() && o.State == StateWaiting && !o.HasSMS()
+}
+
+// awaitsRule is underRule for a number still rented at now.
+func (o Order) awaitsRule(now time.Time) bool {
+	return o.underRule() && (o.ExpiresAt.IsZero() || o.ExpiresAt.After(now))
 }
 
 // chosenCarrier is the carrier an order was bought for, "" when it was

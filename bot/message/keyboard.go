@@ -73,10 +73,11 @@ func (bs *buttons) add(label string, c Callback) {
 // CardKeyboard offers what can be done with an order, by its state, to its
 // owner: while it waits for its SMS, refresh, watch or stop, and a refund;
 // once an SMS arrived, another SMS or the same number again; once it ended,
-// buying the same again.
+// buying the same again. While the rule for numbers that get no SMS is to
+// act on it, "Keep this number" has a row of its own.
 func (l *Lang) CardKeyboard(o Order, owner int64, orderID string, open, watched bool) *Keyboard {
 	c := func(action string) Callback { return Callback{Action: action, Owner: owner, OrderID: orderID} }
-	var top, actions buttons
+	var top, actions, keep buttons
 	if open {
 		top.add(l.T(ButtonRefresh), c(ActRefresh))
 		switch {
@@ -96,7 +97,10 @@ func (l *Lang) CardKeyboard(o Order, owner int64, orderID string, open, watched 
 	default:
 		actions.add(l.T(ButtonBuyAgain), c(ActBuyAsk))
 	}
-	return Rows(top, actions)
+	if open && o.underRule() {
+		keep.add(l.T(ButtonKeep), c(ActKeep))
+	}
+	return Rows(top, actions, keep)
 }
 
 // PushKeyboard is the keyboard of a push: the code to copy, and what comes

@@ -27,8 +27,6 @@ func ruleScenes(l *Lang, s *scenes) {
 		s.add("Rule/ChainEnd/"+e.name, l.RuleRefunded(scenePhone, five, Cents(17), e.end), nil)
 	}
 	s.add("Rule/ChainEnd/Waits", l.RuleRefundWaits(scenePhone, five, ChainEnd{Why: WhyNumbers, N: 3, Max: 3}), nil)
-	s.add("Rule/KeepButton", l.RuleGaveUp(scenePhone), Row(CallbackButton(l.T(ButtonKeep),
-		Callback{Action: ActKeep, Owner: sceneOwner, OrderID: sceneOrder}.Data())))
 	offer := l.Offer(sceneService, sceneCountry, "any")
 	kb := l.ChainKeyboard(sceneOwner, "20046876")
 	for _, st := range []struct {

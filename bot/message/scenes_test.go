@@ -63,6 +63,7 @@ var sceneCommands = []Command{
 	{Name: "buy", Menu: CommandBuy, Help: HelpBuy},
 	{Name: "balance", Menu: CommandBalance, Help: HelpBalance},
 	{Name: "topup", Args: "<dollars>", Menu: CommandTopUp, Help: HelpTopUp},
+	{Name: "settings", Menu: CommandSettings, Help: HelpSettings},
 	{Name: "language", Menu: CommandLanguage, Help: HelpLanguage},
 	{Name: "login", Menu: CommandLogin},
 	{Name: "logout", Menu: CommandLogout, Help: HelpLogout},
@@ -89,6 +90,7 @@ func renderScenes(l *Lang) []scene {
 	accountScenes(l, &s)
 	replyScenes(l, &s)
 	ruleScenes(l, &s)
+	settingsScenes(l, &s)
 	return s
 }
 

@@ -78,6 +78,12 @@ type Order struct {
 	State       State
 	SMS         string    // the code or the whole text; "" when none
 	ExpiresAt   time.Time // zero when unknown
+	// RuleAt is when the user's rule for numbers that get no SMS acts on
+	// this one, zero when it will not (off, kept, not watched); the card
+	// says so while the order waits. RuleReplaces says the rule buys a new
+	// number then, not only refunds this one.
+	RuleAt       time.Time
+	RuleReplaces bool
 }
 
 // HasSMS reports whether an SMS arrived for o.

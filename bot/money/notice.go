@@ -21,14 +21,18 @@ func actionNotice(a store.Action, text string) *store.Message {
 }
 
 // boughtCardNotice is the reconciler's message, in l, about a purchase it
-// found: the card of the number, with its buttons.
-func boughtCardNotice(l *message.Lang, a store.Action, o smsapi.Order, now time.Time) *store.Message {
+// found: the card of the number, with its buttons. w is the number's watch
+// as the settlement adds it, under the user's rule r: the card says when
+// the rule acts on it.
+func boughtCardNotice(l *message.Lang, a store.Action, o smsapi.Order, w store.Watch, r store.Rule, now time.Time) *store.Message {
+	w.RuleAt = w.FirstRuleAt(r, now) // not written yet: the notice goes in the same transaction
+	shown := view.WithRule(view.Order(o), w, r)
 	return &store.Message{
 		ChatID:         a.ChatID,
 		TelegramUserID: a.TelegramUserID,
 		OrderID:        o.ID,
 		Priority:       store.PriorityNotice,
-		Text:           l.Bought(view.Order(o), now, a.ChatID == a.TelegramUserID), // a private chat's id is its user's
-		Markup:         message.MarkupJSON(l.CardKeyboard(view.Order(o), a.TelegramUserID, o.ID, true, true)),
+		Text:           l.Bought(shown, now, a.ChatID == a.TelegramUserID), // a private chat's id is its user's
+		Markup:         message.MarkupJSON(l.CardKeyboard(shown, a.TelegramUserID, o.ID, true, true)),
 	}
 }

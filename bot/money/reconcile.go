@@ -165,7 +165,12 @@ func (s *Service) settleHappened(ctx context.Context, a store.Action, l *message
 	case store.ActionBuy:
 		w := s.boughtWatch(a, o)
 		set.Watch = &w
-		set.Notice = boughtCardNotice(l, a, o, now)
+		r, err := s.store.UserRule(ctx, a.TelegramUserID)
+		if err != nil {
+			s.log.Warn("can't load rule", "user", a.TelegramUserID, "err", err)
+			r = store.Rule{Kind: store.RuleOff} // the card only leaves its rule line out
+		}
+		set.Notice = boughtCardNotice(l, a, o, w, r, now)
 	}
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err

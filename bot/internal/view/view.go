@@ -64,6 +64,55 @@ func Watches(ws []store.Watch) []message.Watch {
 	return out
 }
 
+// WithRule is o as its card shows it while watch w waits under the user's
+// rule r: when the rule acts on it, unless it is kept or the rule is off.
+func WithRule(o message.Order, w store.Watch, r store.Rule) message.Order {
+	if w.Kept || w.RuleAt.IsZero() || !r.On() {
+		return o
+	}
+	o.RuleAt, o.RuleReplaces = w.RuleAt, r.Kind == store.RuleRetry
+	return o
+}
+
+// Settings is rule r as /settings shows it.
+func Settings(r store.Rule) message.Settings {
+	switch r.Kind {
+	case store.RuleRefund:
+		return message.Settings{Kind: message.SettingsRefund, Minutes: r.Minutes}
+	case store.RuleRetry:
+		return message.Settings{Kind: message.SettingsRetry, Minutes: r.Minutes, Numbers: r.MaxNumbers, Spend: message.Cents(r.MaxSpend)}
+	}
+	return message.Settings{Kind: message.SettingsOff}
+}
+
+// Rule is the rule s sets; its Check says whether it is within the
+// limits (s may come from a button's data).
+func Rule(s message.Settings) store.Rule {
+	switch s.Kind {
+	case message.SettingsOff:
+		return store.Rule{Kind: store.RuleOff}
+	case message.SettingsRefund:
+		return store.Rule{Kind: store.RuleRefund, Minutes: s.Minutes}
+	case message.SettingsRetry:
+		var spend int64
+		if s.Spend.Valid {
+			spend = s.Spend.Cents
+		}
+		return store.Rule{Kind: store.RuleRetry, Minutes: s.Minutes, MaxNumbers: s.Numbers, MaxSpend: spend}
+	}
+	return store.Rule{Kind: store.RuleKind(s.Kind)} // fails Check
+}
+
+// SettingsLimits are the store's limits of a rule, as /settings explains
+// them.
+func SettingsLimits() message.SettingsLimits {
+	return message.SettingsLimits{
+		MinMinutes: store.MinRuleMinutes, MaxMinutes: store.MaxRuleMinutes,
+		MinNumbers: store.MinChainNumbers, MaxNumbers: store.MaxChainNumbers,
+		MaxSpend: message.Cents(store.MaxChainSpend),
+	}
+}
+
 // Balance is what /balance shows of b.
 func Balance(b smsapi.Balance) message.Balance {
 	out := message.Balance{Amount: Money(b.Amount), TotalCharges: Money(b.TotalCharges), DiscountRate: b.DiscountRate}

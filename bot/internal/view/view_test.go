@@ -53,3 +53,31 @@ func TestFailureKinds(t *testing.T) {
 		}
 	}
 }
+
+// A rule shown by /settings, carried by its button and read back is the
+// same rule; a button's data outside the limits is no rule.
+func TestRuleRoundTrip(t *testing.T) {
+	rules := []store.Rule{
+		{Kind: store.RuleOff},
+		{Kind: store.RuleRefund, Minutes: store.MinRuleMinutes},
+		{Kind: store.RuleRefund, Minutes: store.MaxRuleMinutes},
+		{Kind: store.RuleRetry, Minutes: 5, MaxNumbers: store.MinChainNumbers, MaxSpend: 1},
+		{Kind: store.RuleRetry, Minutes: 5, MaxNumbers: store.MaxChainNumbers, MaxSpend: store.MaxChainSpend},
+	}
+	for _, r := range rules {
+		kb := message.English.SettingsKeyboard([]message.Settings{Settings(r)})
+		if kb == nil {
+			t.Fatalf("no button for %+v", r)
+		}
+		s, ok := message.ParseSettingsButton(kb.InlineKeyboard[0][0].CallbackData)
+		if got := Rule(s); !ok || got != r || got.Check() != nil {
+			t.Errorf("%+v came back as %+v (%v)", r, got, ok)
+		}
+	}
+	for _, data := range []string{"rule:refund:1", "rule:refund:99", "rule:retry:5:1:100", "rule:retry:5:11:100", "rule:retry:5:3:10001"} {
+		s, ok := message.ParseSettingsButton(data)
+		if ok && Rule(s).Check() == nil {
+			t.Errorf("%s sets %+v, outside the limits", data, Rule(s))
+		}
+	}
+}
