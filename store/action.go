@@ -174,6 +174,10 @@ const (
 	WHERE id = ? AND state IN ('sent', 'unknown')`
 	rescheduleActionQuery = `UPDATE money_actions SET checks = checks + ?, next_check_at = ?, updated_at = ?
 	WHERE id = ? AND state = 'unknown'`
+	// A chain's purchase is keyed by its step: failed, the step would end
+	// the chain; offered again, the rule makes it (see RecoverActions).
+	recoverChainIntentsQuery = `UPDATE money_actions SET state = 'offered', updated_at = ?
+	WHERE state = 'intent' AND kind = 'buy' AND key LIKE 'chain-%'`
 	recoverIntentsQuery = `UPDATE money_actions SET state = 'failed', failure = 'not_sent', detail = ?, updated_at = ?
 	WHERE state = 'intent'`
 	recoverSentQuery = `UPDATE money_actions SET state = 'unknown', next_check_at = 0, updated_at = ?

@@ -27,6 +27,13 @@ const (
 	insertRefundIntent = `INSERT INTO money_actions
 	(telegram_user_id, kind, key, state, order_id, service_name, country_name, price, chat_id, created_at, updated_at)
 	VALUES (?, 'refund', ?, 'intent', ?, ?, ?, ?, ?, ?, ?)`
+	// A chain's step whose old number's refund was begun and is neither
+	// done nor failed: at start-up, that refund was cut by the crash.
+	cutChainStepsQuery = dueActionsSelect + `
+	WHERE m.kind = 'buy' AND m.state = 'done' AND m.key LIKE 'chain-%' AND m.replace_state = 'begun'
+		AND EXISTS (SELECT 1 FROM money_actions r WHERE r.telegram_user_id = m.telegram_user_id
+			AND r.kind = 'refund' AND r.key = 'replace-' || m.id AND r.state IN ('intent', 'sent'))
+	ORDER BY m.id`
 	dueReplacementsQuery = dueActionsSelect + `
 	WHERE m.kind = 'buy' AND m.state = 'done' AND m.replace_state = 'pending' AND m.updated_at <= ?
 	ORDER BY m.updated_at, m.id LIMIT ?`
@@ -113,6 +120,20 @@ func (s *Store) DueReplacements(ctx context.Context, settledBy time.Time, limit 
 	rows, err := s.read.QueryContext(ctx, dueReplacementsQuery, millis(settledBy), limit)
 	if err != nil {
 		return nil, fmt.Errorf("load due replacements: %w", err)
+	}
+	defer rows.Close()
+	return s.scanDueActions(rows)
+}
+
+// CutChainSteps is for start-up, before RecoverActions: the chains' done
+// purchases whose old number's refund the last run began (ReplaceBegun)
+// and left as an intent or sent. Their step's message is written after
+// that refund, so the crash cut it: the caller words it for RecoverActions,
+// and the user learns the number bought.
+func (s *Store) CutChainSteps(ctx context.Context) ([]DueAction, error) {
+	rows, err := s.read.QueryContext(ctx, cutChainStepsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("load cut chain steps: %w", err)
 	}
 	defer rows.Close()
 	return s.scanDueActions(rows)

@@ -78,3 +78,60 @@ func TestReplacementRefundAfterItsOwnRefund(t *testing.T) {
 		t.Errorf("still due: %+v", due)
 	}
 }
+
+// TestRecoverChainStep: at start-up a chain's purchase left as an intent
+// is offered again under its key (the rule makes the step), and a chain's
+// step whose old number's refund was begun or sent is found, so its
+// message is written with the recovery, once; a "New number" is not a
+// chain's step.
+func TestRecoverChainStep(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	addAccount(t, s, 1)
+	// replacing buys a number replacing old under key and begins old's
+	// refund; sent sends it too.
+	replacing := func(key, old, bought string, sent bool) Action {
+		b := buyAction(1, key)
+		b.ReplaceOrder = old
+		a := begin(t, s, b)
+		_ = s.MarkActionSent(ctx, a.ID, t0)
+		if err := s.SettleAction(ctx, a, Settlement{OrderID: bought, Price: 16}, t0); err != nil {
+			t.Fatal(err)
+		}
+		r, begun, err := s.BeginReplacementRefund(ctx, a, Action{Price: 16}, t0)
+		if err != nil || !begun {
+			t.Fatalf("BeginReplacementRefund = %v, %v", begun, err)
+		}
+		if sent {
+			_ = s.MarkActionSent(ctx, r.ID, t0)
+		}
+		return a
+	}
+	begunStep := replacing(ChainKey(1, 2), "555", "300", false)
+	sentStep := replacing(ChainKey(2, 2), "556", "301", true)
+	replacing("newnumber", "557", "302", false)
+	cutBuy := begin(t, s, buyAction(1, ChainKey(1, 3)))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openAt(t, path, testKey(1))
+	cut, err := s.CutChainSteps(ctx)
+	if err != nil || len(cut) != 2 || cut[0].ID != begunStep.ID || cut[1].ID != sentStep.ID || cut[0].Account.APIKey == "" {
+		t.Fatalf("CutChainSteps = %+v, %v; want the two chains' steps", cut, err)
+	}
+	notice := Message{ChatID: 1, TelegramUserID: 1, OrderID: "300", Priority: PriorityNotice, Text: "step"}
+	notSent, unknown, err := s.RecoverActions(ctx, t0.Add(time.Minute), notice)
+	if err != nil || notSent != 3 || unknown != 1 {
+		t.Fatalf("RecoverActions = %d, %d, %v; want 3 not sent (a purchase, two refunds), 1 unknown", notSent, unknown, err)
+	}
+	if a, _ := s.Action(ctx, cutBuy.ID); a.State != ActionOffered || a.Failure != "" {
+		t.Errorf("chain's purchase cut before sending = %+v, want offered again", a)
+	}
+	if n, err := s.PendingMessages(ctx); err != nil || n != 1 {
+		t.Errorf("%d messages waiting (%v), want the step's", n, err)
+	}
+	if cut, err := s.CutChainSteps(ctx); err != nil || len(cut) != 0 {
+		t.Errorf("CutChainSteps after the recovery = %+v, %v; want none", cut, err)
+	}
+}

@@ -84,25 +84,46 @@ func (s *Store) FailActionWithNotice(ctx context.Context, id int64, f Failure, d
 // RecoverActions is for start-up, before anything else runs: an intent
 // left by the last run was never sent, so it failed; a sent one may have
 // been carried out, so its outcome is unknown and due to be read at once.
-func (s *Store) RecoverActions(ctx context.Context, now time.Time) (failed, unknown int, err error) {
+// A chain's purchase left as an intent is offered again instead: its key
+// is its step, which the rule then makes rather than ending the chain on a
+// purchase nobody refused. notices (see CutChainSteps) are enqueued in the
+// same transaction, so they are written once however often the start is
+// cut. notSent counts the intents of both kinds.
+func (s *Store) RecoverActions(ctx context.Context, now time.Time, notices ...Message) (notSent, unknown int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, recoverIntentsQuery, RestartedDetail, millis(now))
+		res, err := tx.ExecContext(ctx, recoverChainIntentsQuery, millis(now))
 		if err != nil {
 			return err
 		}
-		if failed, err = rowsAffected(res); err != nil {
+		reoffered, err := rowsAffected(res)
+		if err != nil {
 			return err
 		}
+		if res, err = tx.ExecContext(ctx, recoverIntentsQuery, RestartedDetail, millis(now)); err != nil {
+			return err
+		}
+		failed, err := rowsAffected(res)
+		if err != nil {
+			return err
+		}
+		notSent = reoffered + failed
 		if res, err = tx.ExecContext(ctx, recoverSentQuery, millis(now)); err != nil {
 			return err
 		}
-		unknown, err = rowsAffected(res)
-		return err
+		if unknown, err = rowsAffected(res); err != nil {
+			return err
+		}
+		for i := range notices {
+			if _, err := enqueue(ctx, tx, &notices[i], now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover money actions: %w", err)
 	}
-	return failed, unknown, nil
+	return notSent, unknown, nil
 }
 
 // DueAction is an action of unknown outcome that is due to be read, with

@@ -1,10 +1,14 @@
 package money
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/smsbot/smsbot/bot/internal/account"
+	"github.com/smsbot/smsbot/bot/message"
+	"github.com/smsbot/smsbot/smsapi"
 	"github.com/smsbot/smsbot/store"
 )
 
@@ -131,6 +135,51 @@ func TestCrashPoints(t *testing.T) {
 			if n := e.api.count(request(tc.kind)); n != sent || out.Begun != (sent == 1) {
 				t.Errorf("pressed after the restart: Begun %v, %d requests; want %d", out.Begun, n, sent)
 			}
+		})
+	}
+}
+
+// TestRecoverTellsACutChainStep: the bot stops after a chain bought the
+// next number, with the old number's refund begun (not sent) or sent. The
+// step's message follows that refund, so the restart writes it: the number
+// bought, the old one's refund pending (its outcome is told when known).
+// A second restart does not write it again.
+func TestRecoverTellsACutChainStep(t *testing.T) {
+	for _, sent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refund sent %v", sent), func(t *testing.T) {
+			e := newEnv(t)
+			c, err := e.st.StartChain(e.ctx, store.Chain{TelegramUserID: user, FirstOrder: refundable.ID,
+				FirstPrice: refundable.Price.Cents, Minutes: 2, MaxNumbers: 3, MaxSpend: 100}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.st.AddWatch(e.ctx, account.NewWatch(user, refundable, t0, time.Second), 0, t0); err != nil {
+				t.Fatal(err)
+			}
+			a := ReplacementOf(user, refundable, smsapi.Cents(38))
+			a.Key = store.ChainKey(c.ID, 2)
+			if a, err = e.st.OfferKeyedAction(e.ctx, a, t0); err != nil {
+				t.Fatal(err)
+			}
+			e.putIn(a, store.ActionDone)
+			a = e.action(a.ID)
+			r, begun, err := e.st.BeginReplacementRefund(e.ctx, a, RefundOf(user, refundable), t0)
+			if err != nil || !begun {
+				t.Fatalf("BeginReplacementRefund = %v, %v", begun, err)
+			}
+			if sent {
+				e.markSent(r)()
+			}
+
+			e.restart()
+			step := &store.Message{ChatID: user, TelegramUserID: user, OrderID: bought.OrderID, Priority: store.PriorityNotice,
+				Text: en.ChainStep(refundable.PhoneNumber, 2*time.Minute, bought.PhoneNumber,
+					en.Offer(a.ServiceName, a.CountryName, a.Carrier), message.Cents(bought.Price.Cents), 2, 3,
+					message.OldPending, message.Money{}),
+				Markup: message.MarkupJSON(en.ChainKeyboard(user, bought.OrderID))}
+			e.checkOutbox(step)
+			e.restart()
+			e.checkOutbox(step)
 		})
 	}
 }

@@ -15,15 +15,20 @@ import (
 )
 
 // Recover takes over what the last run left, before any tap can begin an
-// action: an intent was never sent (failed), a sent request may have been
-// carried out (unknown, settled by Run).
+// action: an intent was never sent (failed, or a chain's purchase offered
+// again), a sent request may have been carried out (unknown, settled by
+// Run), and a chain's step cut before its message is told.
 func (s *Service) Recover(ctx context.Context) error {
-	failed, unknown, err := s.store.RecoverActions(ctx, s.cfg.Now())
+	notices, err := s.cutStepNotices(ctx)
 	if err != nil {
 		return err
 	}
-	if failed+unknown > 0 {
-		s.log.Info("recovered money actions", "never_sent", failed, "to_settle", unknown)
+	notSent, unknown, err := s.store.RecoverActions(ctx, s.cfg.Now(), notices...)
+	if err != nil {
+		return err
+	}
+	if notSent+unknown > 0 {
+		s.log.Info("recovered money actions", "never_sent", notSent, "to_settle", unknown, "steps_told", len(notices))
 	}
 	return nil
 }

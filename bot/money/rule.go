@@ -244,7 +244,9 @@ func (st *ruleState) chainStep(ctx context.Context, c store.Chain, n int) {
 		case next.State == store.ActionFailed:
 			st.refund(ctx, after, &c, endOf(*next))
 		case next.State == store.ActionOffered:
-			st.buy(ctx, c, n, *next) // offered, then a crash: it was never sent
+			// Never sent: a crash after the offer, or one that cut the
+			// purchase before its request (RecoverActions offers it again).
+			st.buy(ctx, c, n, *next)
 		default:
 			st.later(s.cfg.SettleEvery, metrics.RuleWaiting)
 		}
@@ -327,25 +329,7 @@ func (st *ruleState) buy(ctx context.Context, c store.Chain, n int, a store.Acti
 func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.Action, old smsapi.Order, newPhone string, out Outcome, kept bool) {
 	now := s.cfg.Now()
 	var notice *store.Message
-	id, n, isChain := store.ParseChainKey(buy.Key)
-	var c store.Chain
-	if isChain {
-		var err error
-		if c, err = s.store.Chain(ctx, id); err != nil {
-			s.log.Error("can't load a chain", "chain", id, "err", err)
-			isChain = false
-		}
-	}
-	if !isChain {
-		if text := replaceRefundText(l, buy, out, kept); text != "" {
-			notice = actionNotice(buy, text)
-		}
-	} else {
-		if newPhone == "" {
-			if w, err := s.store.Watch(ctx, buy.TelegramUserID, buy.OrderID); err == nil {
-				newPhone = w.PhoneNumber
-			}
-		}
+	if _, _, isChain := store.ParseChainKey(buy.Key); isChain {
 		oldRefund, refunded := message.OldPending, message.Money{}
 		switch {
 		case kept:
@@ -369,13 +353,11 @@ func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.A
 				s.log.Error("can't time the rule of a replaced number", "order", old.ID, "err", err)
 			}
 		}
-		text := l.ChainStep(message.RuleNumber(old.PhoneNumber, old.ID), time.Duration(c.Minutes)*time.Minute,
-			message.RuleNumber(newPhone, buy.OrderID), l.Offer(buy.ServiceName, buy.CountryName, buy.Carrier),
-			message.Cents(buy.Price), n, c.MaxNumbers, oldRefund, refunded)
-		notice = &store.Message{
-			ChatID: buy.TelegramUserID, TelegramUserID: buy.TelegramUserID, OrderID: buy.OrderID,
-			Priority: store.PriorityNotice, Text: text,
-			Markup: message.MarkupJSON(l.ChainKeyboard(buy.TelegramUserID, buy.OrderID)),
+		notice = s.chainStepNotice(ctx, l, buy, old, newPhone, oldRefund, refunded)
+	}
+	if notice == nil {
+		if text := replaceRefundText(l, buy, out, kept); text != "" {
+			notice = actionNotice(buy, text)
 		}
 	}
 	if notice == nil {
@@ -387,6 +369,59 @@ func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.A
 		s.log.Error("can't tell the replaced number's refund", "action", buy.ID, "err", err)
 	}
 	s.cfg.OnChange()
+}
+
+// chainStepNotice is the message of the chain's step whose purchase buy
+// replaced old, the old number's refund standing as oldRefund; nil when
+// buy is no chain's or its chain can't be read. newPhone is the number
+// bought, "" to read it from its watch.
+func (s *Service) chainStepNotice(ctx context.Context, l *message.Lang, buy store.Action, old smsapi.Order, newPhone string, oldRefund message.OldRefund, refunded message.Money) *store.Message {
+	id, n, ok := store.ParseChainKey(buy.Key)
+	if !ok {
+		return nil
+	}
+	c, err := s.store.Chain(ctx, id)
+	if err != nil {
+		s.log.Error("can't load a chain", "chain", id, "err", err)
+		return nil
+	}
+	if newPhone == "" {
+		if w, err := s.store.Watch(ctx, buy.TelegramUserID, buy.OrderID); err == nil {
+			newPhone = w.PhoneNumber
+		}
+	}
+	text := l.ChainStep(message.RuleNumber(old.PhoneNumber, old.ID), time.Duration(c.Minutes)*time.Minute,
+		message.RuleNumber(newPhone, buy.OrderID), l.Offer(buy.ServiceName, buy.CountryName, buy.Carrier),
+		message.Cents(buy.Price), n, c.MaxNumbers, oldRefund, refunded)
+	return &store.Message{
+		ChatID: buy.TelegramUserID, TelegramUserID: buy.TelegramUserID, OrderID: buy.OrderID,
+		Priority: store.PriorityNotice, Text: text,
+		Markup: message.MarkupJSON(l.ChainKeyboard(buy.TelegramUserID, buy.OrderID)),
+	}
+}
+
+// cutStepNotices are the messages of the chains' steps a crash cut
+// between their purchase and their message (store.CutChainSteps): the
+// number bought, and the old one's refund pending, as when its answer is
+// lost; its outcome is told when the reconciler settles it or the rule
+// refunds it again.
+func (s *Service) cutStepNotices(ctx context.Context) ([]store.Message, error) {
+	cut, err := s.store.CutChainSteps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var notices []store.Message
+	for _, d := range cut {
+		old := smsapi.Order{ID: d.ReplaceOrder}
+		if w, err := s.store.Watch(ctx, d.TelegramUserID, d.ReplaceOrder); err == nil {
+			old.PhoneNumber = w.PhoneNumber
+		}
+		if m := s.chainStepNotice(ctx, s.lang(d.Language), d.Action, old, "", message.OldPending, message.Money{}); m != nil {
+			s.log.Info("telling a chain's step a restart cut", "user", d.TelegramUserID, "action", d.ID, "order", d.OrderID)
+			notices = append(notices, *m)
+		}
+	}
+	return notices, nil
 }
 
 // refund refunds the order alone (try failed+1), after it got no SMS

@@ -52,6 +52,15 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
+// Held returns how many requests of kind (see Fault.Match) wait now in a
+// fault's Delay or DelayAfter, or the latency: a test that kills its client
+// while a request is held waits for this to be sure the request got there.
+func (s *Server) Held(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held[kind]
+}
+
 // takeFault returns a copy of the first fault matching kind and counts the use;
 // s.mu is held.
 func (s *Server) takeFault(kind string) *Fault {

@@ -70,6 +70,7 @@ type Server struct {
 	clockSkew time.Duration // see SetClockSkew
 	faults    []*activeFault
 	latency   time.Duration
+	held      map[string]int // requests a delay holds now, by kind (see Held)
 	stats     stats
 
 	// Scripted refusals, also under mu.
@@ -101,6 +102,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 		nextPay:   1,
 		payAfter:  -1,
 		stockOuts: make(map[offerCodes]*stockOut),
+		held:      make(map[string]int),
 		stats:     stats{byKind: make(map[string]int), buys: make(map[string][]BuyCall)},
 	}
 	for _, opt := range opts {
@@ -250,7 +252,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if f != nil {
 		delay += f.Delay
 	}
-	if delay > 0 && !s.wait(r.Context(), delay) {
+	if delay > 0 && !s.hold(r.Context(), c.kind, delay) {
 		s.record(arrived, c, 0) // the client went away or the server is closing
 		return
 	}
@@ -268,7 +270,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		a.retryAfter = f.RetryAfter
 	}
 	// The call has been carried out; a DelayAfter holds only its answer.
-	if f != nil && f.DelayAfter > 0 && !s.wait(r.Context(), f.DelayAfter) {
+	if f != nil && f.DelayAfter > 0 && !s.hold(r.Context(), c.kind, f.DelayAfter) {
 		s.record(arrived, c, 0)
 		return
 	}
@@ -287,6 +289,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(a.status)
 	_, _ = w.Write(a.body)
+}
+
+// hold is wait for a request of kind, counted by Held meanwhile.
+func (s *Server) hold(ctx context.Context, kind string, d time.Duration) bool {
+	s.mu.Lock()
+	s.held[kind]++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.held[kind]--
+		s.mu.Unlock()
+	}()
+	return s.wait(ctx, d)
 }
 
 // wait sleeps for d unless the request or the server ends first; it reports

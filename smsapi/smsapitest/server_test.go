@@ -237,6 +237,34 @@ func TestDelayFaultAndClientGoingAway(t *testing.T) {
 	getOrder(t, c, "1") // the fault was used up
 }
 
+// TestHeld counts a request while a fault holds it, before and after the
+// call is carried out, and not once the client went away.
+func TestHeld(t *testing.T) {
+	s, c := setup(t, smsapi.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	s.AddOrder(user, smsapitest.NewOrder("1"))
+	for _, f := range []smsapitest.Fault{
+		{Match: "order", Delay: time.Hour, Times: 1},
+		{Match: "refund", DelayAfter: time.Hour, Times: 1},
+	} {
+		s.InjectFault(f)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if f.Match == "order" {
+				c.GetOrder(t.Context(), cred, "1")
+			} else {
+				c.Refund(t.Context(), cred, "1")
+			}
+		}()
+		waitFor(t, func() bool { return s.Held(f.Match) == 1 })
+		<-done
+		waitFor(t, func() bool { return s.Held(f.Match) == 0 })
+	}
+	if o, _ := s.Order(user, "1"); o.Status != smsapitest.StatusRefunded {
+		t.Errorf("status %q: the held refund was not carried out", o.Status)
+	}
+}
+
 func TestLatency(t *testing.T) {
 	s, c := setup(t)
 	s.AddOrder(user, smsapitest.NewOrder("1"))
