@@ -329,15 +329,15 @@ func (st *ruleState) buy(ctx context.Context, c store.Chain, n int, a store.Acti
 func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.Action, old smsapi.Order, newPhone string, out Outcome, kept bool) {
 	now := s.cfg.Now()
 	var notice *store.Message
-	if _, _, isChain := store.ParseChainKey(buy.Key); isChain {
+	if chainID, _, isChain := store.ParseChainKey(buy.Key); isChain {
 		oldRefund, refunded := message.OldPending, message.Money{}
 		switch {
 		case kept:
 			oldRefund = message.OldKept
 			// The SMS came after all: the chain buys no more, and its new
 			// number is refunded when its time comes.
-			if err := s.store.EndChainBuying(ctx, c.ID, now); err != nil {
-				s.log.Error("can't end a chain's buying", "chain", c.ID, "err", err)
+			if err := s.store.EndChainBuying(ctx, chainID, now); err != nil {
+				s.log.Error("can't end a chain's buying", "chain", chainID, "err", err)
 			}
 		case out.Action.State == store.ActionDone:
 			oldRefund = message.OldRefunded
