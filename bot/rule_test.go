@@ -224,3 +224,28 @@ func TestRuleSurvivesRestart(t *testing.T) {
 	h.waitCounts(0, 1)
 	h.waitMessage(aliceChat.ID, en.RuleRefunded("1234567890", 3*time.Minute, message.Cents(16), message.ChainEnd{}))
 }
+
+// TestRuleChainStepWaitsWhenNothingWasSent: a chain's purchase that never
+// left (the inventory could not be read first) is no refusal: the chain
+// makes the step a minute later instead of ending.
+func TestRuleChainStepWaitsWhenNothingWasSent(t *testing.T) {
+	clk := &offsetClock{}
+	h := newRuleHarness(t, clk, store.Rule{Kind: store.RuleRetry, Minutes: 5, MaxNumbers: 3, MaxSpend: 100})
+	h.sms.InjectFault(smsapitest.Fault{Match: "inventory", Status: 503, Times: 1000})
+	clk.advance(5*time.Minute + time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.sms.RequestCount("inventory") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.settleFor(300*time.Millisecond, 0, 0)
+	h.sms.ClearFaults()
+	clk.advance(61 * time.Second)
+	h.waitCounts(1, 1)
+	if !h.watched("30000001") || h.watched("555") {
+		t.Error("the step was not made")
+	}
+	c, _, err := h.store.ChainOf(context.Background(), alice.ID, "30000001")
+	if err != nil || c.State != store.ChainRunning {
+		t.Errorf("chain %+v, %v", c, err)
+	}
+}

@@ -134,6 +134,8 @@ const (
 	refundRefusalsQuery = `SELECT COUNT(*), COALESCE(SUM(failure NOT IN ('not_sent', 'rate_limited')), 0)
 	FROM money_actions
 	WHERE telegram_user_id = ? AND kind = 'refund' AND order_id = ? AND state = 'failed'`
+	reofferChainStepQuery = `UPDATE money_actions SET state = 'offered', failure = '', detail = '', updated_at = ?
+	WHERE id = ? AND kind = 'buy' AND state = 'failed' AND failure IN ('not_sent', 'rate_limited') AND key LIKE 'chain-%'`
 	replacedOrderQuery = `SELECT EXISTS (SELECT 1 FROM money_actions WHERE telegram_user_id = ? AND kind = 'buy'
 		AND replace_order = ? AND state IN ('intent', 'sent', 'unknown', 'done'))`
 )
@@ -529,6 +531,17 @@ func (s *Store) OfferKeyedAction(ctx context.Context, a Action, now time.Time) (
 		return Action{}, fmt.Errorf("offer %s %s of %d: %w", a.Kind, a.Key, a.TelegramUserID, err)
 	}
 	return got, nil
+}
+
+// ReofferChainStep offers a chain's purchase again when nothing went out
+// (never sent, or turned away by SMSOnline's rate limit): its key is its
+// step, which the rule then makes, instead of ending the chain on a
+// purchase nobody refused.
+func (s *Store) ReofferChainStep(ctx context.Context, id int64, now time.Time) error {
+	if _, err := s.write.ExecContext(ctx, reofferChainStepQuery, millis(now), id); err != nil {
+		return fmt.Errorf("offer chain purchase %d again: %w", id, err)
+	}
+	return nil
 }
 
 // FailedRefunds counts the user's refunds of an order that failed, and

@@ -241,6 +241,8 @@ func (st *ruleState) chainStep(ctx context.Context, c store.Chain, n int) {
 		switch {
 		case next.State.Unsettled():
 			st.later(s.cfg.SettleEvery, metrics.RuleWaiting) // the reconciler settles it
+		case next.State == store.ActionFailed && !refused(next.Failure):
+			st.again(ctx, c, *next)
 		case next.State == store.ActionFailed:
 			st.refund(ctx, after, &c, endOf(*next))
 		case next.State == store.ActionOffered:
@@ -281,6 +283,17 @@ func (st *ruleState) chainStep(ctx context.Context, c store.Chain, n int) {
 	st.buy(ctx, c, n, a)
 }
 
+// again offers the chain's purchase a again, a minute later: it was never
+// sent (the inventory could not be read first) or SMSOnline asked to slow
+// down, so nothing was refused and the step is still to make. It is bounded
+// by the number's life: an order that ended is not replaced.
+func (st *ruleState) again(ctx context.Context, c store.Chain, a store.Action) {
+	if err := st.s.store.ReofferChainStep(ctx, a.ID, st.now); err != nil {
+		st.s.log.Error("can't offer a chain's purchase again", "chain", c.ID, "action", a.ID, "err", err)
+	}
+	st.later(ruleRetry, metrics.RuleWaiting)
+}
+
 // endOf is why a chain whose purchase a failed buys no more.
 func endOf(a store.Action) message.ChainEnd {
 	switch a.Failure {
@@ -307,6 +320,9 @@ func (st *ruleState) buy(ctx context.Context, c store.Chain, n int, a store.Acti
 		return
 	case !out.Begun || out.Pending():
 		st.later(s.cfg.SettleEvery, metrics.RulePending) // the reconciler settles it, then refunds this number
+		return
+	case out.Action.State == store.ActionFailed && !refused(out.Action.Failure):
+		st.again(ctx, c, out.Action)
 		return
 	case out.Action.State == store.ActionFailed:
 		s.cfg.Metrics.RuleStep(metrics.RuleBuyRefused)
