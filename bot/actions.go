@@ -202,6 +202,7 @@ func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []button
 		{action: message.ActNew, confirm: store.ActionBuy, run: money.replace},
 		{action: message.ActKeepTrying, confirm: store.ActionBuy, run: stock.keepTrying},
 		{action: message.ActStopTrying, run: stock.stopTrying},
+		{action: message.ActQuantity, confirm: store.ActionBuy, run: money.quantityAsk},
 		{action: message.ActKeep, run: orders.pressKeep},
 		{action: message.ActChainStop, apart: true, run: orders.pressChainStop},
 	}
@@ -249,7 +250,7 @@ func (d *orderDesk) pressCancel(ctx context.Context, p press) (answer, error) {
 }
 
 func (d *moneyDesk) pressBuyAsk(ctx context.Context, p press) (answer, error) {
-	return d.buyAsk(ctx, p.lang, p.acct, p.c.OrderID, smsapi.Money{})
+	return d.buyAsk(ctx, p.lang, p.acct, p.c.OrderID, smsapi.Money{}, 1)
 }
 
 // failed is the answer to a press whose order could not be read.

@@ -215,7 +215,7 @@ func (b *Bot) newDesks(api OrderAPI) {
 	b.orders = &orderDesk{store: st, api: api, log: cfg.Logger, now: cfg.Now, poll: cfg.PollInterval,
 		maxWatches: cfg.MaxWatchesPerUser, wakeWatcher: b.watcher.Wake, wakeSender: b.sender.Wake}
 	moneyDesk := &moneyDesk{orders: b.orders, store: st, api: api, money: b.money, log: cfg.Logger, now: cfg.Now,
-		poll: cfg.PollInterval, maxWatches: cfg.MaxWatchesPerUser, wakeWatcher: b.watcher.Wake}
+		poll: cfg.PollInterval, maxWatches: cfg.MaxWatchesPerUser, wakeWatcher: b.watcher.Wake, edit: b.editMessage}
 	b.shop = &shopDesk{money: moneyDesk, store: st, api: api, balanceEvery: b.money.BalanceEvery(), log: cfg.Logger, now: cfg.Now}
 	b.accounts = &accountDesk{store: st, api: api, langs: b.langs, wakeMoney: b.money.Wake, log: cfg.Logger, now: cfg.Now}
 	b.stock = &stockDesk{money: moneyDesk, store: st, langs: b.langs, log: cfg.Logger, now: cfg.Now,

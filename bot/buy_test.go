@@ -29,7 +29,7 @@ func TestBuyAgain(t *testing.T) {
 	ask := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, ask.Text, en.BuyAsk(discordOffer(), "555", message.Cents(20)))
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
-	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(en.T(message.ButtonBuy), en.T(message.ButtonCancel)) {
+	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(en.T(message.ButtonBuy), en.T(message.ButtonCancel), "• ×1", "×3", "×5", "×10") {
 		t.Errorf("confirmation buttons %q", got)
 	}
 
@@ -191,7 +191,7 @@ func TestBuyList(t *testing.T) {
 			t.Errorf("%s = %q", bad, got)
 		}
 	}
-	for text, want := range map[string]message.Text{"/buy 50!1": message.BadOrderID, "/buy 1 2 3": message.BuyUsage} {
+	for text, want := range map[string]message.Text{"/buy 50!1": message.BadOrderID, "/buy 1 2 3 4": message.BuyUsage, "/buy 501 0.50 11": message.BuyUsage} {
 		if got := h.say(alice, aliceChat, text).Text; got != en.T(want) {
 			t.Errorf("%s = %q, want %q", text, got, en.T(want))
 		}

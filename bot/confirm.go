@@ -27,6 +27,10 @@ type moneyStore interface {
 	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error)
 	AddWatch(ctx context.Context, w store.Watch, maxPerUser int, now time.Time) (created bool, err error)
 	StopChainOf(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
+	OfferKeyedAction(ctx context.Context, a store.Action, now time.Time) (store.Action, error)
+	StartBatch(ctx context.Context, id int64, now time.Time) (bool, error)
+	EndBatch(ctx context.Context, id int64, now time.Time) error
+	BatchItems(ctx context.Context, head store.Action) ([]store.Action, error)
 }
 
 // moneyAPI is what the money desk asks SMSOnline itself; refunds and
@@ -57,6 +61,9 @@ type moneyDesk struct {
 	poll        time.Duration
 	maxWatches  int
 	wakeWatcher func()
+	// edit shows text and kb in a message (the Bot's paced editMessage),
+	// for answers that change while they run (a batch's progress).
+	edit func(ctx context.Context, chatID int64, messageID int, text string, kb *message.Keyboard)
 }
 
 // refundRefusal says why an order cannot be refunded, or "" when it can:
@@ -162,9 +169,9 @@ func (d *moneyDesk) reason(l *message.Lang, err error, orderID string) string {
 }
 
 // buyAsk asks before buying the same number as sourceID again, for at most
-// max (zero: the last price plus the default margin). A balance below the
-// price is said at once.
-func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) (answer, error) {
+// max (zero: the last price plus the default margin), count numbers (1 to
+// message.MaxQuantity). A balance below the price is said at once.
+func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money, count int) (answer, error) {
 	o, err := d.orders.fetchOrder(ctx, acct, sourceID)
 	if err != nil {
 		return d.orders.failed(l, err, sourceID), nil
@@ -177,13 +184,16 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 			return answer{l.BuyNoPrice(o.ID), nil, ""}, nil
 		}
 	}
-	a, err := d.money.Offer(ctx, money.BuyOf(acct.TelegramUserID, o, max))
-	if err != nil {
+	a := money.BuyOf(acct.TelegramUserID, o, max)
+	a.Quantity = count
+	if a, err = d.money.Offer(ctx, a); err != nil {
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
-	text := l.BuyAsk(l.Offer(a.ServiceName, a.CountryName, a.Carrier), o.ID, view.Money(max))
-	text += d.lowBalanceLine(ctx, l, acct, o.Price)
-	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, a.Key, message.ButtonBuy), ""}, nil
+	text, kb := buyQuestion(l, a)
+	if o.Price.Valid {
+		text += d.lowBalanceLine(ctx, l, acct, smsapi.Cents(o.Price.Cents*int64(count)))
+	}
+	return answer{text, kb, ""}, nil
 }
 
 // canBuyAgain reports whether an order names what to buy again.
@@ -218,6 +228,9 @@ func defaultCeiling(price smsapi.Money) smsapi.Money {
 // buy carries out a pressed purchase confirmation, once: what is bought
 // and the ceiling are the stored confirmation's.
 func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
+	if p.conf.Quantity > 1 {
+		return d.buyBatch(ctx, p)
+	}
 	if p.conf.ReplaceOrder != "" {
 		return d.replace(ctx, p) // "Try again" after a refused New number
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,14 +54,22 @@ const maxCatalogue = 10
 // asks to buy the same as that order again.
 func (d *shopDesk) cmdBuy(ctx context.Context, r request) (reply, error) {
 	l, args := r.lang, r.cmd.Args
-	if len(args) > 2 {
+	if len(args) > 3 {
 		return textReply(l.T(message.BuyUsage)), nil
+	}
+	count := 1
+	if len(args) == 3 {
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 1 || n > message.MaxQuantity || strconv.Itoa(n) != args[2] {
+			return textReply(l.T(message.BuyUsage)), nil
+		}
+		count = n
 	}
 	var max smsapi.Money
 	if len(args) > 0 && smsapi.ValidateOrderID(args[0]) != nil {
 		return textReply(l.T(message.BadOrderID)), nil
 	}
-	if len(args) == 2 {
+	if len(args) >= 2 {
 		m, err := smsapi.ParseDollars(args[1])
 		if err != nil || m.Cents <= 0 || m.Cents > money.MaxBuyCeiling {
 			return textReply(l.BadMaxPrice(message.Cents(money.MaxBuyCeiling))), nil
@@ -79,7 +88,7 @@ func (d *shopDesk) cmdBuy(ctx context.Context, r request) (reply, error) {
 		text, kb := l.BuyList(r.user, catalogue(orders))
 		return reply{text, kb}, nil
 	}
-	a, err := d.money.buyAsk(ctx, l, acct, args[0], max)
+	a, err := d.money.buyAsk(ctx, l, acct, args[0], max, count)
 	return reply{a.text, a.kb}, err
 }
 

@@ -111,6 +111,13 @@ type Action struct {
 	// ReplaceBegun, or ReplaceKept when the old number got an SMS meanwhile.
 	ReplaceOrder, ReplaceState string
 
+	// Quantity is, on a purchase's confirmation, how many numbers it buys
+	// (1 to 10): this action is the first, BatchItemKey names the others.
+	// BatchState says how far such a batch got: BatchRunning, BatchDone, or
+	// BatchCut (a restart stopped it); "" for one number.
+	Quantity   int
+	BatchState string
+
 	Checks      int       // reads made to settle an unknown outcome
 	NextCheckAt time.Time // unknown: when to read SMSOnline next
 	CreatedAt   time.Time // when the confirmation was offered
@@ -120,7 +127,7 @@ type Action struct {
 const actionColumns = `m.id, m.telegram_user_id, m.kind, m.key, m.state, m.order_id, m.source_order_id,
 	m.service, m.country, m.carrier, m.service_name, m.country_name, m.max_price, m.price, m.chat_id,
 	m.detail, m.failure, m.new_price, m.known_orders, m.checks, m.next_check_at, m.created_at, m.updated_at,
-	m.replace_order, m.replace_state`
+	m.replace_order, m.replace_state, m.quantity, m.batch_state`
 
 type actionScan struct {
 	a                        Action
@@ -134,7 +141,7 @@ func (as *actionScan) dest() []any {
 	return []any{&a.ID, &a.TelegramUserID, &as.kind, &a.Key, &as.state, &a.OrderID, &a.SourceOrderID,
 		&a.Service, &a.Country, &a.Carrier, &a.ServiceName, &a.CountryName, &a.MaxPrice, &a.Price, &a.ChatID,
 		&a.Detail, &as.failure, &a.NewPrice, &as.known, &a.Checks, &as.next, &as.created, &as.updatedAt,
-		&a.ReplaceOrder, &a.ReplaceState}
+		&a.ReplaceOrder, &a.ReplaceState, &a.Quantity, &a.BatchState}
 }
 
 func (as *actionScan) action() Action {
@@ -156,8 +163,8 @@ const (
 	selectActionByIDQuery = `SELECT ` + actionColumns + ` FROM money_actions m WHERE m.id = ?`
 	insertActionQuery     = `INSERT INTO money_actions
 	(telegram_user_id, kind, key, state, order_id, source_order_id, service, country, carrier,
-	 service_name, country_name, max_price, price, chat_id, created_at, updated_at, replace_order, replace_state)
-	VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	 service_name, country_name, max_price, price, chat_id, created_at, updated_at, replace_order, replace_state, quantity)
+	VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// A refund of an order whose refund was pressed before, and is not known
 	// to have failed, is not begun: that one is the answer.
 	otherRefundQuery = `SELECT ` + actionColumns + ` FROM money_actions m
@@ -216,14 +223,14 @@ func (s *Store) OfferAction(ctx context.Context, a Action, now time.Time) (Actio
 	}
 	res, err := s.write.ExecContext(ctx, insertActionQuery, a.TelegramUserID, string(a.Kind), a.Key,
 		a.OrderID, a.SourceOrderID, a.Service, a.Country, a.Carrier, a.ServiceName, a.CountryName,
-		a.MaxPrice, a.Price, a.ChatID, millis(now), millis(now), a.ReplaceOrder, replaceState)
+		a.MaxPrice, a.Price, a.ChatID, millis(now), millis(now), a.ReplaceOrder, replaceState, max(a.Quantity, 1))
 	if err == nil {
 		a.ID, err = res.LastInsertId()
 	}
 	if err != nil {
 		return Action{}, fmt.Errorf("offer %s %d: %w", a.Kind, a.TelegramUserID, err)
 	}
-	a.State, a.ReplaceState, a.CreatedAt, a.UpdatedAt = ActionOffered, replaceState, now, now
+	a.State, a.ReplaceState, a.CreatedAt, a.UpdatedAt, a.Quantity = ActionOffered, replaceState, now, now, max(a.Quantity, 1)
 	return a, nil
 }
 

@@ -238,6 +238,7 @@ CREATE INDEX accounts_logout ON accounts (logout_at) WHERE logout_at > 0;
 	// (rule_kept). A chain replaces a number that got no SMS until one
 	// does, within its limits (chains); its steps are its purchases, keyed
 	// "chain-<id>-<step>". "Keep trying" after a stock refusal (stock_tries).
+	// Several numbers bought in one confirmation (quantity, batch_state).
 	`
 CREATE TABLE rules (
 	telegram_user_id INTEGER PRIMARY KEY,
@@ -282,6 +283,14 @@ CREATE TABLE stock_tries (
 	updated_at       INTEGER NOT NULL
 );
 CREATE INDEX stock_tries_due ON stock_tries (next_at) WHERE state = 'trying';
+-- Several numbers in one confirmation: the confirmation's purchase is the
+-- first, keyed by its nonce; number i is keyed "<nonce>-<i>". batch_state
+-- says how far the batch got ('' for a single purchase).
+ALTER TABLE money_actions ADD COLUMN quantity INTEGER NOT NULL DEFAULT 1
+	CHECK (quantity BETWEEN 1 AND 10);
+ALTER TABLE money_actions ADD COLUMN batch_state TEXT NOT NULL DEFAULT ''
+	CHECK (batch_state IN ('', 'running', 'done', 'cut'));
+CREATE INDEX money_actions_batches ON money_actions (id) WHERE batch_state = 'running';
 `,
 }
 

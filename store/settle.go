@@ -84,6 +84,7 @@ func (s *Store) FailActionWithNotice(ctx context.Context, id int64, f Failure, d
 // RecoverActions is for start-up, before anything else runs: an intent
 // left by the last run was never sent, so it failed; a sent one may have
 // been carried out, so its outcome is unknown and due to be read at once.
+// A batch left running is cut: its numbers not begun are not bought.
 // A chain's purchase left as an intent is offered again instead: its key
 // is its step, which the rule then makes rather than ending the chain on a
 // purchase nobody refused. notices (see CutChainSteps) are enqueued in the
@@ -111,6 +112,9 @@ func (s *Store) RecoverActions(ctx context.Context, now time.Time, notices ...Me
 			return err
 		}
 		if unknown, err = rowsAffected(res); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, cutBatchesQuery, millis(now)); err != nil {
 			return err
 		}
 		for i := range notices {

@@ -23,6 +23,7 @@ const (
 	ActChainStop  = "z" // stop the chain of replacements this number is in
 	ActKeepTrying = "T" // keep trying a purchase refused for stock (its nonce)
 	ActStopTrying = "y" // stop keep trying (the "order" is the try's id)
+	ActQuantity   = "Q" // buy several: "Q:<nonce>:<count>" asks again for count numbers
 )
 
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
@@ -45,7 +46,11 @@ type Callback struct {
 	OrderID  string
 	FromPush bool
 	Nonce    string // ActRefund, ActBuy: the confirmation's nonce
+	Count    int    // ActQuantity: how many numbers to ask for (1 to MaxQuantity)
 }
+
+// MaxQuantity is the most numbers one confirmation buys.
+const MaxQuantity = 10
 
 // Confirms reports whether c presses a money confirmation: its owner and
 // order are in the stored confirmation Nonce names, not in c.
@@ -56,7 +61,7 @@ func (c Callback) Confirms() bool {
 // isConfirmation reports whether buttons of action name a stored money
 // action by its nonce.
 func isConfirmation(action string) bool {
-	return action == ActRefund || action == ActBuy || action == ActNew || action == ActKeepTrying
+	return action == ActRefund || action == ActBuy || action == ActNew || action == ActKeepTrying || action == ActQuantity
 }
 
 // Data renders c as callback data; "" when it would not fit in Telegram's 64
@@ -66,6 +71,12 @@ func (c Callback) Data() string {
 	if c.Confirms() {
 		if !validNonce(c.Nonce) {
 			return ""
+		}
+		if c.Action == ActQuantity {
+			if c.Count < 1 || c.Count > MaxQuantity {
+				return ""
+			}
+			return c.Action + ":" + c.Nonce + ":" + strconv.Itoa(c.Count)
 		}
 		return c.Action + ":" + c.Nonce
 	}
@@ -88,7 +99,13 @@ func (c Callback) Data() string {
 func ParseCallback(data string) (c Callback, ok bool) {
 	parts := strings.Split(data, ":")
 	switch {
-	case len(parts) == 2 && isConfirmation(parts[0]):
+	case len(parts) == 3 && parts[0] == ActQuantity:
+		n, ok := parseID(parts[2])
+		if !ok || n > MaxQuantity || !validNonce(parts[1]) {
+			return Callback{}, false
+		}
+		return Callback{Action: ActQuantity, Nonce: parts[1], Count: int(n)}, true
+	case len(parts) == 2 && isConfirmation(parts[0]) && parts[0] != ActQuantity:
 		if !validNonce(parts[1]) {
 			return Callback{}, false
 		}
@@ -126,7 +143,7 @@ func parseID(s string) (int64, bool) {
 func knownAction(a string) bool {
 	switch a {
 	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
-		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying:
+		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying, ActQuantity:
 		return true
 	}
 	return false

@@ -90,6 +90,7 @@ func renderScenes(l *Lang) []scene {
 	accountScenes(l, &s)
 	replyScenes(l, &s)
 	ruleScenes(l, &s)
+	batchScenes(l, &s)
 	settingsScenes(l, &s)
 	return s
 }

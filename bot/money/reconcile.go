@@ -23,6 +23,11 @@ func (s *Service) Recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	batches, err := s.cutBatchNotices(ctx)
+	if err != nil {
+		return err
+	}
+	notices = append(notices, batches...)
 	notSent, unknown, err := s.store.RecoverActions(ctx, s.cfg.Now(), notices...)
 	if err != nil {
 		return err

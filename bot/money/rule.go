@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsbot/smsbot/bot/internal/account"
+	"github.com/smsbot/smsbot/bot/internal/view"
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/bot/metrics"
 	"github.com/smsbot/smsbot/smsapi"
@@ -295,17 +296,7 @@ func (st *ruleState) again(ctx context.Context, c store.Chain, a store.Action) {
 }
 
 // endOf is why a chain whose purchase a failed buys no more.
-func endOf(a store.Action) message.ChainEnd {
-	switch a.Failure {
-	case store.FailOutOfStock:
-		return message.ChainEnd{Why: message.WhyStock}
-	case store.FailPriceChanged:
-		return message.ChainEnd{Why: message.WhyPrice}
-	case store.FailLowBalance:
-		return message.ChainEnd{Why: message.WhyBalance}
-	}
-	return message.ChainEnd{Why: message.WhyRefused}
-}
+func endOf(a store.Action) message.ChainEnd { return message.ChainEnd{Why: view.Why(a)} }
 
 // buy carries out the chain's purchase a of number n+1 and, once it is
 // done, refunds the order it replaces; refused, the order is refunded
