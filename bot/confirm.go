@@ -27,6 +27,7 @@ type moneyStore interface {
 	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error)
 	AddWatch(ctx context.Context, w store.Watch, maxPerUser int, now time.Time) (created bool, err error)
 	StopChainOf(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
+	KeepCeiling(ctx context.Context, telegramUserID int64, smsUserID string, o store.Offer, maxPrice int64, now time.Time) error
 }
 
 // moneyAPI is what the money desk asks SMSOnline itself; refunds and
@@ -162,8 +163,9 @@ func (d *moneyDesk) reason(l *message.Lang, err error, orderID string) string {
 }
 
 // buyAsk asks before buying the same number as sourceID again, for at most
-// max (zero: the last price plus the default margin). A balance below the
-// price is said at once.
+// max (zero: for a favourite's offer the ceiling last confirmed for it, else
+// the last price plus the default margin). A balance below the price is
+// said at once.
 func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money) (answer, error) {
 	o, err := d.orders.fetchOrder(ctx, acct, sourceID)
 	if err != nil {
@@ -171,6 +173,10 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 	}
 	if !canBuyAgain(o) {
 		return answer{l.T(message.BuyUnknownOffer), nil, l.T(message.ToastNotDone)}, nil
+	}
+	fav, isFav := d.orders.favouriteOf(ctx, acct, offerOf(o))
+	if !max.Valid && isFav && fav.MaxPrice > 0 {
+		max = smsapi.Cents(fav.MaxPrice)
 	}
 	if !max.Valid {
 		if max = defaultCeiling(o.Price); !max.Valid {
@@ -181,9 +187,29 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 	if err != nil {
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
-	text := l.BuyAsk(l.Offer(a.ServiceName, a.CountryName, a.Carrier), o.ID, view.Money(max))
-	text += d.lowBalanceLine(ctx, l, acct, o.Price)
-	return answer{text, l.BuyKeyboard(acct.TelegramUserID, o.ID, a.Key, message.ButtonBuy), ""}, nil
+	return d.buyQuestion(ctx, l, acct, a, fav, isFav), nil
+}
+
+// buyQuestion is the confirmation of the offered purchase a: what it buys
+// for at most what (said to be the user's own limit when it is the ceiling
+// last confirmed for a favourite's offer), a low balance, and its buttons
+// with the star button of its offer. fav is the offer's favourite, when
+// isFav.
+func (d *moneyDesk) buyQuestion(ctx context.Context, l *message.Lang, acct store.Account, a store.Action, fav store.Favourite, isFav bool) answer {
+	offer, max := l.Offer(a.ServiceName, a.CountryName, a.Carrier), message.Cents(a.MaxPrice)
+	text := l.BuyAsk(offer, a.SourceOrderID, max)
+	if isFav && fav.MaxPrice == a.MaxPrice {
+		text = l.BuyAskKept(offer, a.SourceOrderID, max)
+	}
+	if a.Price > 0 {
+		text += d.lowBalanceLine(ctx, l, acct, smsapi.Cents(a.Price))
+	}
+	return answer{text, l.BuyAskKeyboard(acct.TelegramUserID, a.SourceOrderID, a.Key, isFav), ""}
+}
+
+// offerOf is what order o bought, in SMSOnline's codes.
+func offerOf(o smsapi.Order) store.Offer {
+	return store.Offer{Service: o.ServiceCode, Country: o.CountryCode, Carrier: o.Carrier}
 }
 
 // canBuyAgain reports whether an order names what to buy again.
@@ -224,6 +250,7 @@ func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 	if p.conf.State != store.ActionOffered {
 		return d.buyOutcome(ctx, p, p.conf, nil, false), nil
 	}
+	d.keepCeiling(ctx, p.acct, p.conf)
 	out, err := d.money.Buy(ctx, p.acct, p.conf)
 	if err != nil {
 		return answer{}, fmt.Errorf("buy like %s: %w", p.conf.SourceOrderID, err)
@@ -232,9 +259,19 @@ func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
 		shown := d.orders.withRule(ctx, p.owner(), view.Order(o)) // the purchase added its watch
+		shown = d.orders.withFavourite(ctx, p.acct, o, shown)
 		return answer{l.Bought(shown, d.now(), p.private), l.CardKeyboard(shown, p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
 	return d.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
+}
+
+// keepCeiling records the ceiling of purchase confirmation a, pressed now,
+// as the one the user last confirmed for its offer: a favourite of the
+// offer offers it from now on. A failure only costs that.
+func (d *moneyDesk) keepCeiling(ctx context.Context, acct store.Account, a store.Action) {
+	if err := d.store.KeepCeiling(ctx, acct.TelegramUserID, acct.SMSUserID, money.OfferOf(a), a.MaxPrice, d.now()); err != nil {
+		d.log.Error("can't keep the confirmed ceiling", "user", acct.TelegramUserID, "err", err)
+	}
 }
 
 // buyOutcome tells how purchase a stands: now is true when this press sent
