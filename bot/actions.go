@@ -187,7 +187,7 @@ type buttonEntry struct {
 }
 
 // buttonTable lists the bot's buttons (see message.Callback for the data).
-func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []buttonEntry {
+func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk, favourites *favouriteDesk) []buttonEntry {
 	return []buttonEntry{
 		{action: message.ActRefresh, run: orders.pressRefresh},
 		{action: message.ActWatch, run: orders.pressWatch},
@@ -205,6 +205,12 @@ func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []button
 		{action: message.ActQuantity, confirm: store.ActionBuy, run: money.quantityAsk},
 		{action: message.ActKeep, run: orders.pressKeep},
 		{action: message.ActChainStop, apart: true, run: orders.pressChainStop},
+		{action: message.ActFavourite, run: favourites.pressCardAdd},
+		{action: message.ActUnfavourite, run: favourites.pressCardRemove},
+		{action: message.ActFavouriteOffer, confirm: store.ActionBuy, run: favourites.pressOfferAdd},
+		{action: message.ActUnfavouriteOffer, confirm: store.ActionBuy, run: favourites.pressOfferRemove},
+		{action: message.ActFavouriteBuy, run: favourites.pressBuy},
+		{action: message.ActFavouriteRemove, run: favourites.pressRemove},
 	}
 }
 
@@ -327,5 +333,6 @@ func (d *moneyDesk) anotherSMSCard(ctx context.Context, p press, o smsapi.Order,
 	if again {
 		toast = p.lang.T(message.ToastInProgress)
 	}
-	return answer{p.lang.Card(view.Order(shown), now) + "\n\n" + line, p.lang.CardKeyboard(view.Order(o), user, o.ID, true, watched), toast}
+	kb := p.lang.CardKeyboard(d.orders.withFavourite(ctx, p.acct, o, view.Order(o)), user, o.ID, true, watched)
+	return answer{p.lang.Card(view.Order(shown), now) + "\n\n" + line, kb, toast}
 }

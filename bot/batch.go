@@ -21,18 +21,6 @@ import (
 // request cap); the first refusal stops the rest. One message, the one
 // pressed, lists the numbers as they come.
 
-// buyQuestion is the confirmation of purchase a: one number or several,
-// with the quantity buttons.
-func buyQuestion(l *message.Lang, a store.Action) (string, *message.Keyboard) {
-	offer := l.Offer(a.ServiceName, a.CountryName, a.Carrier)
-	n := max(a.Quantity, 1)
-	text := l.BuyAsk(offer, a.SourceOrderID, message.Cents(a.MaxPrice))
-	if n > 1 {
-		text = l.BuyAskMany(offer, n, message.Cents(a.MaxPrice))
-	}
-	return text, l.BuyManyKeyboard(a.TelegramUserID, a.SourceOrderID, a.Key, n)
-}
-
 // quantityAsk is ×N on a purchase's confirmation: the same purchase asked
 // again for N numbers, as a new confirmation (the one pressed is left
 // unused).
@@ -47,8 +35,8 @@ func (d *moneyDesk) quantityAsk(ctx context.Context, p press) (answer, error) {
 	if err != nil {
 		return answer{}, fmt.Errorf("offer %d like %s: %w", p.c.Count, conf.SourceOrderID, err)
 	}
-	text, kb := buyQuestion(l, a)
-	return answer{text, kb, ""}, nil
+	fav, isFav := d.orders.favouriteOf(ctx, p.acct, money.OfferOf(a))
+	return d.buyQuestion(ctx, l, p.acct, a, fav, isFav), nil
 }
 
 // buyBatch carries out a confirmed batch, once: number after number until

@@ -108,19 +108,20 @@ func (c *Config) setDefaults() {
 // Bot is a running smsbot: Telegram client, command handlers and their
 // collaborators.
 type Bot struct {
-	cfg      Config
-	log      *slog.Logger
-	tg       *tgbot.Bot      // long polling and set-up calls
-	telegram *deliver.Client // every call whose effect a user sees
-	store    *store.Store
-	allowed  map[int64]bool
-	commands []commandEntry // the command table
-	buttons  []buttonEntry  // the button table
-	orders   *orderDesk     // the handlers, in desks
-	shop     *shopDesk
-	stock    *stockDesk
-	accounts *accountDesk
-	redact   *strings.Replacer
+	cfg        Config
+	log        *slog.Logger
+	tg         *tgbot.Bot      // long polling and set-up calls
+	telegram   *deliver.Client // every call whose effect a user sees
+	store      *store.Store
+	allowed    map[int64]bool
+	commands   []commandEntry // the command table
+	buttons    []buttonEntry  // the button table
+	orders     *orderDesk     // the handlers, in desks
+	shop       *shopDesk
+	stock      *stockDesk
+	accounts   *accountDesk
+	favourites *favouriteDesk
+	redact     *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
 	limiter *userLimiter  // each user's budget of commands
@@ -220,8 +221,9 @@ func (b *Bot) newDesks(api OrderAPI) {
 	b.accounts = &accountDesk{store: st, api: api, langs: b.langs, wakeMoney: b.money.Wake, log: cfg.Logger, now: cfg.Now}
 	b.stock = &stockDesk{money: moneyDesk, store: st, langs: b.langs, log: cfg.Logger, now: cfg.Now,
 		wake: make(chan struct{}, 1), tick: min(time.Second, cfg.PollInterval), edit: b.editMessage}
+	b.favourites = &favouriteDesk{orders: b.orders, money: moneyDesk, store: st, log: cfg.Logger, now: cfg.Now}
 	b.commands = b.commandTable()
-	b.buttons = buttonTable(b.orders, moneyDesk, b.stock)
+	b.buttons = buttonTable(b.orders, moneyDesk, b.stock, b.favourites)
 }
 
 // Run connects to Telegram and serves until ctx is cancelled: it answers

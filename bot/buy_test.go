@@ -29,7 +29,7 @@ func TestBuyAgain(t *testing.T) {
 	ask := h.lastEdit(aliceChat, card.MessageID)
 	assertContains(t, ask.Text, en.BuyAsk(discordOffer(), "555", message.Cents(20)))
 	confirm := buttonWith(t, ask.ReplyMarkup, "B:")
-	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(en.T(message.ButtonBuy), en.T(message.ButtonCancel), "• ×1", "×3", "×5", "×10") {
+	if got := strings.Join(labels(ask.ReplyMarkup), "|"); got != join(en.T(message.ButtonBuy), en.T(message.ButtonCancel), "• ×1", "×3", "×5", "×10", en.T(message.ButtonFavourite)) {
 		t.Errorf("confirmation buttons %q", got)
 	}
 

@@ -27,6 +27,7 @@ type moneyStore interface {
 	MarkDelivered(ctx context.Context, telegramUserID int64, orderID, sms string, now time.Time) (isNew bool, err error)
 	AddWatch(ctx context.Context, w store.Watch, maxPerUser int, now time.Time) (created bool, err error)
 	StopChainOf(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
+	KeepCeiling(ctx context.Context, telegramUserID int64, smsUserID string, o store.Offer, maxPrice int64, now time.Time) error
 	OfferKeyedAction(ctx context.Context, a store.Action, now time.Time) (store.Action, error)
 	StartBatch(ctx context.Context, id int64, now time.Time) (bool, error)
 	EndBatch(ctx context.Context, id int64, now time.Time) error
@@ -169,7 +170,8 @@ func (d *moneyDesk) reason(l *message.Lang, err error, orderID string) string {
 }
 
 // buyAsk asks before buying the same number as sourceID again, for at most
-// max (zero: the last price plus the default margin), count numbers (1 to
+// max (zero: for a favourite's offer the ceiling last confirmed for it, else
+// the last price plus the default margin), count numbers (1 to
 // message.MaxQuantity). A balance below the price is said at once.
 func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Account, sourceID string, max smsapi.Money, count int) (answer, error) {
 	o, err := d.orders.fetchOrder(ctx, acct, sourceID)
@@ -178,6 +180,10 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 	}
 	if !canBuyAgain(o) {
 		return answer{l.T(message.BuyUnknownOffer), nil, l.T(message.ToastNotDone)}, nil
+	}
+	fav, isFav := d.orders.favouriteOf(ctx, acct, offerOf(o))
+	if !max.Valid && isFav && fav.MaxPrice > 0 {
+		max = smsapi.Cents(fav.MaxPrice)
 	}
 	if !max.Valid {
 		if max = defaultCeiling(o.Price); !max.Valid {
@@ -189,11 +195,32 @@ func (d *moneyDesk) buyAsk(ctx context.Context, l *message.Lang, acct store.Acco
 	if a, err = d.money.Offer(ctx, a); err != nil {
 		return answer{}, fmt.Errorf("offer purchase like %s: %w", o.ID, err)
 	}
-	text, kb := buyQuestion(l, a)
-	if o.Price.Valid {
-		text += d.lowBalanceLine(ctx, l, acct, smsapi.Cents(o.Price.Cents*int64(count)))
+	return d.buyQuestion(ctx, l, acct, a, fav, isFav), nil
+}
+
+// buyQuestion is the confirmation of the offered purchase a: what it buys
+// for at most what (said to be the user's own limit when it is the ceiling
+// last confirmed for a favourite's offer), a low balance, and its buttons
+// with the star button of its offer. fav is the offer's favourite, when
+// isFav.
+func (d *moneyDesk) buyQuestion(ctx context.Context, l *message.Lang, acct store.Account, a store.Action, fav store.Favourite, isFav bool) answer {
+	offer, max, count := l.Offer(a.ServiceName, a.CountryName, a.Carrier), message.Cents(a.MaxPrice), max(a.Quantity, 1)
+	text := l.BuyAsk(offer, a.SourceOrderID, max)
+	switch {
+	case count > 1:
+		text = l.BuyAskMany(offer, count, max)
+	case isFav && fav.MaxPrice == a.MaxPrice:
+		text = l.BuyAskKept(offer, a.SourceOrderID, max)
 	}
-	return answer{text, kb, ""}, nil
+	if a.Price > 0 {
+		text += d.lowBalanceLine(ctx, l, acct, smsapi.Cents(a.Price*int64(count)))
+	}
+	return answer{text, l.BuyAskKeyboard(acct.TelegramUserID, a.SourceOrderID, a.Key, isFav, count), ""}
+}
+
+// offerOf is what order o bought, in SMSOnline's codes.
+func offerOf(o smsapi.Order) store.Offer {
+	return store.Offer{Service: o.ServiceCode, Country: o.CountryCode, Carrier: o.Carrier}
 }
 
 // canBuyAgain reports whether an order names what to buy again.
@@ -237,6 +264,7 @@ func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 	if p.conf.State != store.ActionOffered {
 		return d.buyOutcome(ctx, p, p.conf, nil, false), nil
 	}
+	d.keepCeiling(ctx, p.acct, p.conf)
 	out, err := d.money.Buy(ctx, p.acct, p.conf)
 	if err != nil {
 		return answer{}, fmt.Errorf("buy like %s: %w", p.conf.SourceOrderID, err)
@@ -245,9 +273,19 @@ func (d *moneyDesk) buy(ctx context.Context, p press) (answer, error) {
 		o := money.BoughtOrder(out.Action, out.Purchase)
 		l := p.lang
 		shown := d.orders.withRule(ctx, p.owner(), view.Order(o)) // the purchase added its watch
+		shown = d.orders.withFavourite(ctx, p.acct, o, shown)
 		return answer{l.Bought(shown, d.now(), p.private), l.CardKeyboard(shown, p.owner(), o.ID, true, true), l.T(message.ToastDone)}, nil
 	}
 	return d.buyOutcome(ctx, p, out.Action, out.Err, out.Begun), nil
+}
+
+// keepCeiling records the ceiling of purchase confirmation a, pressed now,
+// as the one the user last confirmed for its offer: a favourite of the
+// offer offers it from now on. A failure only costs that.
+func (d *moneyDesk) keepCeiling(ctx context.Context, acct store.Account, a store.Action) {
+	if err := d.store.KeepCeiling(ctx, acct.TelegramUserID, acct.SMSUserID, money.OfferOf(a), a.MaxPrice, d.now()); err != nil {
+		d.log.Error("can't keep the confirmed ceiling", "user", acct.TelegramUserID, "err", err)
+	}
 }
 
 // buyOutcome tells how purchase a stands: now is true when this press sent

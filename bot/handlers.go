@@ -48,13 +48,15 @@ type commandEntry struct {
 // its message may carry a key, so it is deleted before anything else
 // (onMessage).
 func (b *Bot) commandTable() []commandEntry {
-	orders, shop, accounts := b.orders, b.shop, b.accounts
+	orders, shop, accounts, favourites := b.orders, b.shop, b.accounts, b.favourites
 	return []commandEntry{
 		{Command: message.Command{Name: "start"}, run: b.cmdHelp},
 		{Command: message.Command{Name: "order", Menu: message.CommandOrder}, run: orders.cmdOrder},
 		{Command: message.Command{Name: "orders", Menu: message.CommandOrders, Help: message.HelpOrders}, run: orders.cmdOrders},
 		{Command: message.Command{Name: "stop", Args: "<orderId>", Menu: message.CommandStop, Help: message.HelpStop}, run: orders.cmdStop},
 		{Command: message.Command{Name: "buy", Menu: message.CommandBuy, Help: message.HelpBuy}, run: shop.cmdBuy},
+		{Command: message.Command{Name: "favourites", Menu: message.CommandFavourites, Help: message.HelpFavourites},
+			account: true, run: favourites.cmdFavourites},
 		{Command: message.Command{Name: "balance", Menu: message.CommandBalance, Help: message.HelpBalance}, account: true, run: accounts.cmdBalance},
 		{Command: message.Command{Name: "topup", Args: "<dollars>", Menu: message.CommandTopUp, Help: message.HelpTopUp},
 			inGroup: message.TopUpInGroup, run: shop.cmdTopUp},

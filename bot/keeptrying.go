@@ -204,7 +204,8 @@ func (d *stockDesk) try(ctx context.Context, t store.DueStockTry) {
 	case out.Begun && act.State == store.ActionDone:
 		d.log.Info("keep trying bought a number", "user", t.TelegramUserID, "try", t.ID, "tries", n, "order", act.OrderID)
 		o := money.BoughtOrder(act, out.Purchase)
-		text := l.Bought(view.Order(o), now, p.private)
+		shown := d.money.orders.withFavourite(ctx, t.Account, o, view.Order(o))
+		text := l.Bought(shown, now, p.private)
 		if src.ReplaceOrder != "" {
 			line, err := d.money.refundReplaced(ctx, p, act, old)
 			if err != nil {
@@ -213,7 +214,7 @@ func (d *stockDesk) try(ctx context.Context, t store.DueStockTry) {
 			}
 			text += "\n\n" + line
 		}
-		d.end(ctx, t, store.StockBought, n, text, l.CardKeyboard(view.Order(o), t.TelegramUserID, o.ID, true, true))
+		d.end(ctx, t, store.StockBought, n, text, l.CardKeyboard(shown, t.TelegramUserID, o.ID, true, true))
 	case act.State == store.ActionDone:
 		// Bought by a try a crash cut: the card as it stands now.
 		text, kb := d.money.orders.orderAnswer(ctx, l, t.Account, p.private, act.OrderID, followNone)

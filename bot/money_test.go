@@ -128,10 +128,11 @@ func TestCardButtonsByState(t *testing.T) {
 		labels string
 		data   []string
 	}{
-		{"555", join(en.T(message.ButtonRefresh), en.T(message.ButtonStop), en.ButtonRefund(message.Cents(16)), en.T(message.ButtonNewNumber)),
-			[]string{"r:1001:555", "s:1001:555", "f:1001:555", "x:1001:555"}},
-		{"556", join(en.T(message.ButtonRefresh), en.T(message.ButtonAnotherSMS), en.T(message.ButtonBuyAgain)), []string{"r:1001:556", "a:1001:556", "b:1001:556"}},
-		{"557", en.T(message.ButtonBuyAgain), []string{"b:1001:557"}},
+		{"555", join(en.T(message.ButtonRefresh), en.T(message.ButtonStop), en.ButtonRefund(message.Cents(16)), en.T(message.ButtonNewNumber), en.T(message.ButtonFavourite)),
+			[]string{"r:1001:555", "s:1001:555", "f:1001:555", "x:1001:555", "v:1001:555"}},
+		{"556", join(en.T(message.ButtonRefresh), en.T(message.ButtonAnotherSMS), en.T(message.ButtonBuyAgain), en.T(message.ButtonFavourite)),
+			[]string{"r:1001:556", "a:1001:556", "b:1001:556", "v:1001:556"}},
+		{"557", join(en.T(message.ButtonBuyAgain), en.T(message.ButtonFavourite)), []string{"b:1001:557", "v:1001:557"}},
 	} {
 		card := h.say(alice, aliceChat, "/order "+tc.order)
 		if got := strings.Join(labels(card.ReplyMarkup), "|"); got != tc.labels {

@@ -29,6 +29,7 @@ type orderStore interface {
 	UserRule(ctx context.Context, telegramUserID int64) (store.Rule, error)
 	KeepNumber(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
 	StopChainOf(ctx context.Context, telegramUserID int64, orderID string, now time.Time) (bool, error)
+	FavouriteOf(ctx context.Context, telegramUserID int64, smsUserID string, o store.Offer) (store.Favourite, error)
 }
 
 // orderReader reads an order from SMSOnline.
@@ -150,7 +151,7 @@ func (d *orderDesk) renderOrder(ctx context.Context, l *message.Lang, acct store
 	if watched {
 		notes += "\n\n" + l.WatchingFor(order.HasSMS(), private)
 	}
-	shown := view.Order(order)
+	shown := d.withFavourite(ctx, acct, order, view.Order(order))
 	if !order.HasSMS() {
 		if watched {
 			shown = d.withRule(ctx, user, shown)

@@ -68,6 +68,7 @@ func (d *moneyDesk) replace(ctx context.Context, p press) (answer, error) {
 	if _, err := d.store.StopChainOf(ctx, p.owner(), old.ID, d.now()); err != nil {
 		return answer{}, fmt.Errorf("stop the chain of %s before its new number: %w", old.ID, err)
 	}
+	d.keepCeiling(ctx, p.acct, conf)
 	out, err := d.money.Buy(ctx, p.acct, conf)
 	if err != nil {
 		return answer{}, fmt.Errorf("buy new number for %s: %w", old.ID, err)
@@ -82,6 +83,7 @@ func (d *moneyDesk) replace(ctx context.Context, p press) (answer, error) {
 	}
 	o := money.BoughtOrder(out.Action, out.Purchase)
 	shown := d.orders.withRule(ctx, p.owner(), view.Order(o)) // the purchase added its watch
+	shown = d.orders.withFavourite(ctx, p.acct, o, shown)
 	text := l.Bought(shown, d.now(), p.private)
 	line, err := d.refundReplaced(ctx, p, out.Action, old)
 	if err != nil {

@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -21,6 +22,8 @@ import (
 type shopStore interface {
 	accountReader
 	WatchBalance(ctx context.Context, bw store.BalanceWatch, now time.Time) error
+	Favourites(ctx context.Context, telegramUserID int64, smsUserID string) ([]store.Favourite, error)
+	SeenFavourite(ctx context.Context, telegramUserID, id int64, orderID string, price int64) error
 }
 
 // shopAPI is what the shop desk asks SMSOnline.
@@ -46,12 +49,13 @@ type shopDesk struct {
 // active ones: enough history to list what a user rents.
 const catalogueReadLimit = 100
 
-// maxCatalogue bounds /buy's list: one button per line.
+// maxCatalogue bounds /buy's list besides the favourites: one button per
+// line.
 const maxCatalogue = 10
 
-// cmdBuy buys the same number as before: /buy lists what the account
-// rented (its own catalogue, from its inventory), /buy <orderId> [<maxPrice>]
-// asks to buy the same as that order again.
+// cmdBuy buys the same number as before: /buy lists the favourites, then
+// what the account rented (its own catalogue, from its inventory),
+// /buy <orderId> [<maxPrice>] asks to buy the same as that order again.
 func (d *shopDesk) cmdBuy(ctx context.Context, r request) (reply, error) {
 	l, args := r.lang, r.cmd.Args
 	if len(args) > 3 {
@@ -85,36 +89,76 @@ func (d *shopDesk) cmdBuy(ctx context.Context, r request) (reply, error) {
 		if err != nil {
 			return textReply(apiErrorText(d.log, l, err, "")), nil
 		}
-		text, kb := l.BuyList(r.user, catalogue(orders))
+		favs, err := d.store.Favourites(ctx, r.user, acct.SMSUserID)
+		if err != nil {
+			return reply{}, fmt.Errorf("list favourites for /buy: %w", err)
+		}
+		entries, seen := catalogue(orders, favs)
+		for _, f := range seen {
+			if err := d.store.SeenFavourite(ctx, r.user, f.ID, f.OrderID, f.Price); err != nil {
+				d.log.Warn("can't record a favourite's newest order", "user", r.user, "err", err)
+			}
+		}
+		text, kb := l.BuyList(r.user, entries)
 		return reply{text, kb}, nil
 	}
 	a, err := d.money.buyAsk(ctx, l, acct, args[0], max, count)
 	return reply{a.text, a.kb}, err
 }
 
-// catalogue is what an account rented before: each service · country ·
-// carrier once, from its newest order, newest first.
-func catalogue(orders []smsapi.Order) []message.BuyEntry {
+// catalogue is /buy's list: the favourites first, in the order they were
+// added, each with its newest order and price when the inventory shows one;
+// then what the account rented before that is no favourite: each service ·
+// country · carrier once, from its newest order, newest first. seen are the
+// favourites whose newest order or price changed, as they are now.
+func catalogue(orders []smsapi.Order, favs []store.Favourite) (entries []message.BuyEntry, seen []store.Favourite) {
 	orders = slices.Clone(orders)
 	slices.SortStableFunc(orders, func(a, b smsapi.Order) int { return b.OrderedAt.Compare(a.OrderedAt) })
 	type offer struct{ service, country, carrier string }
-	seen := make(map[offer]bool)
-	var out []message.BuyEntry
+	key := func(o store.Offer) offer { return offer{o.Service, o.Country, strings.ToLower(o.Carrier)} }
+	newest := make(map[offer]smsapi.Order)
+	var offers []offer // newest first
 	for _, o := range orders {
-		k := offer{o.ServiceCode, o.CountryCode, strings.ToLower(o.Carrier)}
-		if !canBuyAgain(o) || smsapi.ValidateOrderID(o.ID) != nil || seen[k] {
+		k := key(offerOf(o))
+		if _, dup := newest[k]; dup || !canBuyAgain(o) || smsapi.ValidateOrderID(o.ID) != nil {
 			continue
 		}
-		seen[k] = true
-		out = append(out, message.BuyEntry{
+		newest[k] = o
+		offers = append(offers, k)
+	}
+	favourite := make(map[offer]bool)
+	for _, f := range favs {
+		favourite[key(f.Offer)] = true
+		e := message.BuyEntry{Favourite: f.ID, OrderID: f.OrderID, Service: f.ServiceName, Country: f.CountryName,
+			Carrier: f.Carrier, Price: view.Cents(f.Price)}
+		if o, ok := newest[key(f.Offer)]; ok {
+			price := f.Price // an unreadable price keeps the last one known
+			if o.Price.Valid {
+				price = max(o.Price.Cents, 0)
+			}
+			e.OrderID, e.Price = o.ID, view.Cents(price)
+			if o.ID != f.OrderID || price != f.Price {
+				f.OrderID, f.Price = o.ID, price
+				seen = append(seen, f)
+			}
+		}
+		entries = append(entries, e)
+	}
+	n := 0
+	for _, k := range offers {
+		if favourite[k] {
+			continue
+		}
+		o := newest[k]
+		entries = append(entries, message.BuyEntry{
 			OrderID: o.ID, Service: cmp.Or(o.Service, o.ServiceCode), Country: cmp.Or(o.Country, o.CountryCode),
 			Carrier: o.Carrier, Price: view.Money(o.Price),
 		})
-		if len(out) == maxCatalogue {
+		if n++; n == maxCatalogue {
 			break
 		}
 	}
-	return out
+	return entries, seen
 }
 
 // cmdTopUp makes payment links: /topup <dollars> [<coupon>]. After a link

@@ -308,8 +308,13 @@ func TestFastUntilKeepsTheLater(t *testing.T) {
 	}
 }
 
-// undoVersion7 takes a database back to before version 7, for tests that
+// undoVersion8 takes a database back to before version 8, for tests that
 // rewind further.
+const undoVersion8 = `DROP TABLE favourites; DROP TABLE ceilings;
+`
+
+// undoVersion7 takes a database back to before version 7 (from version 7),
+// for tests that rewind further.
 const undoVersion7 = `DROP TABLE rules; DROP TABLE chains; DROP TABLE stock_tries; DROP INDEX watches_rule;
 	ALTER TABLE watches DROP COLUMN ordered_at; ALTER TABLE watches DROP COLUMN rule_at;
 	ALTER TABLE watches DROP COLUMN rule_kept;
@@ -325,7 +330,7 @@ func TestMigrationKeepsMoneyActions(t *testing.T) {
 	addAccount(t, s, 1)
 	s.Close()
 	db := rawDB(t, path)
-	if _, err := db.Exec(undoVersion7 + `DROP TABLE cards; DROP TABLE sms_requests; DROP INDEX accounts_logout; ALTER TABLE accounts DROP COLUMN logout_at;
+	if _, err := db.Exec(undoVersion8 + undoVersion7 + `DROP TABLE cards; DROP TABLE sms_requests; DROP INDEX accounts_logout; ALTER TABLE accounts DROP COLUMN logout_at;
 		DROP TABLE money_actions;` + migrations[2][strings.Index(migrations[2], "CREATE TABLE money_actions"):strings.Index(migrations[2], "-- The balance of a user")] +
 		`UPDATE schema_version SET version = 4;
 		INSERT INTO money_actions (telegram_user_id, kind, key, state, order_id, price, created_at, updated_at)

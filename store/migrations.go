@@ -292,6 +292,39 @@ ALTER TABLE money_actions ADD COLUMN batch_state TEXT NOT NULL DEFAULT ''
 	CHECK (batch_state IN ('', 'running', 'done', 'cut'));
 CREATE INDEX money_actions_batches ON money_actions (id) WHERE batch_state = 'running';
 `,
+	// 8: favourites, a user's offers one tap away, per SMSOnline account
+	// (sms_user_id), so /logout keeps them for the same account and another
+	// account does not see them; and the ceiling each user last confirmed a
+	// purchase of an offer with (ceilings), which a favourite of that offer
+	// offers, whenever it was added. Neither references accounts: both
+	// outlive /logout. A carrier matches whatever its case, as /buy's
+	// catalogue compares it.
+	`
+CREATE TABLE favourites (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	telegram_user_id INTEGER NOT NULL,
+	sms_user_id      TEXT    NOT NULL,
+	service          TEXT    NOT NULL,
+	country          TEXT    NOT NULL,
+	carrier          TEXT    NOT NULL COLLATE NOCASE,
+	service_name     TEXT    NOT NULL DEFAULT '',
+	country_name     TEXT    NOT NULL DEFAULT '',
+	order_id         TEXT    NOT NULL,
+	price            INTEGER NOT NULL DEFAULT 0,
+	created_at       INTEGER NOT NULL,
+	UNIQUE (telegram_user_id, sms_user_id, service, country, carrier)
+);
+CREATE TABLE ceilings (
+	telegram_user_id INTEGER NOT NULL,
+	sms_user_id      TEXT    NOT NULL,
+	service          TEXT    NOT NULL,
+	country          TEXT    NOT NULL,
+	carrier          TEXT    NOT NULL COLLATE NOCASE,
+	max_price        INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL,
+	PRIMARY KEY (telegram_user_id, sms_user_id, service, country, carrier)
+) WITHOUT ROWID;
+`,
 }
 
 const (

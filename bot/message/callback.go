@@ -24,6 +24,18 @@ const (
 	ActKeepTrying = "T" // keep trying a purchase refused for stock (its nonce)
 	ActStopTrying = "y" // stop keep trying (the "order" is the try's id)
 	ActQuantity   = "Q" // buy several: "Q:<nonce>:<count>" asks again for count numbers
+
+	// Favourites: the offer of a card's order added or removed (by the
+	// card's order), of a purchase confirmation (its nonce), and a
+	// favourite of /favourites bought or removed (the "order" is the
+	// favourite's id). Adding and removing are two actions, so a double
+	// tap does not undo itself.
+	ActFavourite        = "v" // add the card's offer to the favourites
+	ActUnfavourite      = "V" // remove the card's offer from the favourites
+	ActFavouriteOffer   = "g" // add the confirmation's offer (its nonce)
+	ActUnfavouriteOffer = "G" // remove the confirmation's offer (its nonce)
+	ActFavouriteBuy     = "e" // ask before buying a favourite
+	ActFavouriteRemove  = "d" // remove a favourite from /favourites
 )
 
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
@@ -45,23 +57,29 @@ type Callback struct {
 	Owner    int64 // the Telegram user the card was made for; only they may press
 	OrderID  string
 	FromPush bool
-	Nonce    string // ActRefund, ActBuy: the confirmation's nonce
+	Nonce    string // a money confirmation's button (Confirms): the confirmation's nonce
 	Count    int    // ActQuantity: how many numbers to ask for (1 to MaxQuantity)
 }
 
 // MaxQuantity is the most numbers one confirmation buys.
 const MaxQuantity = 10
 
-// Confirms reports whether c presses a money confirmation: its owner and
-// order are in the stored confirmation Nonce names, not in c.
+// Confirms reports whether c presses a button of a stored confirmation
+// (money, or the star of a purchase confirmation): its owner and order are
+// in the confirmation Nonce names, not in c.
 func (c Callback) Confirms() bool {
 	return isConfirmation(c.Action)
 }
 
-// isConfirmation reports whether buttons of action name a stored money
-// action by its nonce.
+// isConfirmation reports whether buttons of action name a stored
+// confirmation by its nonce: the money buttons, and the star buttons of a
+// purchase confirmation.
 func isConfirmation(action string) bool {
-	return action == ActRefund || action == ActBuy || action == ActNew || action == ActKeepTrying || action == ActQuantity
+	switch action {
+	case ActRefund, ActBuy, ActNew, ActKeepTrying, ActFavouriteOffer, ActUnfavouriteOffer, ActQuantity:
+		return true
+	}
+	return false
 }
 
 // Data renders c as callback data; "" when it would not fit in Telegram's 64
@@ -143,7 +161,8 @@ func parseID(s string) (int64, bool) {
 func knownAction(a string) bool {
 	switch a {
 	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
-		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying, ActQuantity:
+		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying, ActQuantity,
+		ActFavourite, ActUnfavourite, ActFavouriteOffer, ActUnfavouriteOffer, ActFavouriteBuy, ActFavouriteRemove:
 		return true
 	}
 	return false

@@ -15,6 +15,12 @@ func TestCallbackRoundTrip(t *testing.T) {
 		{Action: ActRefundAsk, Owner: 1 << 62, OrderID: "A-b_9"},
 		{Action: ActBuy, Nonce: testNonce},
 		{Action: ActRefund, Nonce: "-_09azAZ-_09"},
+		{Action: ActFavourite, Owner: 1001, OrderID: "555"},
+		{Action: ActUnfavourite, Owner: 1001, OrderID: "555"},
+		{Action: ActFavouriteOffer, Nonce: testNonce},
+		{Action: ActUnfavouriteOffer, Nonce: testNonce},
+		{Action: ActFavouriteBuy, Owner: 1001, OrderID: "17"},
+		{Action: ActFavouriteRemove, Owner: 1001, OrderID: "17"},
 	} {
 		data := c.Data()
 		if data == "" || len(data) > MaxCallbackData {
@@ -46,6 +52,9 @@ func TestCallbackRefusesWhatTheBotNeverMade(t *testing.T) {
 		// A nonce is 12 characters of base64url.
 		"B:AAAAAAAAAAA", "B:AAAAAAAAAAAAA", "B:AAAAAAAAAAA!", "B:AAAAAAAAAAA=", "F:" + testNonce + ":p",
 		"B:" + testNonce + ":m10000", "b:1001:555:m20", "a:1001:555:p:m1:kAAAAAAAA:x",
+		// The favourites' buttons: a confirmation's by its nonce only, the
+		// others with their owner.
+		"g:1001:555", "G:1001:555", "g:AAAAAAAAAAA", "v:555", "V:555", "e:17", "d:17", "e:1001:", "d:0:17",
 	} {
 		if c, ok := ParseCallback(data); ok {
 			t.Errorf("ParseCallback(%q) = %+v, want refused", data, c)

@@ -74,7 +74,8 @@ func (bs *buttons) add(label string, c Callback) {
 // owner: while it waits for its SMS, refresh, watch or stop, and a refund;
 // once an SMS arrived, another SMS or the same number again; once it ended,
 // buying the same again. While the rule for numbers that get no SMS is to
-// act on it, "Keep this number" has a row of its own.
+// act on it, "Keep this number" has a row of its own; the star button
+// (add its offer to the favourites, or remove it) is the last row.
 func (l *Lang) CardKeyboard(o Order, owner int64, orderID string, open, watched bool) *Keyboard {
 	c := func(action string) Callback { return Callback{Action: action, Owner: owner, OrderID: orderID} }
 	var top, actions, keep buttons
@@ -100,7 +101,19 @@ func (l *Lang) CardKeyboard(o Order, owner int64, orderID string, open, watched 
 	if open && o.underRule() {
 		keep.add(l.T(ButtonKeep), c(ActKeep))
 	}
-	return Rows(top, actions, keep)
+	return Rows(top, actions, keep, l.favouriteButton(o.Favourite, c(ActFavourite), c(ActUnfavourite)))
+}
+
+// favouriteButton is the row of the star button: add when the offer is
+// not a favourite, remove when it is.
+func (l *Lang) favouriteButton(favourite bool, add, remove Callback) []Button {
+	var bs buttons
+	if favourite {
+		bs.add(l.T(ButtonUnfavourite), remove)
+	} else {
+		bs.add(l.T(ButtonFavourite), add)
+	}
+	return bs
 }
 
 // PushKeyboard is the keyboard of a push: the code to copy, and what comes
@@ -146,6 +159,20 @@ func (l *Lang) BuyKeyboard(owner int64, sourceID, nonce string, label Text) *Key
 	bs.add(l.T(label), Callback{Action: ActBuy, Nonce: nonce})
 	bs.add(l.T(ButtonCancel), Callback{Action: ActCancel, Owner: owner, OrderID: sourceID})
 	return Rows(bs)
+}
+
+// BuyAskKeyboard is a purchase confirmation's buttons for count numbers
+// (BuyManyKeyboard: Buy, Cancel and the quantities) and, in a row of its
+// own, the star button of the offer it buys: favourite says whether the
+// offer is one of the owner's favourites.
+func (l *Lang) BuyAskKeyboard(owner int64, sourceID, nonce string, favourite bool, count int) *Keyboard {
+	kb := l.BuyManyKeyboard(owner, sourceID, nonce, count)
+	star := l.favouriteButton(favourite, Callback{Action: ActFavouriteOffer, Nonce: nonce},
+		Callback{Action: ActUnfavouriteOffer, Nonce: nonce})
+	if kb == nil {
+		return Rows(star)
+	}
+	return Rows(append(kb.InlineKeyboard, star)...)
 }
 
 // ReplaceKeyboard asks to confirm the stored "New number" nonce names

@@ -2,6 +2,7 @@ package message
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -224,25 +225,39 @@ type BuyEntry struct {
 	Country string
 	Carrier string
 	Price   Money
+	// Favourite is the id of the favourite the offer is, 0 when it is
+	// none: the entry is marked ⭐ and asks to buy the favourite.
+	Favourite int64
 }
 
-// BuyList is /buy's answer: what the account rented before, newest first,
-// each a button leading to its confirmation.
+// BuyList is /buy's answer: the favourites first, then what the account
+// rented before, newest first, each a button leading to its confirmation.
 func (l *Lang) BuyList(owner int64, entries []BuyEntry) (string, *Keyboard) {
 	if len(entries) == 0 {
 		return l.T(NothingBought), nil
 	}
+	title := l.t("BuyListTitle", nil)
+	if entries[0].Favourite != 0 { // the favourites come first
+		title = l.t("BuyListTitleFavourites", nil)
+	}
 	var rows [][]Button
 	for _, e := range entries {
 		var bs buttons
-		label := clipUnits(l.offerText(e.Service, e.Country, e.Carrier), maxLabelUnits-10)
+		c, room := Callback{Action: ActBuyAsk, Owner: owner, OrderID: e.OrderID}, maxLabelUnits-10
+		if e.Favourite != 0 {
+			c, room = Callback{Action: ActFavouriteBuy, Owner: owner, OrderID: strconv.FormatInt(e.Favourite, 10)}, room-3
+		}
+		label := clipUnits(l.offerText(e.Service, e.Country, e.Carrier), room)
 		if e.Price.Valid {
 			label += l.t("Separator", nil) + l.amount(e.Price)
 		}
-		bs.add(label, Callback{Action: ActBuyAsk, Owner: owner, OrderID: e.OrderID})
+		if e.Favourite != 0 {
+			label = l.t("ButtonFavouriteMark", args{"Label": label})
+		}
+		bs.add(label, c)
 		rows = append(rows, bs)
 	}
-	return l.t("BuyListTitle", nil), Rows(rows...)
+	return title, Rows(rows...)
 }
 
 // maxLabelUnits keeps a button alone in its row readable on a phone

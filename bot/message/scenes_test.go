@@ -61,6 +61,7 @@ var sceneCommands = []Command{
 	{Name: "orders", Menu: CommandOrders, Help: HelpOrders},
 	{Name: "stop", Args: "<orderId>", Menu: CommandStop, Help: HelpStop},
 	{Name: "buy", Menu: CommandBuy, Help: HelpBuy},
+	{Name: "favourites", Menu: CommandFavourites, Help: HelpFavourites},
 	{Name: "balance", Menu: CommandBalance, Help: HelpBalance},
 	{Name: "topup", Args: "<dollars>", Menu: CommandTopUp, Help: HelpTopUp},
 	{Name: "settings", Menu: CommandSettings, Help: HelpSettings},
@@ -92,6 +93,7 @@ func renderScenes(l *Lang) []scene {
 	ruleScenes(l, &s)
 	batchScenes(l, &s)
 	settingsScenes(l, &s)
+	favouriteScenes(l, &s)
 	return s
 }
 

@@ -84,6 +84,10 @@ type Order struct {
 	// number then, not only refunds this one.
 	RuleAt       time.Time
 	RuleReplaces bool
+	// Favourite says the order's offer (service · country · carrier) is
+	// one of its owner's favourites: the card's star button removes it
+	// rather than adds it.
+	Favourite bool
 }
 
 // HasSMS reports whether an SMS arrived for o.
@@ -121,6 +125,16 @@ type Coupon struct {
 	Code       string
 	Percentage int    // the discount, e.g. 10 for 10 %
 	TargetPay  string // what it applies to, e.g. "crypto"
+}
+
+// Favourite is one of a user's favourite offers, as /favourites lists it.
+type Favourite struct {
+	ID      int64  // the store's id: what its buttons name
+	Service string // e.g. "Discord"
+	Country string // e.g. "United States"
+	Carrier string // e.g. "any"
+	Price   Money  // the last price
+	Max     Money  // the ceiling the user last confirmed for it; invalid when none
 }
 
 // ErrorKind is the kind of an SMSOnline failure, as far as the user's answer

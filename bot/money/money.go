@@ -179,6 +179,24 @@ func BuyOf(user int64, source smsapi.Order, max smsapi.Money) store.Action {
 	}
 }
 
+// BuyFavouriteOf is the purchase of favourite f's offer, for at most max,
+// for its user. Its source is the order the favourite names, so "Cancel"
+// and "/buy <orderId> <maxPrice>" have an order to name.
+func BuyFavouriteOf(f store.Favourite, max smsapi.Money) store.Action {
+	return store.Action{
+		TelegramUserID: f.TelegramUserID, Kind: store.ActionBuy, SourceOrderID: f.OrderID,
+		Service: f.Service, Country: f.Country, Carrier: f.Carrier,
+		ServiceName: message.Clip(cmp.Or(f.ServiceName, f.Service)),
+		CountryName: message.Clip(cmp.Or(f.CountryName, f.Country)),
+		MaxPrice:    max.Cents, Price: f.Price, ChatID: privateChat(f.TelegramUserID),
+	}
+}
+
+// OfferOf is what purchase a buys, in SMSOnline's codes.
+func OfferOf(a store.Action) store.Offer {
+	return store.Offer{Service: a.Service, Country: a.Country, Carrier: a.Carrier}
+}
+
 // BuyAgainOf is purchase a offered anew (after a refusal), for at most max.
 func BuyAgainOf(a store.Action, max smsapi.Money) store.Action {
 	return store.Action{

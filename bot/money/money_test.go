@@ -55,7 +55,7 @@ func buyNotDoneNotice(a store.Action, _ time.Time) *store.Message {
 }
 
 func boughtNotice(a store.Action, at time.Time) *store.Message {
-	return boughtCardNotice(en, a, boughtOrder, store.Watch{}, store.Rule{Kind: store.RuleOff}, at) // no rule set
+	return boughtCardNotice(en, a, boughtOrder, store.Watch{}, store.Rule{Kind: store.RuleOff}, false, at) // no rule set
 }
 
 // logoutNotice is what the user is told when their waiting /logout is done.

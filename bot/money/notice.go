@@ -23,10 +23,12 @@ func actionNotice(a store.Action, text string) *store.Message {
 // boughtCardNotice is the reconciler's message, in l, about a purchase it
 // found: the card of the number, with its buttons. w is the number's watch
 // as the settlement adds it, under the user's rule r: the card says when
-// the rule acts on it.
-func boughtCardNotice(l *message.Lang, a store.Action, o smsapi.Order, w store.Watch, r store.Rule, now time.Time) *store.Message {
+// the rule acts on it. favourite says the offer is one of the user's
+// favourites.
+func boughtCardNotice(l *message.Lang, a store.Action, o smsapi.Order, w store.Watch, r store.Rule, favourite bool, now time.Time) *store.Message {
 	w.RuleAt = w.FirstRuleAt(r, now) // not written yet: the notice goes in the same transaction
 	shown := view.WithRule(view.Order(o), w, r)
+	shown.Favourite = favourite
 	return &store.Message{
 		ChatID:         a.ChatID,
 		TelegramUserID: a.TelegramUserID,

@@ -128,7 +128,7 @@ func (s *Service) settle(ctx context.Context, d store.DueAction) {
 	var err error
 	switch {
 	case v == happened:
-		err = s.settleHappened(ctx, a, l, found, now)
+		err = s.settleHappened(ctx, a, d.Account.SMSUserID, l, found, now)
 	case v == impossible, v == unchanged && lastRead:
 		err = s.settleFailed(ctx, a, store.FailNoSign, "no sign of it on SMSOnline", notDone(l, a), now)
 	case v == vanished && lastRead:
@@ -165,8 +165,9 @@ func (s *Service) balance(ctx context.Context, cred smsapi.Credentials) smsapi.M
 	return bal.Amount
 }
 
-// settleHappened marks an action done, with its notice.
-func (s *Service) settleHappened(ctx context.Context, a store.Action, l *message.Lang, o smsapi.Order, now time.Time) error {
+// settleHappened marks an action done, with its notice; smsUser is the
+// SMSOnline account it was made on.
+func (s *Service) settleHappened(ctx context.Context, a store.Action, smsUser string, l *message.Lang, o smsapi.Order, now time.Time) error {
 	set := store.Settlement{OrderID: o.ID, Price: o.Price.Cents}
 	switch a.Kind {
 	case store.ActionRefund:
@@ -180,7 +181,7 @@ func (s *Service) settleHappened(ctx context.Context, a store.Action, l *message
 			s.log.Warn("can't load rule", "user", a.TelegramUserID, "err", err)
 			r = store.Rule{Kind: store.RuleOff} // the card only leaves its rule line out
 		}
-		set.Notice = boughtCardNotice(l, a, o, w, r, now)
+		set.Notice = boughtCardNotice(l, a, o, w, r, s.isFavourite(ctx, a, smsUser), now)
 	}
 	if err := s.store.SettleAction(ctx, a, set, now); err != nil {
 		return err
@@ -189,6 +190,17 @@ func (s *Service) settleHappened(ctx context.Context, a store.Action, l *message
 	s.log.Info("settled money action", "action", a.ID, "kind", a.Kind, "order", o.ID)
 	s.cfg.OnChange()
 	return nil
+}
+
+// isFavourite reports whether the offer purchase a bought is one of its
+// user's favourites on SMSOnline account smsUser: the card's star button
+// says so.
+func (s *Service) isFavourite(ctx context.Context, a store.Action, smsUser string) bool {
+	_, err := s.store.FavouriteOf(ctx, a.TelegramUserID, smsUser, OfferOf(a))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("can't load favourite", "user", a.TelegramUserID, "err", err)
+	}
+	return err == nil
 }
 
 func (s *Service) reschedule(ctx context.Context, a store.Action, in time.Duration, read bool) {

@@ -74,6 +74,25 @@ func WithRule(o message.Order, w store.Watch, r store.Rule) message.Order {
 	return o
 }
 
+// Favourites are fs as /favourites lists them: a price or ceiling of 0
+// cents is none.
+func Favourites(fs []store.Favourite) []message.Favourite {
+	out := make([]message.Favourite, len(fs))
+	for i, f := range fs {
+		out[i] = message.Favourite{ID: f.ID, Service: f.ServiceName, Country: f.CountryName, Carrier: f.Carrier,
+			Price: Cents(f.Price), Max: Cents(f.MaxPrice)}
+	}
+	return out
+}
+
+// Cents is a stored amount of cents, 0 (or less) being unknown.
+func Cents(n int64) message.Money {
+	if n <= 0 {
+		return message.Money{}
+	}
+	return message.Cents(n)
+}
+
 // Settings is rule r as /settings shows it.
 func Settings(r store.Rule) message.Settings {
 	switch r.Kind {

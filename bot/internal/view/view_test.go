@@ -81,3 +81,17 @@ func TestRuleRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestFavouritesShowNoZeroAmounts(t *testing.T) {
+	got := Favourites([]store.Favourite{
+		{ID: 3, Offer: store.Offer{Service: "ds", Country: "12", Carrier: "any"}, ServiceName: "Discord", CountryName: "United States", Price: 16, MaxPrice: 33},
+		{ID: 4, Offer: store.Offer{Carrier: "tmobile"}, ServiceName: "ds", CountryName: "12"},
+	})
+	want := []message.Favourite{
+		{ID: 3, Service: "Discord", Country: "United States", Carrier: "any", Price: message.Cents(16), Max: message.Cents(33)},
+		{ID: 4, Service: "ds", Country: "12", Carrier: "tmobile"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Favourites = %+v, want %+v", got, want)
+	}
+}
