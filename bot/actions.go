@@ -187,7 +187,7 @@ type buttonEntry struct {
 }
 
 // buttonTable lists the bot's buttons (see message.Callback for the data).
-func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []buttonEntry {
+func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk, history *historyDesk) []buttonEntry {
 	return []buttonEntry{
 		{action: message.ActRefresh, run: orders.pressRefresh},
 		{action: message.ActWatch, run: orders.pressWatch},
@@ -204,6 +204,8 @@ func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk) []button
 		{action: message.ActStopTrying, run: stock.stopTrying},
 		{action: message.ActKeep, run: orders.pressKeep},
 		{action: message.ActChainStop, apart: true, run: orders.pressChainStop},
+		{action: message.ActHistoryPage, run: history.pressPage},
+		{action: message.ActHistoryExport, run: history.pressExport},
 	}
 }
 

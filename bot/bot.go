@@ -120,6 +120,7 @@ type Bot struct {
 	shop     *shopDesk
 	stock    *stockDesk
 	accounts *accountDesk
+	history  *historyDesk
 	redact   *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
@@ -220,8 +221,9 @@ func (b *Bot) newDesks(api OrderAPI) {
 	b.accounts = &accountDesk{store: st, api: api, langs: b.langs, wakeMoney: b.money.Wake, log: cfg.Logger, now: cfg.Now}
 	b.stock = &stockDesk{money: moneyDesk, store: st, langs: b.langs, log: cfg.Logger, now: cfg.Now,
 		wake: make(chan struct{}, 1), tick: min(time.Second, cfg.PollInterval), edit: b.editMessage}
+	b.history = &historyDesk{api: api, log: cfg.Logger, now: cfg.Now, sendDocument: b.sendDocument}
 	b.commands = b.commandTable()
-	b.buttons = buttonTable(b.orders, moneyDesk, b.stock)
+	b.buttons = buttonTable(b.orders, moneyDesk, b.stock, b.history)
 }
 
 // Run connects to Telegram and serves until ctx is cancelled: it answers

@@ -25,6 +25,12 @@ const (
 	ActStopTrying = "y" // stop keep trying (the "order" is the try's id)
 )
 
+// The buttons of /history (history.go).
+const (
+	ActHistoryPage   = "h" // show a page (the "order" is the page, from 0)
+	ActHistoryExport = "e" // send every number as a CSV file (the "order" is the page pressed on)
+)
+
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
 const MaxCallbackData = 64
 
@@ -127,6 +133,8 @@ func knownAction(a string) bool {
 	switch a {
 	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
 		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying:
+		return true
+	case ActHistoryPage, ActHistoryExport:
 		return true
 	}
 	return false

@@ -62,6 +62,7 @@ var sceneCommands = []Command{
 	{Name: "stop", Args: "<orderId>", Menu: CommandStop, Help: HelpStop},
 	{Name: "buy", Menu: CommandBuy, Help: HelpBuy},
 	{Name: "balance", Menu: CommandBalance, Help: HelpBalance},
+	{Name: "history", Menu: CommandHistory, Help: HelpHistory},
 	{Name: "topup", Args: "<dollars>", Menu: CommandTopUp, Help: HelpTopUp},
 	{Name: "settings", Menu: CommandSettings, Help: HelpSettings},
 	{Name: "language", Menu: CommandLanguage, Help: HelpLanguage},
@@ -91,6 +92,7 @@ func renderScenes(l *Lang) []scene {
 	replyScenes(l, &s)
 	ruleScenes(l, &s)
 	settingsScenes(l, &s)
+	historyScenes(l, &s)
 	return s
 }
 
