@@ -187,7 +187,7 @@ type buttonEntry struct {
 }
 
 // buttonTable lists the bot's buttons (see message.Callback for the data).
-func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk, favourites *favouriteDesk) []buttonEntry {
+func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk, favourites *favouriteDesk, history *historyDesk) []buttonEntry {
 	return []buttonEntry{
 		{action: message.ActRefresh, run: orders.pressRefresh},
 		{action: message.ActWatch, run: orders.pressWatch},
@@ -211,6 +211,8 @@ func buttonTable(orders *orderDesk, money *moneyDesk, stock *stockDesk, favourit
 		{action: message.ActUnfavouriteOffer, confirm: store.ActionBuy, run: favourites.pressOfferRemove},
 		{action: message.ActFavouriteBuy, run: favourites.pressBuy},
 		{action: message.ActFavouriteRemove, run: favourites.pressRemove},
+		{action: message.ActHistoryPage, run: history.pressPage},
+		{action: message.ActHistoryExport, run: history.pressExport},
 	}
 }
 

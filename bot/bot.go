@@ -121,6 +121,7 @@ type Bot struct {
 	stock      *stockDesk
 	accounts   *accountDesk
 	favourites *favouriteDesk
+	history    *historyDesk
 	redact     *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
@@ -222,8 +223,9 @@ func (b *Bot) newDesks(api OrderAPI) {
 	b.stock = &stockDesk{money: moneyDesk, store: st, langs: b.langs, log: cfg.Logger, now: cfg.Now,
 		wake: make(chan struct{}, 1), tick: min(time.Second, cfg.PollInterval), edit: b.editMessage}
 	b.favourites = &favouriteDesk{orders: b.orders, money: moneyDesk, store: st, log: cfg.Logger, now: cfg.Now}
+	b.history = &historyDesk{api: api, log: cfg.Logger, now: cfg.Now, sendDocument: b.sendDocument}
 	b.commands = b.commandTable()
-	b.buttons = buttonTable(b.orders, moneyDesk, b.stock, b.favourites)
+	b.buttons = buttonTable(b.orders, moneyDesk, b.stock, b.favourites, b.history)
 }
 
 // Run connects to Telegram and serves until ctx is cancelled: it answers

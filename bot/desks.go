@@ -14,8 +14,9 @@ import (
 // The handlers live in desks, small types that each declare, beside their
 // code, the store and SMSOnline methods they use: orders (orders.go), money
 // (confirm.go: refunds, purchases, another SMS), shop (shop.go: /buy's
-// list, /topup) and accounts (account.go: /login, /logout, /balance,
-// /language). Package bot's own code routes updates to them and sends what
+// list, /topup), accounts (account.go: /login, /logout, /balance,
+// /language) and history (history.go: /history, its pages and its CSV).
+// Package bot's own code routes updates to them and sends what
 // they answer.
 
 // accountReader loads a user's linked account.

@@ -58,6 +58,8 @@ func (b *Bot) commandTable() []commandEntry {
 		{Command: message.Command{Name: "favourites", Menu: message.CommandFavourites, Help: message.HelpFavourites},
 			account: true, run: favourites.cmdFavourites},
 		{Command: message.Command{Name: "balance", Menu: message.CommandBalance, Help: message.HelpBalance}, account: true, run: accounts.cmdBalance},
+		{Command: message.Command{Name: "history", Menu: message.CommandHistory, Help: message.HelpHistory},
+			inGroup: message.HistoryInGroup, account: true, run: b.history.cmdHistory},
 		{Command: message.Command{Name: "topup", Args: "<dollars>", Menu: message.CommandTopUp, Help: message.HelpTopUp},
 			inGroup: message.TopUpInGroup, run: shop.cmdTopUp},
 		{Command: message.Command{Name: "settings", Menu: message.CommandSettings, Help: message.HelpSettings}, run: accounts.cmdSettings},

@@ -40,10 +40,23 @@ func (b *Bot) send(ctx context.Context, r request, rep reply) {
 // accepted the message, even when its answer could not be read (the id is
 // then 0).
 func (b *Bot) sendMessage(ctx context.Context, m deliver.TextMessage) (messageID int, err error) {
+	return b.paced(ctx, func() (int, error) { return b.telegram.SendMessage(ctx, m) })
+}
+
+// sendDocument sends a file as sendMessage sends a message: within the
+// bot's pace, once more after a short retry_after.
+func (b *Bot) sendDocument(ctx context.Context, chatID int64, filename string, data []byte, caption string) error {
+	_, err := b.paced(ctx, func() (int, error) { return b.telegram.SendDocument(ctx, chatID, filename, data, caption) })
+	return err
+}
+
+// paced makes send within the bot's pace and, when Telegram asks for a
+// pause of at most maxReplyWait, makes it once more after it.
+func (b *Bot) paced(ctx context.Context, send func() (messageID int, err error)) (int, error) {
 	if err := b.pace.Wait(ctx); err != nil {
 		return 0, err
 	}
-	id, err := b.telegram.SendMessage(ctx, m)
+	id, err := send()
 	refused, isRefusal := errors.AsType[*deliver.APIError](err)
 	if !isRefusal || !refused.TooManyRequests() || refused.RetryAfter > maxReplyWait {
 		return id, err
@@ -55,7 +68,7 @@ func (b *Bot) sendMessage(ctx context.Context, m deliver.TextMessage) (messageID
 		return 0, err
 	case <-t.C:
 	}
-	return b.telegram.SendMessage(ctx, m)
+	return send()
 }
 
 // deleteMessage deletes a message and reports whether it is gone.

@@ -115,3 +115,17 @@ const PurchaseLookupLimit = 100
 // It is used only to settle a purchase begun by a version that did not read
 // the inventory before its request; newer purchases compare order ids.
 const OrderedAtSlack = 2 * time.Minute
+
+// HistoryLimit is the {limit} /history reads the inventory with, and the
+// most numbers it keeps. The page documents {limit} as the most expired
+// numbers included; we guess that the other numbers come besides, that the
+// expired ones kept are the newest, and that SMSOnline sets no smaller cap
+// of its own (none is documented). So the newest HistoryLimit numbers of
+// one read are the account's last ones.
+const HistoryLimit = 100
+
+// refundedWords are the status words of a number whose price went back to
+// the balance. Whether a "cancelled" number was refunded is not documented,
+// so only "refunded" counts: a cancelled number ended without an SMS and
+// its price counts as spent.
+var refundedWords = []string{"refunded"}

@@ -20,6 +20,9 @@ func TestFakeServerSharesTheGuesses(t *testing.T) {
 	if smsapitest.InvoicePaid == "" || !(payment{Status: smsapitest.InvoicePaid}).Paid() {
 		t.Errorf("the fake's paid status %q is not paid here", smsapitest.InvoicePaid)
 	}
+	if !(Order{Status: smsapitest.StatusRefunded}).Refunded() {
+		t.Errorf("the fake's refunded status %q is not refunded here", smsapitest.StatusRefunded)
+	}
 }
 
 func TestOrderedAtField(t *testing.T) {

@@ -59,6 +59,18 @@ func (o Order) State() State {
 	return StateWaiting
 }
 
+// Refunded reports whether o's status says its price went back to the
+// balance (see refundedWords).
+func (o Order) Refunded() bool {
+	status := strings.TrimSpace(o.Status)
+	for _, w := range refundedWords {
+		if strings.EqualFold(status, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // HasSMS reports whether the API has shown an SMS for o.
 func (o Order) HasSMS() bool { return o.SMS != "" }
 

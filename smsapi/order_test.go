@@ -142,6 +142,17 @@ func TestOrderState(t *testing.T) {
 	}
 }
 
+func TestOrderRefunded(t *testing.T) {
+	for status, want := range map[string]bool{
+		"refunded": true, " Refunded ": true, "REFUNDED": true,
+		"cancelled": false, "canceled": false, "expired": false, "completed": false, "pending": false, "": false,
+	} {
+		if got := (Order{Status: status}).Refunded(); got != want {
+			t.Errorf("Order{Status: %q}.Refunded() = %v, want %v", status, got, want)
+		}
+	}
+}
+
 func TestStateString(t *testing.T) {
 	for s, want := range map[State]string{StateWaiting: "waiting", StateReceived: "received", StateFinal: "final", State(9): "State(9)"} {
 		if got := s.String(); got != want {

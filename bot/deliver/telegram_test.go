@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -113,5 +114,42 @@ func TestTelegramAPIErrorsHideToken(t *testing.T) {
 	cancel()
 	if err := api.DeleteMessage(ctx, 1, 2); !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), telegramtest.DefaultToken) {
 		t.Errorf("a cancelled call: %v, want context.Canceled without the token", err)
+	}
+}
+
+// TestSendDocument uploads a file to the fake Telegram: the file, its name
+// and the caption arrive as sent, and a refusal is Telegram's, with its
+// retry_after.
+func TestSendDocument(t *testing.T) {
+	tg := telegramtest.New(t)
+	api := NewClient(tg.URL, tg.Token, &http.Client{Timeout: 5 * time.Second})
+	data := []byte("ordered_at_utc,service\r\n2026-03-14 12:00:00,\"Google, \"\"Gmail\"\"\"\r\n")
+	id, err := api.SendDocument(context.Background(), 42, "history-2026-03-14.csv", data, "📄 <b>Your</b> numbers &amp; codes")
+	if err != nil {
+		t.Fatalf("SendDocument: %v", err)
+	}
+	docs := tg.DocumentsTo(42)
+	if len(docs) != 1 || docs[0].MessageID != id || id == 0 {
+		t.Fatalf("documents %+v, want one with message id %d", docs, id)
+	}
+	d := docs[0]
+	if d.FileName != "history-2026-03-14.csv" || !bytes.Equal(d.Data, data) || d.ContentType != "text/csv; charset=utf-8" {
+		t.Errorf("file %q (%s) %q, want the CSV as sent", d.FileName, d.ContentType, d.Data)
+	}
+	if d.Plain != "📄 Your numbers & codes" || d.ParseMode != "HTML" {
+		t.Errorf("caption %q in %q, want the HTML caption", d.Plain, d.ParseMode)
+	}
+	if _, err := api.SendDocument(context.Background(), 42, "bare.csv", []byte("a\r\n"), ""); err != nil {
+		t.Errorf("a document without a caption: %v", err)
+	}
+
+	tg.InjectFault(telegramtest.Fault{Method: "sendDocument", Code: 429, RetryAfter: 3, Times: 1})
+	_, err = api.SendDocument(context.Background(), 42, "again.csv", data, "")
+	refused, isRefusal := errors.AsType[*APIError](err)
+	if !isRefusal || !refused.TooManyRequests() || refused.RetryAfter != 3*time.Second || refused.Method != "sendDocument" {
+		t.Fatalf("flood control: %v, want a 429 refusal with retry after 3s", err)
+	}
+	if strings.Contains(err.Error(), tg.Token) {
+		t.Errorf("the error carries the bot token: %v", err)
 	}
 }

@@ -38,6 +38,12 @@ const (
 	ActFavouriteRemove  = "d" // remove a favourite from /favourites
 )
 
+// The buttons of /history (history.go).
+const (
+	ActHistoryPage   = "h" // show a page (the "order" is the page, from 0)
+	ActHistoryExport = "E" // send every number as a CSV file (the "order" is the page pressed on)
+)
+
 // MaxCallbackData is Telegram's limit on a button's callback data, in bytes.
 const MaxCallbackData = 64
 
@@ -163,6 +169,8 @@ func knownAction(a string) bool {
 	case ActRefresh, ActWatch, ActStop, ActRefundAsk, ActRefund, ActAnotherSMS, ActBuyAsk, ActBuy, ActCancel,
 		ActNewAsk, ActNew, ActKeep, ActChainStop, ActKeepTrying, ActStopTrying, ActQuantity,
 		ActFavourite, ActUnfavourite, ActFavouriteOffer, ActUnfavouriteOffer, ActFavouriteBuy, ActFavouriteRemove:
+		return true
+	case ActHistoryPage, ActHistoryExport:
 		return true
 	}
 	return false

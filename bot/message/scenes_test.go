@@ -63,6 +63,7 @@ var sceneCommands = []Command{
 	{Name: "buy", Menu: CommandBuy, Help: HelpBuy},
 	{Name: "favourites", Menu: CommandFavourites, Help: HelpFavourites},
 	{Name: "balance", Menu: CommandBalance, Help: HelpBalance},
+	{Name: "history", Menu: CommandHistory, Help: HelpHistory},
 	{Name: "topup", Args: "<dollars>", Menu: CommandTopUp, Help: HelpTopUp},
 	{Name: "settings", Menu: CommandSettings, Help: HelpSettings},
 	{Name: "language", Menu: CommandLanguage, Help: HelpLanguage},
@@ -94,6 +95,7 @@ func renderScenes(l *Lang) []scene {
 	batchScenes(l, &s)
 	settingsScenes(l, &s)
 	favouriteScenes(l, &s)
+	historyScenes(l, &s)
 	return s
 }
 

@@ -127,6 +127,17 @@ const (
 	LanguageAsk   Text = "LanguageAsk"
 	LanguageSet   Text = "LanguageSet"
 	LanguageUsage Text = "LanguageUsage"
+
+	CommandHistory      Text = "CommandHistory"
+	HelpHistory         Text = "HelpHistory"
+	HistoryInGroup      Text = "HistoryInGroup"
+	HistoryEmpty        Text = "HistoryEmpty"
+	HistoryTitle        Text = "HistoryTitle"
+	ButtonHistoryNewer  Text = "ButtonHistoryNewer"
+	ButtonHistoryOlder  Text = "ButtonHistoryOlder"
+	ButtonExportCSV     Text = "ButtonExportCSV"
+	ToastExported       Text = "ToastExported"
+	ToastHistoryPrivate Text = "ToastHistoryPrivate"
 )
 
 // LoginOK confirms a linked account.

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Limits is flood control as Telegram applies it to sendMessage and
-// editMessageText. A zero field switches that limit off.
+// Limits is flood control as Telegram applies it to sendMessage,
+// sendDocument and editMessageText. A zero field switches that limit off.
 type Limits struct {
 	// Global is how many messages per second the whole bot may send; it may
 	// spend a second's worth at once.
@@ -26,7 +26,7 @@ func DefaultLimits() Limits {
 	return Limits{Global: 30, PerChat: 1, Burst: 3}
 }
 
-// WithLimits enforces l: a sendMessage or editMessageText beyond it gets 429
+// WithLimits enforces l: a sendMessage, sendDocument or editMessageText beyond it gets 429
 // "Too Many Requests: retry after N" with parameters.retry_after N (at least
 // 1), the seconds until it would be accepted. Calls refused for any reason do
 // not count. Off unless given.

@@ -73,8 +73,9 @@ type message struct {
 	byBot     bool
 	date      int64
 	editDate  int64
-	text      string // plain text, markup already parsed
+	text      string // plain text, markup already parsed; a document's caption
 	entities  []models.MessageEntity
+	document  *models.Document // a document message's file; nil for text
 	markup    *models.InlineKeyboardMarkup
 	markupKey string // canonical JSON of markup, to tell "not modified"
 	replyTo   *message
@@ -92,6 +93,11 @@ func (m *message) model(chat models.Chat, id int) *models.Message {
 		Text:        m.text,
 		Entities:    m.entities,
 		ReplyMarkup: m.markup,
+	}
+	if m.document != nil {
+		doc := *m.document
+		out.Document, out.Caption, out.CaptionEntities = &doc, m.text, m.entities
+		out.Text, out.Entities = "", nil
 	}
 	if m.replyTo != nil {
 		// Telegram nests replied-to messages one level deep only.
@@ -317,6 +323,8 @@ func (s *Server) editMessageText(rq *request) reply {
 		return badRequest("message to edit not found")
 	case !old.byBot:
 		return badRequest("message can't be edited")
+	case old.document != nil:
+		return badRequest("there is no text in the message to edit")
 	case old.text == f.plain && entitiesEqual(old.entities, f.entities) && old.markupKey == kb.key:
 		return badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 	}

@@ -29,42 +29,53 @@ func splitPath(p string) (token, method string, ok bool) {
 	return rest[:i], rest[i+1:], true
 }
 
+// upload is a file sent in a multipart/form-data request.
+type upload struct {
+	name        string // the part's file name
+	contentType string // the part's Content-Type
+	data        []byte
+}
+
 // readParams collects parameters from the query string and the body, which
 // may be multipart/form-data (what go-telegram/bot sends),
 // application/x-www-form-urlencoded or application/json, as Telegram accepts.
-// Body parameters win over the query string.
-func readParams(r *http.Request) (map[string]string, error) {
-	params := map[string]string{}
+// Body parameters win over the query string. The files of a multipart body
+// are in files, by field name.
+func readParams(r *http.Request) (params map[string]string, files map[string]upload, err error) {
+	params = map[string]string{}
 	for k, v := range r.URL.Query() {
 		params[k] = v[0]
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
-		return params, fmt.Errorf("can't read request body: %w", err)
+		return params, nil, fmt.Errorf("can't read request body: %w", err)
 	}
 	if len(body) > maxRequestBody {
-		return params, errors.New("request body is too big")
+		return params, nil, errors.New("request body is too big")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		// go-telegram/bot sends a multipart content type with an empty body
 		// for methods without parameters.
-		return params, nil
+		return params, nil, nil
 	}
 	mediaType, mparams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mediaType {
 	case "multipart/form-data":
 		form, err := multipart.NewReader(bytes.NewReader(body), mparams["boundary"]).ReadForm(maxRequestBody)
 		if err != nil {
-			return params, fmt.Errorf("can't parse multipart body: %w", err)
+			return params, nil, fmt.Errorf("can't parse multipart body: %w", err)
 		}
 		defer form.RemoveAll()
 		for k, v := range form.Value {
 			params[k] = v[0]
 		}
+		if files, err = readFiles(form); err != nil {
+			return params, nil, err
+		}
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return params, fmt.Errorf("can't parse form body: %w", err)
+			return params, nil, fmt.Errorf("can't parse form body: %w", err)
 		}
 		for k, v := range vals {
 			params[k] = v[0]
@@ -72,7 +83,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 	case "application/json":
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(body, &obj); err != nil {
-			return params, fmt.Errorf("can't parse JSON body: %w", err)
+			return params, nil, fmt.Errorf("can't parse JSON body: %w", err)
 		}
 		for k, raw := range obj {
 			raw = bytes.TrimSpace(raw)
@@ -81,7 +92,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 			case len(raw) > 0 && raw[0] == '"':
 				var str string
 				if err := json.Unmarshal(raw, &str); err != nil {
-					return params, fmt.Errorf("can't parse JSON field %q: %w", k, err)
+					return params, nil, fmt.Errorf("can't parse JSON field %q: %w", k, err)
 				}
 				params[k] = str
 			default:
@@ -89,7 +100,25 @@ func readParams(r *http.Request) (map[string]string, error) {
 			}
 		}
 	}
-	return params, nil
+	return params, files, nil
+}
+
+// readFiles reads the first file of each field of a multipart form.
+func readFiles(form *multipart.Form) (map[string]upload, error) {
+	files := map[string]upload{}
+	for k, fhs := range form.File {
+		f, err := fhs[0].Open()
+		if err != nil {
+			return nil, fmt.Errorf("can't open uploaded file %q: %w", k, err)
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("can't read uploaded file %q: %w", k, err)
+		}
+		files[k] = upload{name: fhs[0].Filename, contentType: fhs[0].Header.Get("Content-Type"), data: data}
+	}
+	return files, nil
 }
 
 // writeReply writes Telegram's envelope. The HTTP status equals error_code,

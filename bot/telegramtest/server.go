@@ -2,8 +2,8 @@
 // benchmarks of bots built on github.com/go-telegram/bot.
 //
 // Point the bot at Server.URL (bot.WithServerURL), drive it with SendText and
-// PressButton, and inspect what it did with Sent, Edits, Deleted, Answered and
-// Calls. The fake is strict where Telegram is strict and a lax fake would hide
+// PressButton, and inspect what it did with Sent, Documents, Edits, Deleted,
+// Answered and Calls. The fake is strict where Telegram is strict and a lax fake would hide
 // a production bug: HTML parse errors, message length, keyboard buttons, rate
 // limits, unknown messages.
 package telegramtest
@@ -61,6 +61,7 @@ type Server struct {
 	// messages.go
 	chats        map[int64]*chatState
 	sent         []SentMessage
+	documents    []SentDocument
 	edits        []Edit
 	deleted      []Deleted
 	callbacks    map[string]bool // callback query id -> answered
@@ -147,6 +148,7 @@ func botIDFromToken(token string) int64 {
 type request struct {
 	method string
 	params map[string]string
+	files  map[string]upload // the files of a multipart request, by field
 	ctx    context.Context
 }
 
@@ -182,6 +184,7 @@ var methods = func() map[string]method {
 		{"getMe", (*Server).getMe},
 		{"getUpdates", (*Server).getUpdates},
 		{"sendMessage", (*Server).sendMessage},
+		{"sendDocument", (*Server).sendDocument},
 		{"editMessageText", (*Server).editMessageText},
 		{"deleteMessage", (*Server).deleteMessage},
 		{"answerCallbackQuery", (*Server).answerCallbackQuery},
@@ -206,7 +209,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if known {
 		name = md.name
 	}
-	params, perr := readParams(r)
+	params, files, perr := readParams(r)
 	idx := s.begin(name, params)
 
 	var rep reply
@@ -220,7 +223,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case perr != nil:
 		rep = badRequest(perr.Error())
 	default:
-		rq := &request{method: name, params: params, ctx: r.Context()}
+		rq := &request{method: name, params: params, files: files, ctx: r.Context()}
 		rep = s.serve(md, rq)
 	}
 

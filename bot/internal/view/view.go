@@ -4,7 +4,10 @@
 package view
 
 import (
+	"cmp"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/smsapi"
@@ -39,6 +42,56 @@ func state(s smsapi.State) message.State {
 		return message.StateFinal
 	}
 	return message.StateWaiting
+}
+
+// History is the account's numbers as /history lists them: newest first
+// (those of unknown time last), at most smsapi.HistoryLimit, each with how
+// it ended by now.
+func History(orders []smsapi.Order, now time.Time) []message.HistoryRow {
+	orders = slices.Clone(orders)
+	slices.SortStableFunc(orders, func(a, b smsapi.Order) int {
+		if a.OrderedAt.IsZero() || b.OrderedAt.IsZero() {
+			return boolCompare(a.OrderedAt.IsZero(), b.OrderedAt.IsZero())
+		}
+		return b.OrderedAt.Compare(a.OrderedAt)
+	})
+	orders = orders[:min(len(orders), smsapi.HistoryLimit)]
+	rows := make([]message.HistoryRow, len(orders))
+	for i, o := range orders {
+		rows[i] = message.HistoryRow{
+			OrderedAt: o.OrderedAt, OrderID: o.ID, Service: cmp.Or(o.Service, o.ServiceCode), Country: cmp.Or(o.Country, o.CountryCode),
+			Carrier: o.Carrier, PhoneNumber: o.PhoneNumber, Price: Money(o.Price), End: historyEnd(o, now), SMS: o.SMS,
+		}
+	}
+	return rows
+}
+
+// historyEnd is how o ended by now. A refund decides first: it is what the
+// money did. A number still waiting past its expiry (SMSOnline did not
+// update its status) ended without an SMS.
+func historyEnd(o smsapi.Order, now time.Time) message.HistoryEnd {
+	switch {
+	case o.Refunded():
+		return message.EndRefunded
+	case o.HasSMS() || o.State() == smsapi.StateReceived:
+		return message.EndCode
+	case o.State() == smsapi.StateFinal:
+		return message.EndNoSMS
+	case !o.ExpiresAt.IsZero() && !now.Before(o.ExpiresAt):
+		return message.EndNoSMS
+	}
+	return message.EndWaiting
+}
+
+// boolCompare orders false before true.
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // Watch is the snapshot of w that /orders and a push show.

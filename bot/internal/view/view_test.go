@@ -95,3 +95,50 @@ func TestFavouritesShowNoZeroAmounts(t *testing.T) {
 		t.Errorf("Favourites = %+v, want %+v", got, want)
 	}
 }
+
+// TestHistory: newest first, numbers of unknown time last, at most
+// smsapi.HistoryLimit, and how each ended.
+func TestHistory(t *testing.T) {
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return now.Add(-time.Duration(h) * time.Hour) }
+	orders := []smsapi.Order{
+		{ID: "old", OrderedAt: at(50), Status: "expired"},
+		{ID: "notime", Status: "completed", SMS: "123456"},
+		{ID: "new", OrderedAt: at(1), Status: "pending", ExpiresAt: now.Add(time.Minute), ServiceCode: "ds", CountryCode: "12"},
+		{ID: "refunded", OrderedAt: at(3), Status: "refunded"},
+		{ID: "cancelled", OrderedAt: at(4), Status: "cancelled"},
+		{ID: "code", OrderedAt: at(5), Status: "completed"},
+		{ID: "sms", OrderedAt: at(6), Status: "pending", SMS: "Your code 4242"},
+		{ID: "stale", OrderedAt: at(7), Status: "pending", ExpiresAt: now.Add(-time.Minute)},
+		{ID: "unknown", OrderedAt: at(8), Status: "processing"},
+	}
+	want := []struct {
+		id  string
+		end message.HistoryEnd
+	}{
+		{"new", message.EndWaiting}, {"refunded", message.EndRefunded}, {"cancelled", message.EndNoSMS},
+		{"code", message.EndCode}, {"sms", message.EndCode}, {"stale", message.EndNoSMS},
+		{"unknown", message.EndWaiting}, {"old", message.EndNoSMS}, {"notime", message.EndCode},
+	}
+	rows := History(orders, now)
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, w := range want {
+		if rows[i].OrderID != w.id || rows[i].End != w.end {
+			t.Errorf("row %d = %s %v, want %s %v", i, rows[i].OrderID, rows[i].End, w.id, w.end)
+		}
+	}
+	if rows[0].Service != "ds" || rows[0].Country != "12" {
+		t.Errorf("a number without names shows %q · %q, want its codes", rows[0].Service, rows[0].Country)
+	}
+
+	many := make([]smsapi.Order, smsapi.HistoryLimit+20)
+	for i := range many {
+		many[i] = smsapi.Order{ID: fmt.Sprint(i), OrderedAt: at(i)}
+	}
+	rows = History(many, now)
+	if len(rows) != smsapi.HistoryLimit || rows[0].OrderID != "0" || rows[len(rows)-1].OrderID != fmt.Sprint(smsapi.HistoryLimit-1) {
+		t.Errorf("%d rows from %s to %s, want the newest %d", len(rows), rows[0].OrderID, rows[len(rows)-1].OrderID, smsapi.HistoryLimit)
+	}
+}
