@@ -155,8 +155,8 @@ func TestRuleChainThroughKills(t *testing.T) {
 	})
 }
 
-// chainBot is Alice's bot with her rule, the fakes it talks to and its
-// database.
+// chainBot is Alice's bot, the fakes it talks to and its database: with
+// her rule (newChainBot), or without one for her batches (newBatchBot).
 type chainBot struct {
 	t      *testing.T
 	bin    string
@@ -265,16 +265,16 @@ func (c *chainBot) chat() string {
 	return b.String()
 }
 
-// exec runs a statement on the database of the stopped bot; it must change
-// one row.
-func (c *chainBot) exec(query string) {
+// exec runs a statement with args on the database of the stopped bot; it
+// must change one row.
+func (c *chainBot) exec(query string, args ...any) {
 	c.t.Helper()
 	db, err := sql.Open("sqlite3", c.dbPath)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer db.Close()
-	res, err := db.Exec(query)
+	res, err := db.Exec(query, args...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -290,11 +290,17 @@ func (c *chainBot) deliverAndSettle(orderID, code string) {
 	c.t.Helper()
 	c.sms.DeliverSMS(chainSMSUser, orderID, "Your code is "+code)
 	c.waitSent("<code>" + code + "</code>")
+	c.quiet(chainQuiet)
+}
+
+// quiet waits d, in which SMSOnline may be sent no purchase or refund.
+func (c *chainBot) quiet(d time.Duration) {
+	c.t.Helper()
 	before := c.moneyRequests()
-	deadline := time.Now().Add(chainQuiet)
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if n := c.moneyRequests(); n != before {
-			c.t.Fatalf("%d purchase and refund requests after the chain ended, want %d", n, before)
+			c.t.Fatalf("%d purchase and refund requests after it all ended, want %d", n, before)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
