@@ -78,7 +78,7 @@ func TestBatchThroughKill(t *testing.T) {
 			c.start()
 
 			// Told at the start: 2 of 5 bought, number 3 being checked.
-			cut := en.Batch(batchOffer(), batchCount, batchItems(2, true), message.BatchCut, 0, message.WhyNone)
+			cut := en.Batch(batchOffer(), batchCount, batchItems(c, 2, true), message.BatchCut, 0, message.WhyNone)
 			c.waitSent(cut)
 			bought := 2
 			third := en.BuyNotDone(batchOffer())
@@ -96,7 +96,7 @@ func TestBatchThroughKill(t *testing.T) {
 			// The Buy button pressed again buys nothing: it shows what the
 			// batch bought.
 			again := en.T(message.ConfirmationUsed) + "\n" +
-				en.Batch(batchOffer(), batchCount, batchItems(bought, false), message.BatchCut, 0, message.WhyNone)
+				en.Batch(batchOffer(), batchCount, batchItems(c, bought, false), message.BatchCut, 0, message.WhyNone)
 			before := c.editsTo(ask.MessageID, again)
 			c.tg.PressButton(c.user, telegramtest.PrivateChat(c.user), ask.MessageID, buy)
 			c.tg.WaitFor(t, 20*time.Second, func() bool { return c.editsTo(ask.MessageID, again) > before })
@@ -177,13 +177,13 @@ func (c *chainBot) editsTo(messageID int, text string) int {
 func batchOffer() string { return en.Offer("Discord", "United States", "any") }
 
 // batchItems are the batch's first n numbers as its messages list them
-// after a restart, and one more being checked when pending. They show the
-// order id where the number's phone would be: a purchase's row keeps no
-// phone.
-func batchItems(n int, pending bool) []message.BatchItem {
+// after a restart (the phone from the number's watch), and one more being
+// checked when pending.
+func batchItems(c *chainBot, n int, pending bool) []message.BatchItem {
 	var items []message.BatchItem
 	for _, id := range batchOrders[:n] {
-		items = append(items, message.BatchItem{OrderID: id, Price: message.Cents(chainPrice)})
+		o, _ := c.sms.Order(chainSMSUser, id)
+		items = append(items, message.BatchItem{OrderID: id, Phone: o.PhoneNumber, Price: message.Cents(chainPrice)})
 	}
 	if pending {
 		items = append(items, message.BatchItem{Pending: true})

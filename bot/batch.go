@@ -87,7 +87,9 @@ func (d *moneyDesk) buyBatch(ctx context.Context, p press) (answer, error) {
 			break
 		}
 	}
-	if err := d.store.EndBatch(ctx, head.ID, d.now()); err != nil {
+	// Ended even when the tap's time ran out (the numbers after were not
+	// sent): a press later must not find it running.
+	if err := d.store.EndBatch(context.WithoutCancel(ctx), head.ID, d.now()); err != nil {
 		d.log.Error("can't end a batch", "action", head.ID, "err", err)
 	}
 	d.wakeWatcher()
@@ -109,6 +111,9 @@ func (d *moneyDesk) batchSoFar(ctx context.Context, p press, head store.Action, 
 	if head.BatchState == store.BatchRunning {
 		return answer{toast: l.T(message.ToastInProgress)}, nil
 	}
-	items, status, why := view.Batch(head, all)
+	items, status, why := view.Batch(head, all, func(orderID string) string {
+		w, _ := d.orders.store.Watch(ctx, head.TelegramUserID, orderID)
+		return w.PhoneNumber
+	})
 	return answer{l.T(message.ConfirmationUsed) + "\n" + l.Batch(offer, head.Quantity, items, status, 0, why), nil, l.T(message.ToastNotDone)}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/smsbot/smsbot/bot/internal/view"
-	"github.com/smsbot/smsbot/bot/message"
 	"github.com/smsbot/smsbot/store"
 )
 
@@ -25,10 +24,13 @@ func (s *Service) cutBatchNotices(ctx context.Context) ([]store.Message, error) 
 			return nil, err
 		}
 		l := s.lang(ul)
-		items, _, why := view.Batch(head, all)
-		s.log.Info("telling a batch a restart cut", "user", head.TelegramUserID, "action", head.ID, "bought", len(items))
+		items, status, why := view.Batch(head, all, func(orderID string) string {
+			w, _ := s.store.Watch(ctx, head.TelegramUserID, orderID)
+			return w.PhoneNumber
+		})
+		s.log.Info("telling a batch a restart cut", "user", head.TelegramUserID, "action", head.ID, "numbers", len(items))
 		notices = append(notices, *actionNotice(head, l.Batch(l.Offer(head.ServiceName, head.CountryName, head.Carrier),
-			head.Quantity, items, message.BatchCut, 0, why)))
+			head.Quantity, items, status, 0, why)))
 	}
 	return notices, nil
 }

@@ -22,13 +22,15 @@ func Why(a store.Action) message.ChainWhy {
 // Batch is what the message of batch head shows of its numbers all (head
 // first, from store.BatchItems): each one bought or still unsettled, and
 // where the batch stands. Numbers begun but never sent are not shown.
-func Batch(head store.Action, all []store.Action) ([]message.BatchItem, message.BatchStatus, message.ChainWhy) {
+// phone gives a bought number's phone (a purchase's row keeps none; its
+// watch does), "" when unknown.
+func Batch(head store.Action, all []store.Action, phone func(orderID string) string) ([]message.BatchItem, message.BatchStatus, message.ChainWhy) {
 	var items []message.BatchItem
 	status, why := message.BatchAll, message.WhyNone
 	for _, a := range all {
 		switch {
 		case a.State == store.ActionDone:
-			items = append(items, message.BatchItem{OrderID: a.OrderID, Price: message.Cents(a.Price)})
+			items = append(items, message.BatchItem{OrderID: a.OrderID, Phone: phone(a.OrderID), Price: message.Cents(a.Price)})
 		case a.State == store.ActionSent || a.State == store.ActionUnknown:
 			items = append(items, message.BatchItem{Pending: true})
 		case a.State == store.ActionFailed && a.Failure != store.FailNotSent:
@@ -36,9 +38,11 @@ func Batch(head store.Action, all []store.Action) ([]message.BatchItem, message.
 		}
 	}
 	switch {
+	case status == message.BatchAll && len(items) == head.Quantity:
+		// Every number bought (a restart after the last one changes nothing).
 	case head.BatchState == store.BatchCut || head.BatchState == store.BatchRunning:
 		status = message.BatchCut
-	case status == message.BatchAll && len(items) < head.Quantity:
+	case status == message.BatchAll:
 		status = message.BatchStopped
 	}
 	return items, status, why
