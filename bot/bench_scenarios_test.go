@@ -4,8 +4,12 @@ package bot
 
 import (
 	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 
 	"github.com/smsbot/smsbot/bot/telegramtest"
 	"github.com/smsbot/smsbot/smsapi/smsapitest"
+	"github.com/smsbot/smsbot/store"
 )
 
 // BenchmarkLatency: 500 watches over 100 accounts, POLL_INTERVAL 2s, 30 ms
@@ -53,23 +58,37 @@ func BenchmarkLatency(b *testing.B) {
 // interval (N/T checks per second); CPU, allocations and heap are those of the
 // whole process, fakes included. It then runs again with metrics on (every
 // collector fed, /metrics scraped every 5 s): their CPU per check may be at
-// most 5 % above the plain run's.
+// most 5 % above the plain run's. It runs without a rule for numbers that
+// get no SMS, and with "refund 19" for every account: no number is 19
+// minutes old within the run, so the rule must cost nothing (rule-steps
+// 0, counted by the instrumented run) and every figure keeps its target.
 func BenchmarkScale(b *testing.B) {
-	sc := benchScenario{accounts: 2000, watches: 20000, poll: 5 * time.Second}
-	var res worst
-	for b.Loop() {
-		plain := scaleRun(b, sc, &res)
-		withMetrics := sc
-		withMetrics.metrics = true
-		instrumented := scaleRun(b, withMetrics, nil)
-		// METRICS_ADDR may cost at most 5 % more CPU per check.
-		res.add("metrics-cpu/limit", instrumented/plain/1.05, false)
+	for _, tc := range []struct {
+		name string
+		rule store.Rule
+	}{
+		{"rule-off", store.Rule{}},
+		{"rule-refund-19", store.Rule{Kind: store.RuleRefund, Minutes: 19}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			sc := benchScenario{accounts: 2000, watches: 20000, poll: 5 * time.Second, rule: tc.rule}
+			var res worst
+			for b.Loop() {
+				plain := scaleRun(b, sc, &res)
+				withMetrics := sc
+				withMetrics.metrics = true
+				instrumented := scaleRun(b, withMetrics, &res)
+				// METRICS_ADDR may cost at most 5 % more CPU per check.
+				res.add("metrics-cpu/limit", instrumented/plain/1.05, false)
+			}
+			res.report(b)
+		})
 	}
-	res.report(b)
 }
 
 // scaleRun runs BenchmarkScale's scenario once and returns its CPU seconds
-// per 1,000 checks; res (nil for none) takes its figures.
+// per 1,000 checks; res takes the figures of a plain run and, of an
+// instrumented one, the steps the rule took.
 func scaleRun(b *testing.B, sc benchScenario, res *worst) float64 {
 	const (
 		warmup  = 10 * time.Second // two rounds
@@ -98,7 +117,17 @@ func scaleRun(b *testing.B, sc benchScenario, res *worst) float64 {
 	heap := peak()
 
 	cpuPer1k := cpu.Seconds() / (float64(checks) / 1000)
-	if res != nil {
+	if n := r.sms.RequestCount("refund") + r.sms.RequestCount("buy"); n > 0 {
+		b.Errorf("%d refunds and purchases: the rule acted on numbers younger than its time", n)
+	}
+	if sc.metrics {
+		if sc.rule.On() {
+			res.add("rule-steps", metricSum(r.metrics.Handler(), "smsbot_rule_steps_total"), false)
+		}
+		if d.lost() > 0 || d.dup() > 0 {
+			b.Errorf("with metrics: lost %d, dup %d", d.lost(), d.dup())
+		}
+	} else {
 		demanded := float64(sc.watches) / sc.poll.Seconds()
 		res.add("achieved/demanded", float64(checks)/measure.Seconds()/demanded, true)
 		res.add("cpu-s/1k-checks", cpuPer1k, false)
@@ -106,10 +135,27 @@ func scaleRun(b *testing.B, sc benchScenario, res *worst) float64 {
 		res.add("peak-heap-MiB", float64(heap)/(1<<20), false)
 		res.add("lost", float64(d.lost()), false)
 		res.add("dup", float64(d.dup()), false)
-	} else if d.lost() > 0 || d.dup() > 0 {
-		b.Errorf("with metrics: lost %d, dup %d", d.lost(), d.dup())
 	}
 	return cpuPer1k
+}
+
+// metricSum is the sum of a metric's samples that h serves, over all its
+// labels.
+func metricSum(h http.Handler, name string) float64 {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	sum := 0.0
+	for line := range strings.Lines(rec.Body.String()) {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || !strings.HasPrefix(rest, "{") && !strings.HasPrefix(rest, " ") {
+			continue
+		}
+		f := strings.Fields(rest)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
 }
 
 // BenchmarkBurst: 1,000 SMS appear at the same instant for 1,000 chats.

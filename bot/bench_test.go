@@ -47,6 +47,7 @@ type benchScenario struct {
 	apiLatency time.Duration // added by the fake SMSOnline to every answer
 	tgLatency  time.Duration // added by the fake Telegram to every answer
 	metrics    bool          // METRICS_ADDR set: instrumented, and scraped every 5 s
+	rule       store.Rule    // every account's rule for numbers that get no SMS; zero: none set
 }
 
 // benchWatch is one watched order of a scenario.
@@ -67,6 +68,7 @@ type benchRig struct {
 	key     []byte
 	checks  atomic.Int64 // orders the watcher looked at
 	watches []benchWatch
+	metrics *botmetrics.Metrics // the running bot's, when the scenario has them
 	stop    func()
 }
 
@@ -102,6 +104,11 @@ func newBenchRig(b *testing.B, sc benchScenario, smsOpts ...smsapitest.Option) *
 		if _, err := st.SaveAccount(ctx, store.Account{TelegramUserID: user, SMSUserID: smsUser, APIKey: apiKey}, now); err != nil {
 			b.Fatal(err)
 		}
+		if sc.rule.Kind != "" {
+			if err := st.SetRule(ctx, user, sc.rule, now); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	start := time.Now().Add(200 * time.Millisecond) // the bot runs by then
 	ws := make([]store.Watch, 0, sc.watches)
@@ -126,28 +133,34 @@ func benchUser(i int) (telegramUser int64, smsUser string) {
 	return int64(100000 + i), fmt.Sprintf("u%06d", i)
 }
 
-// start runs the bot with the defaults but for the scenario's settings.
-func (r *benchRig) start() {
+// start runs the bot with the defaults but for the scenario's settings, and
+// then for opts.
+func (r *benchRig) start(opts ...func(*Config)) {
 	r.b.Helper()
-	opts := []smsapi.Option{smsapi.WithMaxRPS(r.sc.maxRPS)}
+	apiOpts := []smsapi.Option{smsapi.WithMaxRPS(r.sc.maxRPS)}
 	var m *botmetrics.Metrics
 	if r.sc.metrics {
 		m = botmetrics.New(r.st)
-		opts = append(opts, smsapi.WithObserver(m.SMSOnline))
+		apiOpts = append(apiOpts, smsapi.WithObserver(m.SMSOnline))
 	}
-	api, err := smsapi.New(r.sms.URL, opts...)
+	r.metrics = m
+	api, err := smsapi.New(r.sms.URL, apiOpts...)
 	if err != nil {
 		r.b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	bt, err := New(ctx, Config{
+	cfg := Config{
 		Token:         r.tg.Token,
 		APIURL:        r.tg.URL,
 		PollInterval:  r.sc.poll,
 		ShutdownGrace: 2 * time.Second,
 		OnChecked:     func(n int) { r.checks.Add(int64(n)) },
 		Metrics:       m,
-	}, api, r.st)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	bt, err := New(ctx, cfg, api, r.st)
 	if err != nil {
 		r.b.Fatal(err)
 	}

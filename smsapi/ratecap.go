@@ -20,11 +20,18 @@ const capMargin = 50 * time.Millisecond
 // stop it.
 const backgroundRun = 4
 
+// urgentRun is how many urgent background requests in a row may take a
+// slot while plain background requests wait: a burst of refunds takes
+// nearly all the slots commands leave, and the watcher keeps one in
+// urgentRun+1 meanwhile.
+const urgentRun = 16
+
 // WithMaxRPS caps the Client at rps requests per second: no one-second window
 // at SMSOnline sees more than rps of them, all callers together. A request
 // waits for its slot (or for its context to end). Requests made with a
-// context from Background yield to the others: they take the slots that
-// interactive requests leave. rps <= 0 means no cap, the default.
+// context from Background or Urgent yield to the others: they take the slots
+// that interactive requests leave, the urgent ones first. rps <= 0 means no
+// cap, the default.
 func WithMaxRPS(rps float64) Option {
 	return func(c *Client) {
 		c.limit = nil
@@ -34,18 +41,35 @@ func WithMaxRPS(rps float64) Option {
 	}
 }
 
-type backgroundKey struct{}
+// The lines requests wait in under WithMaxRPS, first served first.
+const (
+	lineInteractive = iota // a user waits for the answer
+	lineUrgent             // background work with a deadline
+	lineBackground         // background work that repeats anyway
+	lineCount
+)
+
+type lineKey struct{}
 
 // Background returns a context whose requests are background work, such as
 // the periodic checks of a watcher: under WithMaxRPS they take a slot only
 // when no interactive request (a user's command) waits for it.
 func Background(ctx context.Context) context.Context {
-	return context.WithValue(ctx, backgroundKey{}, true)
+	return context.WithValue(ctx, lineKey{}, lineBackground)
 }
 
-func isBackground(ctx context.Context) bool {
-	bg, _ := ctx.Value(backgroundKey{}).(bool)
-	return bg
+// Urgent returns a context whose requests are background work with a
+// deadline, such as refunding a number before it expires: under WithMaxRPS
+// they yield to interactive requests as Background ones do, but go ahead of
+// Background ones, whose checks repeat anyway.
+func Urgent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lineKey{}, lineUrgent)
+}
+
+// lineOf is the line ctx's requests wait in.
+func lineOf(ctx context.Context) int {
+	l, _ := ctx.Value(lineKey{}).(int)
+	return l
 }
 
 // requestCap keeps requests under a rate. Two rules time each start. The
@@ -58,22 +82,25 @@ func isBackground(ctx context.Context) bool {
 // starts bunch; the hard rule then repeats the bunch and the gap after it
 // every window, and a command arriving in the gap waits it out.)
 //
-// Waiters queue in two lines, interactive and background, each first come,
-// first served. A free slot goes to the oldest interactive waiter, unless
-// backgroundRun of them went in a row while a background one waited.
+// Waiters queue in three lines, interactive, urgent and background, each
+// first come, first served. A free slot goes to the oldest interactive
+// waiter, unless backgroundRun of them went in a row while a background or
+// urgent one waited; a slot left to those goes to the oldest urgent waiter,
+// unless urgentRun of them went in a row while a background one waited.
 type requestCap struct {
 	window   time.Duration
 	interval time.Duration
 	catchUp  time.Duration
 
-	mu       sync.Mutex
-	starts   []time.Time // ring: the last n starts, oldest at i
-	i        int
-	next     time.Time       // the next start on the grid
-	queue    [2][]*capWaiter // [0] interactive, [1] background
-	run      int             // interactive grants in a row while background waited
-	timer    *time.Timer     // armed for the next slot while anyone waits
-	timerSet bool
+	mu        sync.Mutex
+	starts    []time.Time // ring: the last n starts, oldest at i
+	i         int
+	next      time.Time               // the next start on the grid
+	queue     [lineCount][]*capWaiter // by line
+	run       int                     // interactive grants in a row while urgent or background waited
+	urgentRun int                     // urgent grants in a row while background waited
+	timer     *time.Timer             // armed for the next slot while anyone waits
+	timerSet  bool
 }
 
 type capWaiter struct {
@@ -98,13 +125,10 @@ func newRequestCap(rps float64) *requestCap {
 
 // wait returns when a request may start, or with ctx's error.
 func (c *requestCap) wait(ctx context.Context) error {
-	line := 0
-	if isBackground(ctx) {
-		line = 1
-	}
+	line := lineOf(ctx)
 	c.mu.Lock()
 	now := time.Now()
-	if len(c.queue[0])+len(c.queue[1]) == 0 && !c.slot().After(now) {
+	if c.waiting() == 0 && !c.slot().After(now) {
 		c.take(now)
 		c.mu.Unlock()
 		return nil
@@ -138,6 +162,15 @@ func (c *requestCap) wait(ctx context.Context) error {
 	return fmt.Errorf("wait for the SMSOnline request cap: %w", ctx.Err())
 }
 
+// waiting is how many wait, in all lines. c.mu is held.
+func (c *requestCap) waiting() int {
+	n := 0
+	for _, q := range c.queue {
+		n += len(q)
+	}
+	return n
+}
+
 // slot is the earliest moment the next request may start. c.mu is held.
 func (c *requestCap) slot() time.Time {
 	at := c.next
@@ -160,7 +193,7 @@ func (c *requestCap) take(now time.Time) {
 // arm sets the timer for the next slot if anyone waits and it is not set.
 // c.mu is held.
 func (c *requestCap) arm(now time.Time) {
-	if c.timerSet || len(c.queue[0])+len(c.queue[1]) == 0 {
+	if c.timerSet || c.waiting() == 0 {
 		return
 	}
 	c.timerSet = true
@@ -177,19 +210,7 @@ func (c *requestCap) fire() {
 		c.arm(now)
 		return
 	}
-	line := 0
-	switch {
-	case len(c.queue[0]) == 0:
-		line = 1
-	case len(c.queue[1]) > 0 && c.run >= backgroundRun:
-		line = 1
-	}
-	if line == 1 || len(c.queue[1]) == 0 {
-		c.run = 0
-	}
-	if line == 0 && len(c.queue[1]) > 0 {
-		c.run++
-	}
+	line := c.turn()
 	if len(c.queue[line]) > 0 {
 		w := c.queue[line][0]
 		c.queue[line][0] = nil
@@ -198,4 +219,28 @@ func (c *requestCap) fire() {
 		close(w.granted)
 	}
 	c.arm(now)
+}
+
+// turn is the line whose oldest waiter gets the slot that has come, and
+// counts it in the runs. c.mu is held.
+func (c *requestCap) turn() int {
+	q := &c.queue
+	behind := len(q[lineUrgent]) + len(q[lineBackground])
+	if len(q[lineInteractive]) > 0 && (behind == 0 || c.run < backgroundRun) {
+		c.run++
+		if behind == 0 {
+			c.run = 0
+		}
+		return lineInteractive
+	}
+	c.run = 0
+	if len(q[lineUrgent]) > 0 && (len(q[lineBackground]) == 0 || c.urgentRun < urgentRun) {
+		c.urgentRun++
+		if len(q[lineBackground]) == 0 {
+			c.urgentRun = 0
+		}
+		return lineUrgent
+	}
+	c.urgentRun = 0
+	return lineBackground
 }

@@ -55,46 +55,56 @@ func queueUp(c *requestCap, ctx context.Context, n int) {
 	}
 }
 
-// lines returns how many waiters c holds in each line.
-func lines(c *requestCap) (interactive, background int) {
+// queued returns how many waiters c holds in each line.
+func queued(c *requestCap) [lineCount]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.queue[0]), len(c.queue[1])
+	var n [lineCount]int
+	for l, q := range c.queue {
+		n[l] = len(q)
+	}
+	return n
 }
 
-// waitQueued polls until c holds the given numbers of waiters.
-func waitQueued(t *testing.T, c *requestCap, interactive, background int) {
+// waitQueued polls until c holds want waiters in each line.
+func waitQueued(t *testing.T, c *requestCap, want [lineCount]int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		i, b := lines(c)
-		if i == interactive && b == background {
+		got := queued(c)
+		if got == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the lines hold %d and %d waiters, want %d and %d", i, b, interactive, background)
+			t.Fatalf("the lines hold %v waiters, want %v", got, want)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
-// drain releases c, polls its lines until both are empty and calls check
+// drain releases c, polls its lines until all are empty and calls check
 // with how many waiters of each line have been granted so far, at every
 // change seen. The lines are counted before the release: counted after, a
 // grant made before the first poll would go unseen.
-func drain(t *testing.T, c *requestCap, check func(interactive, background int)) {
+func drain(t *testing.T, c *requestCap, check func(granted [lineCount]int)) {
 	t.Helper()
-	i0, b0 := lines(c)
+	before := queued(c)
 	release(c)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		i, b := lines(c)
-		check(i0-i, b0-b)
-		if i+b == 0 {
+		now := queued(c)
+		var granted [lineCount]int
+		left := 0
+		for l := range now {
+			granted[l] = before[l] - now[l]
+			left += now[l]
+		}
+		check(granted)
+		if left == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d and %d waiters still in line", i, b)
+			t.Fatalf("%v waiters still in line", now)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -117,37 +127,78 @@ func release(c *requestCap) {
 	c.timer.Reset(0)
 }
 
-func TestRequestCapServesInteractiveFirst(t *testing.T) {
-	c := newRequestCap(100)
-	hold(c)
-	queueUp(c, Background(context.Background()), 19)
-	waitQueued(t, c, 0, 19)
-	queueUp(c, context.Background(), 1)
-	waitQueued(t, c, 1, 19)
-
-	// The command arrived behind 19 waiting checks and takes the next slot.
-	drain(t, c, func(commands, checks int) {
-		if checks > 0 && commands == 0 {
-			t.Fatalf("%d checks started before the command", checks)
-		}
-	})
+// lineCtx is a context whose requests wait in line l.
+func lineCtx(l int) context.Context {
+	switch l {
+	case lineUrgent:
+		return Urgent(context.Background())
+	case lineBackground:
+		return Background(context.Background())
+	}
+	return context.Background()
 }
 
-func TestRequestCapDoesNotStarveBackground(t *testing.T) {
-	c := newRequestCap(200)
-	hold(c)
-	queueUp(c, context.Background(), 4*backgroundRun)
-	waitQueued(t, c, 4*backgroundRun, 0)
-	queueUp(c, Background(context.Background()), 2)
-	waitQueued(t, c, 4*backgroundRun, 2)
+func TestRequestCapServesTheHigherLineFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		first, behind int
+	}{
+		{"a command before checks", lineInteractive, lineBackground},
+		{"a command before refunds", lineInteractive, lineUrgent},
+		{"a refund before checks", lineUrgent, lineBackground},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newRequestCap(100)
+			hold(c)
+			var want [lineCount]int
+			queueUp(c, lineCtx(tc.behind), 19)
+			want[tc.behind] = 19
+			waitQueued(t, c, want)
+			queueUp(c, lineCtx(tc.first), 1)
+			want[tc.first] = 1
+			waitQueued(t, c, want)
 
-	// With commands always waiting, every backgroundRun+1-th slot goes to
-	// the watcher, and no more.
-	drain(t, c, func(commands, checks int) {
-		if lo, hi := min(2, max(0, commands-1)/backgroundRun), commands/backgroundRun; checks < lo || checks > hi {
-			t.Fatalf("after %d commands %d checks started, want %d to %d", commands, checks, lo, hi)
-		}
-	})
+			// It arrived behind 19 waiters of the lower line and takes the next slot.
+			drain(t, c, func(granted [lineCount]int) {
+				if granted[tc.behind] > 0 && granted[tc.first] == 0 {
+					t.Fatalf("%d of the lower line started before the higher one", granted[tc.behind])
+				}
+			})
+		})
+	}
+}
+
+func TestRequestCapDoesNotStarveALowerLine(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		higher, lower int
+		run           int
+	}{
+		{"checks under commands", lineInteractive, lineBackground, backgroundRun},
+		{"refunds under commands", lineInteractive, lineUrgent, backgroundRun},
+		{"checks under refunds", lineUrgent, lineBackground, urgentRun},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newRequestCap(200)
+			hold(c)
+			var want [lineCount]int
+			queueUp(c, lineCtx(tc.higher), 4*tc.run)
+			want[tc.higher] = 4 * tc.run
+			waitQueued(t, c, want)
+			queueUp(c, lineCtx(tc.lower), 2)
+			want[tc.lower] = 2
+			waitQueued(t, c, want)
+
+			// With the higher line always waiting, every run+1-th slot goes
+			// to the lower one, and no more.
+			drain(t, c, func(granted [lineCount]int) {
+				higher, lower := granted[tc.higher], granted[tc.lower]
+				if lo, hi := min(2, max(0, higher-1)/tc.run), higher/tc.run; lower < lo || lower > hi {
+					t.Fatalf("after %d of the higher line %d of the lower started, want %d to %d", higher, lower, lo, hi)
+				}
+			})
+		})
+	}
 }
 
 func TestRequestCapCancelledWaiterLeavesTheLine(t *testing.T) {
@@ -156,12 +207,12 @@ func TestRequestCapCancelledWaiterLeavesTheLine(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- c.wait(ctx) }()
-	waitQueued(t, c, 1, 0)
+	waitQueued(t, c, [lineCount]int{1, 0, 0})
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("wait with a cancelled context = %v", err)
 	}
-	waitQueued(t, c, 0, 0)
+	waitQueued(t, c, [lineCount]int{})
 	// The next waiter is not held up by the one that left.
 	release(c)
 	if err := c.wait(context.Background()); err != nil {
@@ -186,7 +237,8 @@ func TestWithMaxRPSCapsTheClient(t *testing.T) {
 	if n := f.requests.Load(); n != 1 {
 		t.Errorf("%d requests reached SMSOnline, want 1", n)
 	}
-	if !isBackground(Background(context.Background())) || isBackground(context.Background()) {
-		t.Error("Background does not mark its context")
+	if lineOf(Background(context.Background())) != lineBackground || lineOf(Urgent(context.Background())) != lineUrgent ||
+		lineOf(context.Background()) != lineInteractive {
+		t.Error("Background and Urgent do not mark their contexts")
 	}
 }

@@ -48,9 +48,12 @@ const (
 		service = COALESCE(NULLIF(?, ''), service),
 		phone_number = COALESCE(NULLIF(?, ''), phone_number),
 		expires_at = COALESCE(NULLIF(?, 0), expires_at),
-		rule_at = CASE WHEN ? THEN 0 ELSE rule_at END,
 		claimed_until = 0
 	WHERE telegram_user_id = ? AND order_id = ? AND state = 'active'`
+	// Apart from applyOutcomeQuery, and only for an SMS seen: an UPDATE
+	// that names rule_at rewrites the watch's entry in watches_rule, which
+	// every watch under a rule has, at every check.
+	endRuleQuery    = `UPDATE watches SET rule_at = 0 WHERE telegram_user_id = ? AND order_id = ? AND rule_at > 0`
 	endOutcomeQuery = `DELETE FROM watches
 	WHERE telegram_user_id = ? AND order_id = ? AND state = 'active'`
 )
@@ -94,7 +97,7 @@ func (s *Store) ApplyOutcomes(ctx context.Context, outcomes []CheckOutcome, now 
 
 // outcomeStmts are ApplyOutcomes' statements, prepared once per batch.
 type outcomeStmts struct {
-	update, end, deliver, enqueue *sql.Stmt
+	update, endRule, end, deliver, enqueue *sql.Stmt
 }
 
 func prepareOutcomeStmts(ctx context.Context, tx *sql.Tx) (*outcomeStmts, error) {
@@ -104,6 +107,7 @@ func prepareOutcomeStmts(ctx context.Context, tx *sql.Tx) (*outcomeStmts, error)
 		query string
 	}{
 		{&st.update, applyOutcomeQuery},
+		{&st.endRule, endRuleQuery},
 		{&st.end, endOutcomeQuery},
 		{&st.deliver, markDeliveredQuery},
 		{&st.enqueue, insertMessageQuery},
@@ -119,7 +123,7 @@ func prepareOutcomeStmts(ctx context.Context, tx *sql.Tx) (*outcomeStmts, error)
 }
 
 func (st *outcomeStmts) close() {
-	for _, stmt := range []*sql.Stmt{st.update, st.end, st.deliver, st.enqueue} {
+	for _, stmt := range []*sql.Stmt{st.update, st.endRule, st.end, st.deliver, st.enqueue} {
 		if stmt != nil {
 			stmt.Close()
 		}
@@ -135,13 +139,18 @@ func (s *Store) applyOutcome(ctx context.Context, st *outcomeStmts, o *CheckOutc
 		res, err = st.end.ExecContext(ctx, o.TelegramUserID, o.OrderID)
 	} else {
 		res, err = st.update.ExecContext(ctx, millis(o.NextCheckAt), o.Failures, millis(o.LastCheckedAt),
-			o.Status, o.Service, o.PhoneNumber, millis(o.ExpiresAt), o.SMS != "", o.TelegramUserID, o.OrderID)
+			o.Status, o.Service, o.PhoneNumber, millis(o.ExpiresAt), o.TelegramUserID, o.OrderID)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if n, err := rowsAffected(res); err != nil || n == 0 {
 		return nil, err // the watch was stopped, removed or paused meanwhile
+	}
+	if o.SMS != "" && !o.End {
+		if _, err := st.endRule.ExecContext(ctx, o.TelegramUserID, o.OrderID); err != nil {
+			return nil, err
+		}
 	}
 
 	var push *Message

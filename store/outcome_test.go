@@ -162,6 +162,34 @@ func TestApplyOutcomesPushesEachSMSOnce(t *testing.T) {
 	}
 }
 
+// An SMS ends the rule for numbers that get no SMS for its order; a check
+// that found none leaves it due at its time.
+func TestApplyOutcomesEndsTheRuleOnSMS(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	if err := s.SetRule(ctx, 1, Rule{Kind: RuleRefund, Minutes: 5}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"100", "101"} {
+		addWatch(t, s, Watch{TelegramUserID: 1, OrderID: id, CreatedAt: t0, OrderedAt: t0, NextCheckAt: t0})
+	}
+	outcomes := []CheckOutcome{
+		pushOutcome(1, "100", "123456"),
+		{TelegramUserID: 1, OrderID: "101", NextCheckAt: t0.Add(3 * time.Second), Status: "pending"},
+	}
+	if _, err := s.ApplyOutcomes(ctx, outcomes, t0); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueRules(ctx, t0.Add(5*time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Watch.OrderID != "101" {
+		t.Errorf("due rule steps %+v, want 101's alone", due)
+	}
+}
+
 func TestApplyOutcomesUpdatesWatch(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)

@@ -3,6 +3,7 @@ package money
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -26,11 +27,14 @@ import (
 // crash or a restart finds a step it began instead of making it twice.
 
 const (
-	// ruleBatch bounds the steps read at once; the rest follow at once.
+	// ruleBatch bounds the steps under way (read and not ended) at once;
+	// more are read once half of them have ended.
 	ruleBatch = 200
-	// ruleWorkers carry out a batch's steps, each user's in one of them,
-	// in order, so a slow step holds up a share of the users, not all.
-	ruleWorkers = 4
+	// ruleWorkers carry out the steps, each user's in one of them, in
+	// order, so a slow step holds up a share of the users, not all. Each
+	// has one request in flight at a time: 16 keep a cap of 20 requests/s
+	// busy while SMSOnline answers within 0.8 s.
+	ruleWorkers = 16
 	// ruleRetry is when a refused refund is tried once more.
 	ruleRetry = time.Minute
 	// maxRefundTries bounds the rule's refund tries of one number, those
@@ -40,57 +44,160 @@ const (
 	maxRefusals = 2
 )
 
-// runRules carries out the due steps of the rule until ctx ends.
+// runRules carries out the due steps of the rule until ctx ends. It hands
+// each due step to the worker carrying out its user's steps, or to the next
+// free one, and reads more once half the steps under way have ended (or at
+// the tick), leaving out those still under way: a worker never waits for
+// the others to end a batch, so a burst of due steps keeps the request
+// cap's slots taken to its last step.
 func (s *Service) runRules(ctx context.Context) {
+	p := newRulePool()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(p.ready)
+	for range ruleWorkers {
+		wg.Go(func() {
+			for user := range p.ready {
+				for d, ok := p.next(user); ok; d, ok = p.next(user) {
+					if ctx.Err() == nil {
+						s.ruleStep(ctx, d)
+					}
+					p.end(d)
+				}
+			}
+		})
+	}
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
 	for {
-		for s.ruleRound(ctx) == ruleBatch && ctx.Err() == nil {
-		}
+		s.handOut(ctx, p)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-s.ruleWake:
+		case <-p.ended:
 		}
 	}
 }
 
-// ruleRound carries out one batch of due steps and returns its size.
-func (s *Service) ruleRound(ctx context.Context) int {
+// handOut reads the due steps that are not under way, as many as ruleBatch
+// leaves room for, and hands them to the workers.
+func (s *Service) handOut(ctx context.Context, p *rulePool) {
+	// Taken before the read: a step missing from it ended before the read
+	// began, so the read sees the rule time it moved.
+	busy := p.underWay()
+	room := ruleBatch - len(busy)
+	if room <= 0 {
+		return
+	}
 	due, err := s.store.DueRules(ctx, s.cfg.Now(), ruleBatch)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("can't load due rule steps", "err", err)
 		}
-		return 0
+		return
 	}
-	queues := make([][]store.DueRule, ruleWorkers)
 	for _, d := range due {
-		i := uint64(d.Watch.TelegramUserID) % ruleWorkers
-		queues[i] = append(queues[i], d)
+		if room == 0 {
+			return
+		}
+		if !busy[stepOf(d)] {
+			p.start(d)
+			room--
+		}
 	}
-	var wg sync.WaitGroup
-	for _, q := range queues {
-		wg.Go(func() {
-			for _, d := range q {
-				if ctx.Err() != nil {
-					return
-				}
-				s.ruleStep(ctx, d)
-			}
-		})
+}
+
+// rulePool holds the steps under way: each user's queued in order, for
+// one worker at a time.
+type rulePool struct {
+	ready chan int64    // users with queued steps and no worker yet
+	ended chan struct{} // half the steps under way have ended
+
+	mu     sync.Mutex
+	busy   map[ruleStepKey]bool      // under way: queued or being carried out
+	queued map[int64][]store.DueRule // by user, in the order read
+	held   map[int64]bool            // users in ready or with a worker
+}
+
+// ruleStepKey names a step: the watched order it acts on.
+type ruleStepKey struct {
+	user  int64
+	order string
+}
+
+func stepOf(d store.DueRule) ruleStepKey {
+	return ruleStepKey{d.Watch.TelegramUserID, d.Watch.OrderID}
+}
+
+func newRulePool() *rulePool {
+	return &rulePool{
+		// Never full: a user is in it at most once, and the users with
+		// steps under way are at most ruleBatch.
+		ready: make(chan int64, ruleBatch),
+		ended: make(chan struct{}, 1),
+		busy:  make(map[ruleStepKey]bool), queued: make(map[int64][]store.DueRule), held: make(map[int64]bool),
 	}
-	wg.Wait()
-	return len(due)
+}
+
+// underWay returns the steps under way.
+func (p *rulePool) underWay() map[ruleStepKey]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.busy)
+}
+
+// start queues d behind its user's other steps, and hands the user to a
+// worker unless one has them.
+func (p *rulePool) start(d store.DueRule) {
+	user := d.Watch.TelegramUserID
+	p.mu.Lock()
+	p.busy[stepOf(d)] = true
+	p.queued[user] = append(p.queued[user], d)
+	hand := !p.held[user]
+	p.held[user] = true
+	p.mu.Unlock()
+	if hand {
+		p.ready <- user
+	}
+}
+
+// next takes the user's next queued step; false when none is left, and the
+// user is let go.
+func (p *rulePool) next(user int64) (store.DueRule, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	q := p.queued[user]
+	if len(q) == 0 {
+		delete(p.queued, user)
+		delete(p.held, user)
+		return store.DueRule{}, false
+	}
+	p.queued[user] = q[1:]
+	return q[0], true
+}
+
+// end marks d ended, and says when half the room is free again.
+func (p *rulePool) end(d store.DueRule) {
+	p.mu.Lock()
+	delete(p.busy, stepOf(d))
+	half := len(p.busy) == ruleBatch/2
+	p.mu.Unlock()
+	if half {
+		select {
+		case p.ended <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // ruleStep is one due step: it reads the order and, if it still waits for
 // its first SMS, refunds it or replaces it. Every way out moves the
-// watch's rule time (or removes the watch), so a step is never read twice
-// at once.
+// watch's rule time (or removes the watch), so the step is read again only
+// when that time comes.
 func (s *Service) ruleStep(ctx context.Context, d store.DueRule) {
-	ctx = smsapi.Background(ctx) // a user's command goes first
+	ctx = smsapi.Urgent(ctx) // a user's command goes first, the watcher's checks after
 	st := ruleState{s: s, d: d, now: s.cfg.Now()}
 	if d.KeyErr != nil {
 		st.later(ruleRetry, metrics.RuleWaiting) // a key that does not open pauses the watch
