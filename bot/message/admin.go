@@ -19,21 +19,21 @@ const (
 
 // Stats are the numbers /stats shows.
 type Stats struct {
-	Accounts           int
-	ActiveWatches      int
-	PausedWatches      int
-	Pushes24h          int
-	Pushes7d           int
-	MedianPush         time.Duration // 0 when nothing was pushed in 24 h
-	MoneyDone          int           // money actions of the last 24 h by outcome
-	MoneyFailed        int
-	MoneyUnsettled     int // in flight or of unknown outcome
-	APIRequests        int // SMSOnline, last hour
-	APIErrors          int
-	OutboxSize         int
-	OutboxAge          time.Duration // of the oldest message; 0 when none
-	Version            string
-	Uptime             time.Duration
+	Accounts       int
+	ActiveWatches  int
+	PausedWatches  int
+	Pushes24h      int
+	Pushes7d       int
+	MedianPush     time.Duration // 0 when nothing was pushed in 24 h
+	MoneyDone      int           // money actions of the last 24 h by outcome
+	MoneyFailed    int
+	MoneyUnsettled int // in flight or of unknown outcome
+	APIRequests    int // SMSOnline, last hour
+	APIErrors      int
+	OutboxSize     int
+	OutboxAge      time.Duration // of the oldest message; 0 when none
+	Version        string
+	Uptime         time.Duration
 }
 
 // Stats renders /stats.
