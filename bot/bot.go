@@ -46,7 +46,7 @@ type Config struct {
 	// Requests counts SMSOnline requests for /stats (its Observe must be
 	// the client's observer); Run writes its counts. nil for none.
 	Requests *RequestCounter
-	Logger       *slog.Logger
+	Logger   *slog.Logger
 
 	PollInterval      time.Duration // between checks of a waiting order; default 3s
 	OnChecked         func(n int)   // called with how many orders each written batch of checks looked at; nil for none

@@ -44,7 +44,7 @@ type commandEntry struct {
 	// admin is for ADMIN_USERS only: to anyone else it is an unknown
 	// command, and it is in no menu and no /help.
 	admin bool
-	run     func(context.Context, request) (reply, error)
+	run   func(context.Context, request) (reply, error)
 }
 
 // commandTable lists the bot's commands in menu order. /login is special:
