@@ -23,14 +23,16 @@ var bobChat = telegramtest.PrivateChat(bob)
 // stored counts' windows do not depend on when the tests run.
 var statsNow = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 
-// withAdmins makes ids the admins, on statsNow's clock.
+// withAdmins makes ids the admins.
 func withAdmins(ids ...int64) harnessOption {
 	return func(c *Config) {
 		c.AdminUsers = ids
-		c.Now = func() time.Time { return statsNow }
 		c.CommandBurst = 100
 	}
 }
+
+// onStatsClock runs the bot on statsNow's clock.
+func onStatsClock(c *Config) { c.Now = func() time.Time { return statsNow } }
 
 func TestAdminCommandsAreUnknownToOthers(t *testing.T) {
 	h := newHarness(t, withAdmins(alice.ID))
@@ -65,7 +67,7 @@ func TestAdminCommandsAreUnknownToOthers(t *testing.T) {
 }
 
 func TestStatsFromStoreSurviveRestart(t *testing.T) {
-	h := newHarness(t, withAdmins(alice.ID))
+	h := newHarness(t, withAdmins(alice.ID), onStatsClock)
 	h.login()
 	ctx := context.Background()
 	// Two codes pushed in the last day, after 2 s and 6 s; one last week.
