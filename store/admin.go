@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -63,7 +64,7 @@ func (s *Store) AdminStats(ctx context.Context, now time.Time) (AdminStats, erro
 	}
 	var median sql.NullInt64
 	err := s.read.QueryRowContext(ctx, medianPushQuery, day, day).Scan(&median)
-	if err != nil && err != sql.ErrNoRows {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("read median push time: %w", err)
 	}
 	st.MedianPush24h = time.Duration(median.Int64) * time.Millisecond

@@ -15,6 +15,7 @@ const (
 	AnnounceCancelled    Text = "AnnounceCancelled"
 	ButtonAnnounceSend   Text = "ButtonAnnounceSend"
 	ToastAnnounceSettled Text = "ToastAnnounceSettled"
+	StatsNone            Text = "StatsNone" // stands for a time there is nothing to measure
 )
 
 // Stats are the numbers /stats shows.
@@ -54,9 +55,6 @@ func (l *Lang) Stats(s Stats) string {
 		"Version": Escape(s.Version), "Uptime": l.Duration(s.Uptime),
 	})
 }
-
-// StatsNone stands for a time there is nothing to measure.
-const StatsNone Text = "StatsNone"
 
 // MaxAnnouncementUnits caps an announcement's HTML, in UTF-16 code units,
 // below Telegram's 4096.
