@@ -148,6 +148,9 @@ func TestAnnounceReachesEachLinkedUserOnce(t *testing.T) {
 	if got := h.say(alice, aliceChat, "/announce").Text; got != en.T(message.AnnounceUsage) {
 		t.Errorf("/announce without text = %q", got)
 	}
+	if got := h.say(alice, aliceChat, "/announce "+strings.Repeat("&", 800)).Text; got != en.T(message.AnnounceTooLong) {
+		t.Errorf("/announce of 4000 characters once escaped = %q", got)
+	}
 	confirm, send := askAnnounce(t, h)
 	if toast := h.tap(bob, aliceChat, confirm.MessageID, send); toast != en.T(message.ButtonExpired) {
 		t.Errorf("bob's tap on the Send button: toast %q", toast)

@@ -57,8 +57,8 @@ func (l *Lang) Stats(s Stats) string {
 }
 
 // MaxAnnouncementUnits caps an announcement's HTML, in UTF-16 code units,
-// below Telegram's 4096.
-const MaxAnnouncementUnits = 4000
+// so that it and its confirmation (a line above it) fit in Telegram's 4096.
+const MaxAnnouncementUnits = 3800
 
 // Announcement is the message every linked user gets: what the admin
 // typed, escaped, so that it shows as typed. ok is false when it is too
