@@ -33,6 +33,7 @@ type config struct {
 	TelegramMaxRPS   float64       `envconfig:"TELEGRAM_MAX_RPS"`
 	MaxWatches       int           `envconfig:"MAX_WATCHES_PER_USER"`
 	AllowedUsers     userIDs       `envconfig:"ALLOWED_USERS"`
+	AdminUsers       userIDs       `envconfig:"ADMIN_USERS"`
 	LogLevel         slog.Level    `envconfig:"LOG_LEVEL"`
 	DefaultLanguage  string        `envconfig:"DEFAULT_LANGUAGE"`
 	HealthAddr       string        `envconfig:"HEALTH_ADDR"`
@@ -147,7 +148,7 @@ func describeParseError(perr *envconfig.ParseError) string {
 		return fmt.Sprintf("%q is not a log level (use debug, info, warn or error)", perr.Value)
 	case "SMSONLINE_MAX_RPS", "TELEGRAM_MAX_RPS", "MAX_WATCHES_PER_USER":
 		return fmt.Sprintf("%q is not a number", perr.Value)
-	case "ALLOWED_USERS":
+	case "ALLOWED_USERS", "ADMIN_USERS":
 		return fmt.Sprintf("%v (use comma-separated Telegram user ids, e.g. 12345,67890)", perr.Err)
 	}
 	return fmt.Sprintf("invalid value %q", perr.Value)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -124,14 +125,20 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 	}
 	var m *metrics.Metrics
-	apiOpts := []smsapi.Option{smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS)}
+	requests := bot.NewRequestCounter(st, nil, logger) // for /stats, whether or not metrics are served
+	observe := requests.Observe
 	if cfg.MetricsAddr != "" {
 		if metricsLn, err = listen("METRICS_ADDR", cfg.MetricsAddr); err != nil {
 			return startError{err}
 		}
 		m = metrics.New(st)
-		apiOpts = append(apiOpts, smsapi.WithObserver(m.SMSOnline))
+		observe = func(op string, err error, took time.Duration) {
+			m.SMSOnline(op, err, took)
+			requests.Observe(op, err, took)
+		}
 	}
+	apiOpts := []smsapi.Option{smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS),
+		smsapi.WithObserver(observe)}
 	api, err := smsapi.New(cfg.SMSOnlineAPIURL, apiOpts...)
 	if err != nil {
 		return startError{fmt.Errorf("SMSONLINE_API_URL: %w", err)}
@@ -140,6 +147,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Token:             cfg.TelegramBotToken,
 		APIURL:            cfg.TelegramAPIURL,
 		AllowedUsers:      cfg.AllowedUsers,
+		AdminUsers:        cfg.AdminUsers,
+		Version:           version(),
+		Requests:          requests,
 		DefaultLanguage:   message.ByTag(cfg.DefaultLanguage), // checked by loadConfig
 		Logger:            logger,
 		PollInterval:      cfg.PollInterval,
@@ -208,4 +218,21 @@ func withRotationHint(path string, err error) error {
 			err, store.NewKeyFilePath(path))
 	}
 	return err
+}
+
+// version is the build's module version, or its VCS revision, for /stats.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, kv := range info.Settings {
+		if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
+			return kv.Value[:12]
+		}
+	}
+	return ""
 }

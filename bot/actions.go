@@ -65,6 +65,10 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery, l *messag
 		b.onLanguageButton(ctx, q, l, lb)
 		return
 	}
+	if nonce, send, ok := message.ParseAnnounceButton(q.Data); ok {
+		b.onAnnounceButton(ctx, q, l, nonce, send)
+		return
+	}
 	if s, ok := message.ParseSettingsButton(q.Data); ok {
 		b.onSettingsButton(ctx, q, l, s)
 		return

@@ -41,7 +41,12 @@ type Config struct {
 	Token        string  // bot token from @BotFather
 	APIURL       string  // Bot API server, e.g. https://api.telegram.org
 	AllowedUsers []int64 // Telegram user ids allowed to use the bot; empty = anyone
-	Logger       *slog.Logger
+	AdminUsers   []int64 // Telegram user ids that may use /stats and /announce
+	Version      string  // shown by /stats; default "dev"
+	// Requests counts SMSOnline requests for /stats (its Observe must be
+	// the client's observer); Run writes its counts. nil for none.
+	Requests *RequestCounter
+	Logger   *slog.Logger
 
 	PollInterval      time.Duration // between checks of a waiting order; default 3s
 	OnChecked         func(n int)   // called with how many orders each written batch of checks looked at; nil for none
@@ -88,6 +93,9 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = watch.DefaultPollInterval
 	}
@@ -114,6 +122,7 @@ type Bot struct {
 	telegram   *deliver.Client // every call whose effect a user sees
 	store      *store.Store
 	allowed    map[int64]bool
+	admins     map[int64]bool // ADMIN_USERS
 	commands   []commandEntry // the command table
 	buttons    []buttonEntry  // the button table
 	orders     *orderDesk     // the handlers, in desks
@@ -122,6 +131,7 @@ type Bot struct {
 	accounts   *accountDesk
 	favourites *favouriteDesk
 	history    *historyDesk
+	admin      *adminDesk
 	redact     *strings.Replacer
 
 	pace    *rate.Limiter // every message the bot sends spends from this budget
@@ -157,6 +167,10 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	}
 	for _, id := range cfg.AllowedUsers {
 		b.allowed[id] = true
+	}
+	b.admins = make(map[int64]bool, len(cfg.AdminUsers))
+	for _, id := range cfg.AdminUsers {
+		b.admins[id] = true
 	}
 	fallback := cmp.Or(cfg.DefaultLanguage, message.English)
 	b.langs = newLanguages(st, fallback, cfg.Logger, cfg.Now)
@@ -224,6 +238,8 @@ func (b *Bot) newDesks(api OrderAPI) {
 		wake: make(chan struct{}, 1), tick: min(time.Second, cfg.PollInterval), edit: b.editMessage}
 	b.favourites = &favouriteDesk{orders: b.orders, money: moneyDesk, store: st, log: cfg.Logger, now: cfg.Now}
 	b.history = &historyDesk{api: api, log: cfg.Logger, now: cfg.Now, sendDocument: b.sendDocument}
+	b.admin = &adminDesk{store: st, version: cfg.Version, startedAt: cfg.Now(), now: cfg.Now, log: cfg.Logger,
+		wakeSender: b.sender.Wake}
 	b.commands = b.commandTable()
 	b.buttons = buttonTable(b.orders, moneyDesk, b.stock, b.favourites, b.history)
 }
@@ -279,6 +295,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.pruneDelivered(ctx) })
 	wg.Go(func() { b.stock.run(ctx) })
+	if b.cfg.Requests != nil {
+		wg.Go(func() { b.cfg.Requests.Run(ctx) })
+	}
 	b.tg.Start(ctx)
 	b.queue.wait() // queued handlers finish, or are cut off or skipped after ShutdownGrace
 	wg.Wait()
@@ -345,7 +364,8 @@ func (b *Bot) prepare(ctx context.Context) {
 		b.log.Warn("can't delete webhook", "err", b.errText(err))
 	}
 	// The menu with no language is for users whose language the bot does
-	// not speak: it is in the default language.
+	// not speak: it is in the default language. Admins' commands are in
+	// nobody's menu.
 	if _, err := b.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: b.langs.fallback.Commands(b.commandList())}); err != nil {
 		b.log.Warn("can't set command menu", "err", b.errText(err))
 	}

@@ -41,7 +41,10 @@ type commandEntry struct {
 	// "" allows it everywhere.
 	inGroup message.Text
 	account bool // needs a linked account: the dispatcher loads it, or answers with the login hint
-	run     func(context.Context, request) (reply, error)
+	// admin is for ADMIN_USERS only: to anyone else it is an unknown
+	// command, and it is in no menu and no /help.
+	admin bool
+	run   func(context.Context, request) (reply, error)
 }
 
 // commandTable lists the bot's commands in menu order. /login is special:
@@ -67,17 +70,22 @@ func (b *Bot) commandTable() []commandEntry {
 		{Command: message.Command{Name: loginCommand, Menu: message.CommandLogin}, inGroup: message.LoginInGroup, run: accounts.cmdLogin},
 		{Command: message.Command{Name: "logout", Menu: message.CommandLogout, Help: message.HelpLogout}, run: accounts.cmdLogout},
 		{Command: message.Command{Name: "help", Menu: message.CommandHelp, Help: message.HelpHelp}, run: b.cmdHelp},
+		{Command: message.Command{Name: "stats"}, admin: true, inGroup: message.AdminInGroup, run: b.admin.cmdStats},
+		{Command: message.Command{Name: "announce", Args: "<text>"}, admin: true, inGroup: message.AdminInGroup, run: b.admin.cmdAnnounce},
 	}
 }
 
 // loginCommand is the command whose message may carry an API key.
 const loginCommand = "login"
 
-// commandList is the table as the menu and /help show it.
+// commandList is the table as the menu and /help show it: everyone's
+// commands, not the admins'.
 func (b *Bot) commandList() []message.Command {
-	out := make([]message.Command, len(b.commands))
-	for i, e := range b.commands {
-		out[i] = e.Command
+	out := make([]message.Command, 0, len(b.commands))
+	for _, e := range b.commands {
+		if !e.admin {
+			out = append(out, e.Command)
+		}
 	}
 	return out
 }
@@ -121,6 +129,9 @@ func (b *Bot) onMessage(ctx context.Context, msg *models.Message, l *message.Lan
 	cmd, isCommand := parseCommand(msg.Text, b.username)
 	r := request{msg: msg, cmd: cmd, user: msg.From.ID, chat: msg.Chat.ID, lang: l}
 	e, known := b.command(cmd.Name)
+	if known && e.admin && !b.admins[r.user] {
+		known = false // answered as any unknown command, so it gives nothing away
+	}
 	if isCommand {
 		label := "other" // a user cannot make up label values
 		if known {

@@ -68,14 +68,16 @@ func (s *Store) PushOnce(ctx context.Context, m Message, sms string, now time.Ti
 }
 
 // PruneDelivered forgets delivered-SMS fingerprints, "another SMS" asks,
-// group cards and confirmations nobody pressed recorded before before, and
+// group cards, confirmations nobody pressed, /stats' counts and
+// announcements recorded before before, and
 // returns how many rows went. Orders live about 20 minutes, so keeping a
 // few days is ample; without pruning the tables grow forever. (A press on a
 // group card older than that answers with a new message instead of editing
 // it; an older confirmation has expired.)
 func (s *Store) PruneDelivered(ctx context.Context, before time.Time) (int, error) {
 	total := 0
-	for _, q := range []string{pruneDeliveredQuery, pruneSMSRequestsQuery, pruneCardsQuery, pruneOffersQuery} {
+	for _, q := range []string{pruneDeliveredQuery, pruneSMSRequestsQuery, pruneCardsQuery, pruneOffersQuery,
+		prunePushEventsQuery, pruneAPICallsQuery, pruneAnnouncementsQuery} {
 		res, err := s.write.ExecContext(ctx, q, millis(before))
 		if err != nil {
 			return total, fmt.Errorf("prune delivered sms: %w", err)

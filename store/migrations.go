@@ -325,6 +325,31 @@ CREATE TABLE ceilings (
 	PRIMARY KEY (telegram_user_id, sms_user_id, service, country, carrier)
 ) WITHOUT ROWID;
 `,
+	// 9: what /stats reads, so its numbers survive restarts: each push
+	// Telegram accepted, with how long it waited since the SMS was seen
+	// (push_events); SMSOnline requests and errors per minute (api_calls);
+	// and /announce's stored confirmations (announcements).
+	`
+CREATE TABLE push_events (
+	sent_at    INTEGER NOT NULL,
+	latency_ms INTEGER NOT NULL
+);
+CREATE INDEX push_events_sent ON push_events (sent_at);
+CREATE TABLE api_calls (
+	minute   INTEGER PRIMARY KEY,
+	requests INTEGER NOT NULL,
+	errors   INTEGER NOT NULL
+);
+CREATE TABLE announcements (
+	nonce      TEXT    PRIMARY KEY,
+	admin_id   INTEGER NOT NULL,
+	text       TEXT    NOT NULL,
+	state      TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'cancelled')),
+	recipients INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 const (

@@ -12,6 +12,7 @@ import (
 const (
 	PriorityPush   = 0
 	PriorityNotice = 1
+	PriorityBulk   = 2 // an announcement to every user: after everything else
 )
 
 // Message is an outbox row: a message that must reach Telegram and stays
@@ -118,12 +119,16 @@ func (s *Store) NextMessageDue(ctx context.Context) (time.Time, bool, error) {
 	return time.UnixMilli(next.Int64).UTC(), true, nil
 }
 
-// MarkSent removes messages that Telegram accepted (one, or the rows of
-// one joined message), all or none. A message that is already gone (dropped
+// MarkSent removes messages that Telegram accepted at now (one, or the
+// rows of one joined message), all or none, and records each push among
+// them for /stats (push_events). A message that is already gone (dropped
 // meanwhile) is not an error.
-func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
+func (s *Store) MarkSent(ctx context.Context, now time.Time, ids ...int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, recordPushQuery, millis(now), millis(now), id, PriorityPush); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, deleteMessageQuery, id); err != nil {
 				return err
 			}

@@ -91,10 +91,10 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Errorf("retried message %+v", msgs)
 	}
 
-	if err := s.MarkSent(ctx, ids[0]); err != nil {
+	if err := s.MarkSent(ctx, retryAt, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSent(ctx, ids[0]); err != nil {
+	if err := s.MarkSent(ctx, retryAt, ids[0]); err != nil {
 		t.Errorf("MarkSent of a gone message: %v", err)
 	}
 	if n, _ := s.PendingMessages(ctx); n != 1 {

@@ -24,7 +24,7 @@ func (r *recordingStore) DueMessages(context.Context, time.Time, int) ([]store.M
 func (r *recordingStore) NextMessageDue(context.Context) (time.Time, bool, error) {
 	return time.Time{}, false, nil
 }
-func (r *recordingStore) MarkSent(_ context.Context, ids ...int64) error {
+func (r *recordingStore) MarkSent(_ context.Context, _ time.Time, ids ...int64) error {
 	r.calls = append(r.calls, fmt.Sprint("sent ", ids))
 	return nil
 }

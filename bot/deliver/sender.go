@@ -18,7 +18,7 @@ import (
 type Store interface {
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]store.Message, error)
 	NextMessageDue(ctx context.Context) (time.Time, bool, error)
-	MarkSent(ctx context.Context, ids ...int64) error
+	MarkSent(ctx context.Context, now time.Time, ids ...int64) error
 	RetryMessage(ctx context.Context, id int64, next time.Time, attempts int) error
 	DropMessage(ctx context.Context, id int64) error
 	DropChat(ctx context.Context, chatID int64) (watchesEnded, messagesDropped int, err error)
@@ -307,7 +307,7 @@ func (s *Sender) deliver(drain context.Context, b batch) {
 	// Bookkeeping must happen even during shutdown, or a sent push is sent again.
 	db := context.WithoutCancel(drain)
 	if err == nil {
-		if err := s.store.MarkSent(db, b.ids()...); err != nil {
+		if err := s.store.MarkSent(db, s.cfg.Now(), b.ids()...); err != nil {
 			s.log.Error("can't mark message sent", "ids", b.ids(), "err", err)
 		}
 		now := s.cfg.Now()

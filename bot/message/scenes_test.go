@@ -96,6 +96,7 @@ func renderScenes(l *Lang) []scene {
 	settingsScenes(l, &s)
 	favouriteScenes(l, &s)
 	historyScenes(l, &s)
+	adminScenes(l, &s)
 	return s
 }
 
