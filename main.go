@@ -123,6 +123,14 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return startError{err}
 		}
 	}
+	var webhook *bot.Webhook
+	if cfg.WebhookURL != "" {
+		ln, err := listen("WEBHOOK_ADDR", cfg.WebhookAddr)
+		if err != nil {
+			return startError{err}
+		}
+		webhook = &bot.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Listener: ln}
+	}
 	var m *metrics.Metrics
 	apiOpts := []smsapi.Option{smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS)}
 	if cfg.MetricsAddr != "" {
@@ -146,6 +154,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		TelegramMaxRPS:    cfg.TelegramMaxRPS,
 		MaxWatchesPerUser: cfg.MaxWatches,
 		Metrics:           m,
+		Webhook:           webhook,
 	}, api, st)
 	if err != nil {
 		return startError{err}
