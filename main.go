@@ -169,8 +169,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if metricsLn != nil {
 		servers.Go(func() { serveHTTP(serveCtx, metricsLn, m.Handler(), logger, "metrics") })
 	}
+	updates := "long polling"
+	if webhook != nil {
+		updates = "webhook"
+	}
 	logger.Info("smsbot starting", "database", cfg.DatabasePath, "telegram", cfg.TelegramAPIURL,
-		"smsonline", cfg.SMSOnlineAPIURL, "poll_interval", cfg.PollInterval, "allowed_users", len(cfg.AllowedUsers))
+		"smsonline", cfg.SMSOnlineAPIURL, "poll_interval", cfg.PollInterval, "allowed_users", len(cfg.AllowedUsers),
+		"updates", updates)
 	return b.Run(ctx)
 }
 

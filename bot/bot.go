@@ -148,6 +148,9 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New("empty bot token")
 	}
+	if w := cfg.Webhook; w != nil && (w.URL == "" || w.Secret == "" || w.Listener == nil) {
+		return nil, errors.New("webhook mode needs a URL, a secret and a listener")
+	}
 	cfg.setDefaults()
 	b := &Bot{
 		cfg:     cfg,
