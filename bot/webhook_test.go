@@ -262,3 +262,22 @@ func TestWebhookHealth(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookHealthz(t *testing.T) {
+	h := newHarness(t, withWebhook(t))
+	h.waitWebhook()
+	deadline := time.Now().Add(10 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = h.bot.Health(context.Background()); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("Health in webhook mode = %v", err)
+	}
+	if n := len(h.tg.CallsTo("getUpdates")); n != 0 {
+		t.Errorf("%d getUpdates calls in webhook mode", n)
+	}
+}
