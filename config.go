@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,17 @@ type config struct {
 	HealthAddr       string        `envconfig:"HEALTH_ADDR"`
 	MetricsAddr      string        `envconfig:"METRICS_ADDR"`
 	LogFormat        string        `envconfig:"LOG_FORMAT"`
+	WebhookURL       string        `envconfig:"WEBHOOK_URL"`
+	WebhookSecret    string        `envconfig:"WEBHOOK_SECRET"`
+	WebhookAddr      string        `envconfig:"WEBHOOK_ADDR"`
 }
+
+// defaultWebhookAddr is where the webhook listens unless WEBHOOK_ADDR says
+// otherwise: plain HTTP for the reverse proxy in front.
+const defaultWebhookAddr = ":8080"
+
+// webhookSecret is what Telegram accepts as a webhook's secret_token.
+var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 // defaultConfig is the configuration an empty environment gives: each
 // package's own defaults, so that none is written twice.
@@ -56,6 +67,7 @@ func defaultConfig() config {
 		DefaultLanguage: message.English.Tag,
 		HealthAddr:      defaultHealthAddr,
 		LogFormat:       "text",
+		WebhookAddr:     defaultWebhookAddr,
 	}
 }
 
@@ -94,7 +106,10 @@ func loadConfig() (config, error) {
 	if cfg.MaxWatches < 1 {
 		return cfg, fmt.Errorf("MAX_WATCHES_PER_USER: %d must be at least 1", cfg.MaxWatches)
 	}
-	for name, addr := range map[string]string{"HEALTH_ADDR": cfg.HealthAddr, "METRICS_ADDR": cfg.MetricsAddr} {
+	if err := checkWebhook(cfg); err != nil {
+		return cfg, err
+	}
+	for name, addr := range map[string]string{"HEALTH_ADDR": cfg.HealthAddr, "METRICS_ADDR": cfg.MetricsAddr, "WEBHOOK_ADDR": cfg.WebhookAddr} {
 		if addr == "" || addr == "off" && name == "HEALTH_ADDR" {
 			continue
 		}
@@ -112,6 +127,25 @@ func loadConfig() (config, error) {
 		return cfg, fmt.Errorf("DEFAULT_LANGUAGE: %q is not a language the bot speaks (use en, ru or zh)", cfg.DefaultLanguage)
 	}
 	return cfg, nil
+}
+
+// checkWebhook checks the webhook variables when WEBHOOK_URL is set. The
+// secret's value is never quoted.
+func checkWebhook(cfg config) error {
+	if cfg.WebhookURL == "" {
+		return nil
+	}
+	u, err := url.Parse(cfg.WebhookURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("WEBHOOK_URL: %q is not an https URL (Telegram calls webhooks over HTTPS only)", cfg.WebhookURL)
+	}
+	if cfg.WebhookSecret == "" {
+		return errors.New("WEBHOOK_SECRET is required with WEBHOOK_URL: 1 to 256 of A-Z a-z 0-9 _ - (e.g. openssl rand -hex 32)")
+	}
+	if !webhookSecret.MatchString(cfg.WebhookSecret) {
+		return errors.New("WEBHOOK_SECRET: must be 1 to 256 of A-Z a-z 0-9 _ - (e.g. openssl rand -hex 32)")
+	}
+	return nil
 }
 
 // configKeys lists the environment variables config reads.

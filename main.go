@@ -124,6 +124,14 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return startError{err}
 		}
 	}
+	var webhook *bot.Webhook
+	if cfg.WebhookURL != "" {
+		ln, err := listen("WEBHOOK_ADDR", cfg.WebhookAddr)
+		if err != nil {
+			return startError{err}
+		}
+		webhook = &bot.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Listener: ln}
+	}
 	var m *metrics.Metrics
 	requests := bot.NewRequestCounter(st, nil, logger) // for /stats, whether or not metrics are served
 	observe := requests.Observe
@@ -156,6 +164,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		TelegramMaxRPS:    cfg.TelegramMaxRPS,
 		MaxWatchesPerUser: cfg.MaxWatches,
 		Metrics:           m,
+		Webhook:           webhook,
 	}, api, st)
 	if err != nil {
 		return startError{err}
@@ -170,8 +179,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if metricsLn != nil {
 		servers.Go(func() { serveHTTP(serveCtx, metricsLn, m.Handler(), logger, "metrics") })
 	}
+	updates := "long polling"
+	if webhook != nil {
+		updates = "webhook"
+	}
 	logger.Info("smsbot starting", "database", cfg.DatabasePath, "telegram", cfg.TelegramAPIURL,
-		"smsonline", cfg.SMSOnlineAPIURL, "poll_interval", cfg.PollInterval, "allowed_users", len(cfg.AllowedUsers))
+		"smsonline", cfg.SMSOnlineAPIURL, "poll_interval", cfg.PollInterval, "allowed_users", len(cfg.AllowedUsers),
+		"updates", updates)
 	return b.Run(ctx)
 }
 

@@ -41,6 +41,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DefaultLanguage:  "en",
 		HealthAddr:       "127.0.0.1:8081",
 		LogFormat:        "text",
+		WebhookAddr:      ":8080",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -62,6 +63,8 @@ func TestLoadConfigValues(t *testing.T) {
 		"ALLOWED_USERS":      " 12345, 678 ,",
 		"LOG_LEVEL":          "debug",
 		"SMSONLINE_MAX_RPS":  "0",
+		"WEBHOOK_URL":        "https://bot.example.com/tg/hook",
+		"WEBHOOK_SECRET":     strings.Repeat("Az09_-", 40),
 	})
 	cfg, err := loadConfig()
 	if err != nil {
@@ -69,7 +72,7 @@ func TestLoadConfigValues(t *testing.T) {
 	}
 	if cfg.TelegramAPIURL != "http://127.0.0.1:8081" || cfg.PollInterval != 5*time.Second ||
 		!reflect.DeepEqual([]int64(cfg.AllowedUsers), []int64{12345, 678}) || cfg.LogLevel != slog.LevelDebug ||
-		cfg.SMSOnlineMaxRPS != 0 {
+		cfg.SMSOnlineMaxRPS != 0 || cfg.WebhookURL != "https://bot.example.com/tg/hook" || cfg.WebhookAddr != defaultWebhookAddr {
 		t.Errorf("got %+v", cfg)
 	}
 }
@@ -95,6 +98,11 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad rps", map[string]string{"SMSONLINE_MAX_RPS": "fast"}, "SMSONLINE_MAX_RPS"},
 		{"telegram rps over the limit", map[string]string{"TELEGRAM_MAX_RPS": "100"}, "TELEGRAM_MAX_RPS"},
 		{"zero watches", map[string]string{"MAX_WATCHES_PER_USER": "0"}, "MAX_WATCHES_PER_USER"},
+		{"webhook without secret", map[string]string{"WEBHOOK_URL": "https://bot.example.com/tg"}, "WEBHOOK_SECRET is required with WEBHOOK_URL"},
+		{"webhook secret with a bad character", map[string]string{"WEBHOOK_URL": "https://bot.example.com/tg", "WEBHOOK_SECRET": "secret-token!"}, "WEBHOOK_SECRET: must be 1 to 256"},
+		{"webhook secret too long", map[string]string{"WEBHOOK_URL": "https://bot.example.com/tg", "WEBHOOK_SECRET": strings.Repeat("a", 257)}, "WEBHOOK_SECRET"},
+		{"webhook over http", map[string]string{"WEBHOOK_URL": "http://bot.example.com/tg", "WEBHOOK_SECRET": "s"}, "WEBHOOK_URL"},
+		{"bad webhook addr", map[string]string{"WEBHOOK_ADDR": "8080"}, `WEBHOOK_ADDR: "8080" is not host:port`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package bot is the Telegram side of smsbot: it receives updates by long
-// polling, answers commands, watches orders and delivers SMS codes.
+// polling or a webhook, answers commands, watches orders and delivers SMS codes.
 package bot
 
 import (
@@ -66,6 +66,7 @@ type Config struct {
 	HandlerTimeout  time.Duration    // how long one update may take; default 30s
 	ShutdownGrace   time.Duration    // how long running handlers may finish after a stop; default 5s
 	Workers         int              // updates handled at once (one per user at a time); default 16
+	Webhook         *Webhook         // take updates from a webhook; nil for long polling
 	DefaultLanguage *message.Lang    // for users whose language the bot does not speak; nil for English
 	Metrics         *metrics.Metrics // nil for none
 	Now             func() time.Time // clock; default time.Now
@@ -142,6 +143,7 @@ type Bot struct {
 	money   *money.Service
 	langs   *languages
 	polls   *pollTracker // getUpdates as it goes, for Health
+	hook    *hookTracker // the webhook's listener and getWebhookInfo, for Health
 	metrics *metrics.Metrics
 
 	username   string       // the bot's @username, known after getMe
@@ -155,6 +157,9 @@ var ErrUnauthorized = errors.New("telegram refused the bot token (check TELEGRAM
 func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New("empty bot token")
+	}
+	if w := cfg.Webhook; w != nil && (w.URL == "" || w.Secret == "" || w.Listener == nil) {
+		return nil, errors.New("webhook mode needs a URL, a secret and a listener")
 	}
 	cfg.setDefaults()
 	b := &Bot{
@@ -183,6 +188,7 @@ func New(ctx context.Context, cfg Config, api OrderAPI, st *store.Store) (*Bot, 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
 	b.polls = &pollTracker{next: transport}
+	b.hook = &hookTracker{}
 	b.metrics = cfg.Metrics
 	httpClient := &http.Client{Timeout: cfg.LongPollTimeout + 15*time.Second, Transport: b.polls}
 	b.httpClient = httpClient
@@ -263,6 +269,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	})
 	defer stopGrace()
+	if b.cfg.Webhook != nil {
+		defer b.cfg.Webhook.Listener.Close() // Serve closes it too; a failed start must as well
+	}
 	var err error
 	if b.tg, err = b.newPoller(ctx, handlerCtx); err != nil {
 		return err
@@ -277,6 +286,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.username = me.Username
 	b.log.Info("connected to telegram", "bot", "@"+me.Username)
 	b.prepare(ctx)
+	if b.cfg.Webhook != nil {
+		if err := b.setWebhook(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		b.log.Info("taking updates from the webhook", "url", b.cfg.Webhook.URL, "listen", b.cfg.Webhook.Listener.Addr().String())
+	}
 	if err := b.money.Recover(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -298,7 +316,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.cfg.Requests != nil {
 		wg.Go(func() { b.cfg.Requests.Run(ctx) })
 	}
-	b.tg.Start(ctx)
+	if b.cfg.Webhook != nil {
+		wg.Go(func() { b.watchWebhook(ctx) })
+		b.serveWebhook(ctx, handlerCtx)
+	} else {
+		b.tg.Start(ctx)
+	}
 	b.queue.wait() // queued handlers finish, or are cut off or skipped after ShutdownGrace
 	wg.Wait()
 	return watchErr
@@ -320,6 +343,7 @@ func (b *Bot) pruneDelivered(ctx context.Context) {
 		} else if n > 0 {
 			b.log.Debug("pruned delivered sms", "count", n)
 		}
+		b.pruneUpdates(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -354,14 +378,17 @@ func (b *Bot) getMe(ctx context.Context) (*models.User, error) {
 	}
 }
 
-// prepare removes a webhook left by another deployment (long polling gets 409
-// Conflict while one is set) and publishes the command menu, once for each
-// language. Both are best-effort: the bot works without them.
+// prepare removes, in long polling mode, a webhook left by another
+// deployment or an earlier webhook run (long polling gets 409 Conflict while
+// one is set), and publishes the command menu, once for each language. Both
+// are best-effort: the bot works without them.
 func (b *Bot) prepare(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
-		b.log.Warn("can't delete webhook", "err", b.errText(err))
+	if b.cfg.Webhook == nil {
+		if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+			b.log.Warn("can't delete webhook", "err", b.errText(err))
+		}
 	}
 	// The menu with no language is for users whose language the bot does
 	// not speak: it is in the default language. Admins' commands are in

@@ -54,6 +54,8 @@ type harness struct {
 	stop  func()       // stops the running bot; nil when stopped
 
 	apiNet *switchableNet // the bot's network path to SMSOnline
+
+	sentUpdates []*models.Update // updates a webhook test queued (pressMany)
 }
 
 type harnessOption func(*Config)

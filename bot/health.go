@@ -64,7 +64,9 @@ func (p *pollTracker) check(now time.Time, limit time.Duration) string {
 }
 
 // Health reports whether the bot works: the database takes a write, long
-// polling answered within a minute (LongPollTimeout + 10 s), the watcher
+// polling answered within a minute (LongPollTimeout + 10 s) or, in webhook
+// mode, the listener serves and getWebhookInfo reports no failing
+// deliveries (webhookhealth.go), the watcher
 // and the sender ran a round recently, and no money outcome waits to be
 // recorded. The error lists every
 // reason it does not.
@@ -74,7 +76,13 @@ func (b *Bot) Health(ctx context.Context) error {
 	if err := b.store.Ping(ctx, now); err != nil {
 		problems = append(problems, "database: "+err.Error())
 	}
-	if why := b.polls.check(now, b.cfg.LongPollTimeout+10*time.Second); why != "" {
+	why := ""
+	if b.cfg.Webhook != nil {
+		why = b.hook.snapshot().problem(b.cfg.Webhook.URL, now)
+	} else {
+		why = b.polls.check(now, b.cfg.LongPollTimeout+10*time.Second)
+	}
+	if why != "" {
 		problems = append(problems, "telegram: "+why)
 	}
 	for _, loop := range []struct {

@@ -15,6 +15,10 @@ import (
 // middlewares every update passes (admit: the budget and the user's queue;
 // track: the handler's context, panics and the saved offset).
 
+// handledUpdates are the update types the bot handles, asked for from
+// getUpdates and setWebhook alike.
+var handledUpdates = tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}
+
 // newPoller makes the Telegram client that long-polls for updates from the
 // last one handled. Its handlers run under handlerCtx (see track).
 func (b *Bot) newPoller(ctx context.Context, handlerCtx context.Context) (*tgbot.Bot, error) {
@@ -27,7 +31,7 @@ func (b *Bot) newPoller(ctx context.Context, handlerCtx context.Context) (*tgbot
 		tgbot.WithSkipGetMe(), // Run calls getMe itself, with retries and a clear error
 		tgbot.WithHTTPClient(b.cfg.LongPollTimeout, b.httpClient),
 		tgbot.WithInitialOffset(offset),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+		tgbot.WithAllowedUpdates(handledUpdates),
 		// One library worker hands updates, in order, to b.admit, which takes
 		// each from its sender's budget and queues it in b.queue: concurrently
 		// across users and in order for each user.
@@ -66,14 +70,19 @@ func (b *Bot) newPoller(ctx context.Context, handlerCtx context.Context) (*tgbot
 // most maxWaiting of them.
 func (b *Bot) admit(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 	return func(ctx context.Context, tg *tgbot.Bot, u *models.Update) {
-		v := b.spend(u)
-		handle := func() { next(withBudget(ctx, v), tg, u) }
-		if v.over {
-			b.queue.runAside(ctx, handle)
-			return
-		}
-		b.queue.add(ctx, updateUser(u), handle)
+		b.take(ctx, tg, u, next)
 	}
+}
+
+// take is admit for one update; the webhook calls it directly. It reports
+// whether the update was taken, false only when ctx ended first.
+func (b *Bot) take(ctx context.Context, tg *tgbot.Bot, u *models.Update, next tgbot.HandlerFunc) bool {
+	v := b.spend(u)
+	handle := func() { next(withBudget(ctx, v), tg, u) }
+	if v.over {
+		return b.queue.runAside(ctx, handle)
+	}
+	return b.queue.add(ctx, updateUser(u), handle)
 }
 
 // track wraps every handler: it gives the handler a context that survives the

@@ -51,8 +51,9 @@ func newUserQueue(concurrency, waiting int, log *slog.Logger) *userQueue {
 // when the user has a handler running: h joins their line, or is dropped when
 // the line is full. Otherwise it waits for a free slot, which are all taken
 // only when that many other users' handlers run, and gives up when ctx ends
-// (h does not run).
-func (q *userQueue) add(ctx context.Context, user int64, h func()) {
+// (h does not run). It reports whether h was taken: run, queued, or dropped
+// for a full line; false only when ctx ended first.
+func (q *userQueue) add(ctx context.Context, user int64, h func()) bool {
 	q.mu.Lock()
 	if l := q.lines[user]; l != nil {
 		if len(l.waiting) >= q.waiting {
@@ -61,7 +62,7 @@ func (q *userQueue) add(ctx context.Context, user int64, h func()) {
 			l.waiting = append(l.waiting, h)
 		}
 		q.mu.Unlock()
-		return
+		return true
 	}
 	l := &line{}
 	q.lines[user] = l
@@ -73,9 +74,10 @@ func (q *userQueue) add(ctx context.Context, user int64, h func()) {
 		q.mu.Lock()
 		delete(q.lines, user)
 		q.mu.Unlock()
-		return
+		return false
 	}
 	q.running.Go(func() { q.serve(user, l, h) })
+	return true
 }
 
 // serve runs h and then the user's waiting handlers, one at a time. It
@@ -106,17 +108,18 @@ func (q *userQueue) serve(user int64, l *line, h func()) {
 // runAside runs h outside every user's line, as soon as one of its own
 // slots is free: for an update that only needs a quick answer, which must not
 // wait behind its sender's backlog. It gives up when ctx ends (h does not
-// run).
-func (q *userQueue) runAside(ctx context.Context, h func()) {
+// run) and reports whether h was taken.
+func (q *userQueue) runAside(ctx context.Context, h func()) bool {
 	select {
 	case q.aside <- struct{}{}:
 	case <-ctx.Done():
-		return
+		return false
 	}
 	q.running.Go(func() {
 		defer func() { <-q.aside }()
 		h()
 	})
+	return true
 }
 
 // idle reports whether no handler runs or waits.

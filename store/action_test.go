@@ -313,6 +313,11 @@ func TestFastUntilKeepsTheLater(t *testing.T) {
 const undoVersion9 = `DROP TABLE push_events; DROP TABLE api_calls; DROP TABLE announcements;
 `
 
+// undoVersion10 takes a database back to before version 10, for tests
+// that rewind further.
+const undoVersion10 = `DROP TABLE telegram_updates;
+`
+
 // undoVersion8 takes a database back to before version 8, for tests that
 // rewind further.
 const undoVersion8 = `DROP TABLE favourites; DROP TABLE ceilings;
@@ -335,7 +340,7 @@ func TestMigrationKeepsMoneyActions(t *testing.T) {
 	addAccount(t, s, 1)
 	s.Close()
 	db := rawDB(t, path)
-	if _, err := db.Exec(undoVersion9 + undoVersion8 + undoVersion7 + `DROP TABLE cards; DROP TABLE sms_requests; DROP INDEX accounts_logout; ALTER TABLE accounts DROP COLUMN logout_at;
+	if _, err := db.Exec(undoVersion10 + undoVersion9 + undoVersion8 + undoVersion7 + `DROP TABLE cards; DROP TABLE sms_requests; DROP INDEX accounts_logout; ALTER TABLE accounts DROP COLUMN logout_at;
 		DROP TABLE money_actions;` + migrations[2][strings.Index(migrations[2], "CREATE TABLE money_actions"):strings.Index(migrations[2], "-- The balance of a user")] +
 		`UPDATE schema_version SET version = 4;
 		INSERT INTO money_actions (telegram_user_id, kind, key, state, order_id, price, created_at, updated_at)

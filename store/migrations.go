@@ -350,6 +350,15 @@ CREATE TABLE announcements (
 	updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 10: update ids taken from a webhook, so a resent update is not handled
+	// twice; kept for two days, longer than Telegram keeps an update.
+	`
+CREATE TABLE telegram_updates (
+	update_id INTEGER PRIMARY KEY,
+	seen_at   INTEGER NOT NULL
+);
+CREATE INDEX telegram_updates_seen_at ON telegram_updates (seen_at);
+`,
 }
 
 const (

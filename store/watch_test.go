@@ -153,7 +153,7 @@ func TestMigrationMovesWatchesToPrivateChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to version 1: undo what versions 3 to 5 added, then the number.
-	if _, err := rawDB(t, path).Exec(undoVersion9 + undoVersion8 + undoVersion7 + `DROP TABLE cards; DROP TABLE sms_requests; DROP INDEX accounts_logout; ALTER TABLE accounts DROP COLUMN logout_at;
+	if _, err := rawDB(t, path).Exec(undoVersion10 + undoVersion9 + undoVersion8 + undoVersion7 + `DROP TABLE cards; DROP TABLE sms_requests; DROP INDEX accounts_logout; ALTER TABLE accounts DROP COLUMN logout_at;
 		DROP TABLE users; DROP TABLE money_actions; DROP TABLE balance_watches;
 		ALTER TABLE watches DROP COLUMN fast_until;
 		UPDATE schema_version SET version = 1`); err != nil {

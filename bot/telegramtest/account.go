@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
@@ -10,6 +11,9 @@ import (
 
 // commandName is what Telegram accepts as a command in setMyCommands.
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// secretToken is what Telegram accepts as a webhook's secret_token.
+var secretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 // languageCode is a two-letter ISO 639-1 code, as setMyCommands takes.
 var languageCode = regexp.MustCompile(`^[a-z]{2}$`)
@@ -30,7 +34,17 @@ func (s *Server) CommandsFor(lang string) []models.BotCommand {
 func (s *Server) Webhook() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.webhookURL
+	return s.webhook.URL
+}
+
+// WebhookParams returns what setWebhook last set; the zero value after
+// deleteWebhook or before any setWebhook.
+func (s *Server) WebhookParams() WebhookParams {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.webhook
+	p.AllowedUpdates = append([]string(nil), p.AllowedUpdates...)
+	return p
 }
 
 // getMe implements https://core.telegram.org/bots/api#getme.
@@ -87,12 +101,32 @@ func (s *Server) deleteMyCommands(rq *request) reply {
 	return ok(true)
 }
 
-// setWebhook implements https://core.telegram.org/bots/api#setwebhook. The
-// URL is only recorded; while it is set getUpdates answers 409, as Telegram's.
+// setWebhook implements https://core.telegram.org/bots/api#setwebhook. While
+// a webhook is set getUpdates answers 409, as Telegram's, and DeliverWebhook
+// posts the queued updates to it.
 func (s *Server) setWebhook(rq *request) reply {
+	p := WebhookParams{URL: rq.params["url"], SecretToken: rq.params["secret_token"], MaxConnections: 40}
+	if p.URL == "" {
+		return badRequest("bad webhook: URL must be provided")
+	}
+	if p.SecretToken != "" && !secretToken.MatchString(p.SecretToken) {
+		return badRequest("bad webhook: secret token contains unallowed characters")
+	}
+	if raw := rq.params["max_connections"]; raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 100 {
+			return badRequest("bad webhook: max_connections must be 1-100")
+		}
+		p.MaxConnections = n
+	}
+	if raw := rq.params["allowed_updates"]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &p.AllowedUpdates); err != nil {
+			return badRequest("can't parse allowed updates")
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.webhookURL = rq.params["url"]
+	s.webhook = p
 	s.notifyLocked()
 	return ok(true)
 }
@@ -102,7 +136,7 @@ func (s *Server) setWebhook(rq *request) reply {
 func (s *Server) deleteWebhook(rq *request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.webhookURL = ""
+	s.webhook = WebhookParams{}
 	if boolParam(rq.params, "drop_pending_updates") {
 		clear(s.queue)
 		s.queue = nil
@@ -115,7 +149,14 @@ func (s *Server) deleteWebhook(rq *request) reply {
 func (s *Server) getWebhookInfo(*request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ok(models.WebhookInfo{URL: s.webhookURL, PendingUpdateCount: len(s.queue)})
+	return ok(models.WebhookInfo{
+		URL:                s.webhook.URL,
+		PendingUpdateCount: len(s.queue),
+		MaxConnections:     s.webhook.MaxConnections,
+		AllowedUpdates:     s.webhook.AllowedUpdates,
+		LastErrorDate:      s.hookError.date,
+		LastErrorMessage:   s.hookError.message,
+	})
 }
 
 // closeBot implements close and logOut: both succeed and change nothing.

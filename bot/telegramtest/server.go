@@ -78,8 +78,14 @@ type Server struct {
 	blocked map[int64]bool
 
 	// account.go
-	commands   map[string][]models.BotCommand // by language_code; "" for none
-	webhookURL string
+	commands map[string][]models.BotCommand // by language_code; "" for none
+
+	// webhook.go
+	webhook   WebhookParams
+	hookError struct {
+		date    int // unix time of the last failed delivery
+		message string
+	}
 }
 
 // Option configures a Server.

@@ -213,7 +213,7 @@ func (s *Server) getUpdates(rq *request) reply {
 	}()
 	for {
 		s.mu.Lock()
-		if s.webhookURL != "" {
+		if s.webhook.URL != "" {
 			s.mu.Unlock()
 			return fail(http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
 		}
