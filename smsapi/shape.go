@@ -161,7 +161,7 @@ func (d *differ) object(prefix string, fields []field, raw json.RawMessage) map[
 			continue
 		}
 		if what, bad := f.check(bytes.TrimSpace(v)); bad {
-			d.add(prefix+f.name, what, string(v))
+			d.add(prefix+f.name, what, valueText(v))
 		}
 	}
 	return obj
@@ -233,6 +233,15 @@ func compareError(op string, body []byte) []Difference {
 		return []Difference{{Call: op, What: UnexpectedErrorShape, Value: string(body)}}
 	}
 	return nil
+}
+
+// valueText is v as shown in a Difference: a string's text, else its JSON.
+func valueText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
 }
 
 // jsonKindOf names the JSON type of raw for a Difference's Value.
