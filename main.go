@@ -138,6 +138,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		m = metrics.New(st)
 		apiOpts = append(apiOpts, smsapi.WithObserver(m.SMSOnline))
 	}
+	apiOpts = append(apiOpts, smsapi.WithUnexpected(newUnexpectedReport(m, logger).report))
 	api, err := smsapi.New(cfg.SMSOnlineAPIURL, apiOpts...)
 	if err != nil {
 		return startError{fmt.Errorf("SMSONLINE_API_URL: %w", err)}

@@ -243,7 +243,7 @@ func (c *Client) send(ctx context.Context, op string, cred Credentials, req *htt
 	}
 	if c.notice != nil {
 		for _, d := range r.differences(op) {
-			c.notice(d.Call, d.What, redactValue(d.Value, cred))
+			c.notice(d.Call, d.What, redactValue(d.String(), cred))
 		}
 	}
 	return r.parse(op, cred.APIKey, c.now())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -95,6 +96,17 @@ type Difference struct {
 	Field string // e.g. "status", "codes[].status", or "" for the body
 	What  string // one of the Unexpected* kinds
 	Value string
+}
+
+// String is d's field and value, such as `status="on_hold"`, for a log.
+func (d Difference) String() string {
+	switch {
+	case d.Field == "":
+		return d.Value
+	case d.Value == "":
+		return d.Field
+	}
+	return d.Field + "=" + strconv.Quote(d.Value)
 }
 
 // compareBody compares the body of a successful answer of op with its shape.
