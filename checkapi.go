@@ -82,7 +82,8 @@ func runCheckAPI(ctx context.Context, cfg checkConfig, w io.Writer) (bool, error
 		fmt.Fprintln(w, checkLineText(l))
 	}
 	if err != nil {
-		return false, fmt.Errorf("can't finish the check: %w", err)
+		// smsapi's errors hold no key; the user id may be in a URL.
+		return false, fmt.Errorf("can't finish the check: %s", strings.ReplaceAll(err.Error(), cfg.UserID, "REDACTED"))
 	}
 	differed := 0
 	for _, l := range rep.Lines {

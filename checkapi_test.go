@@ -117,3 +117,37 @@ func TestCheckAPINamesEachDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckAPIFailsWithoutSecrets: a check that cannot finish (the real key
+// refused) exits 1 with an error that names neither the key nor the user id.
+func TestCheckAPIFailsWithoutSecrets(t *testing.T) {
+	srv, cfg := newCheckServer(t)
+	srv.RevokeKey(checkUser)
+	var out bytes.Buffer
+	matched, err := runCheckAPI(context.Background(), cfg, &out)
+	if err == nil || matched {
+		t.Fatalf("runCheckAPI = %v, %v; want an error", matched, err)
+	}
+	for _, secret := range []string{checkKey, checkUser} {
+		if strings.Contains(err.Error()+out.String(), secret) {
+			t.Errorf("%q shows in %q / %q", secret, err, out.String())
+		}
+	}
+	assertReadOnly(t, srv)
+}
+
+func TestLoadCheckConfig(t *testing.T) {
+	setEnv(t, map[string]string{"SMSONLINE_USER_ID": "", "SMSONLINE_API_KEY": ""})
+	if _, err := loadCheckConfig(); err == nil {
+		t.Error("no credentials: no error")
+	}
+	setEnv(t, map[string]string{"SMSONLINE_USER_ID": checkUser, "SMSONLINE_API_KEY": checkKey})
+	cfg, err := loadCheckConfig()
+	if err != nil || cfg.SMSOnlineAPIURL != defaultConfig().SMSOnlineAPIURL {
+		t.Errorf("loadCheckConfig = %+v, %v; want the bot's SMSOnline URL", cfg.SMSOnlineAPIURL, err)
+	}
+	setEnv(t, map[string]string{"SMSONLINE_USER_ID": checkUser, "SMSONLINE_API_KEY": "bad key " + checkKey})
+	if _, err := loadCheckConfig(); err == nil || strings.Contains(err.Error(), checkKey) {
+		t.Errorf("a key with spaces: err = %v, want an error without the key", err)
+	}
+}
