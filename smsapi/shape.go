@@ -13,16 +13,18 @@ import (
 // expect. They are the values of the what label of
 // smsbot_smsonline_unexpected_total, so the set stays small.
 const (
-	UnexpectedMissingField    = "missing_field"    // a field the decoders read is absent
-	UnexpectedOtherType       = "other_type"       // a field or body of another JSON type
-	UnexpectedMoney           = "unreadable_money" // an amount moneyFromText cannot read
-	UnexpectedStatusWord      = "unknown_status"   // a status word the bot does not know
-	UnexpectedErrorShape      = "unknown_error_shape"
-	UnexpectedUndecodable     = "undecodable" // the decoder itself refused the body
-	UnexpectedOtherErrorKind  = "other_error_kind"
-	maxUnexpectedValueLen     = 60
-	unexpectedValueTruncation = "…"
+	UnexpectedMissingField   = "missing_field"       // a field the decoders read is absent
+	UnexpectedOtherType      = "other_type"          // a field or body of another JSON type
+	UnexpectedMoney          = "unreadable_money"    // an amount moneyFromText cannot read
+	UnexpectedStatusWord     = "unknown_status"      // a status word the bot does not know
+	UnexpectedErrorShape     = "unknown_error_shape" // a refusal not shaped {"ok": false, "errorMessage": ...}
+	UnexpectedUndecodable    = "undecodable"         // the decoder itself refused the body (Check only)
+	UnexpectedOtherErrorKind = "other_error_kind"    // a refusal classified otherwise than assumed (Check only)
 )
+
+// maxUnexpectedValueLen bounds the offending value shown in a log or a
+// report line.
+const maxUnexpectedValueLen = 60
 
 // fieldKind is what a field of a documented shape holds.
 type fieldKind int
@@ -282,7 +284,7 @@ func redactValue(v string, cred Credentials) string {
 		v = strings.ReplaceAll(v, cred.UserID, redactedPlaceholder)
 	}
 	if r := []rune(v); len(r) > maxUnexpectedValueLen {
-		v = string(r[:maxUnexpectedValueLen-1]) + unexpectedValueTruncation
+		v = string(r[:maxUnexpectedValueLen-1]) + "…"
 	}
 	return v
 }
