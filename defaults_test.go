@@ -36,6 +36,7 @@ func defaultsByKey() map[string]string {
 	}
 	add(reflect.ValueOf(defaultConfig()))
 	add(reflect.ValueOf(rotateConfig{}))
+	add(reflect.ValueOf(checkConfig{}))
 	return out
 }
 

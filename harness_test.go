@@ -65,6 +65,7 @@ func TestMain(m *testing.M) {
 // plus vars ("KEY=value").
 func botEnv(vars ...string) []string {
 	ours := append(configKeys(), envKeys(reflect.TypeFor[rotateConfig]())...)
+	ours = append(ours, envKeys(reflect.TypeFor[checkConfig]())...)
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

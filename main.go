@@ -36,6 +36,10 @@ Usage:
                        (and the current key is the key file) a new key file.
   smsbot healthcheck   ask the running bot's /healthz (HEALTH_ADDR); exit 0
                        when healthy. For the container's HEALTHCHECK.
+  smsbot check-api     compare SMSOnline's answers with what the bot assumes:
+                       read-only calls for the account SMSONLINE_USER_ID /
+                       SMSONLINE_API_KEY at SMSONLINE_API_URL; a line per field
+                       and assumption; exit 0 when all matched, 1 otherwise.
   smsbot help          print this text
 `
 
@@ -46,6 +50,8 @@ func main() {
 			os.Exit(mainRotateKey())
 		case "healthcheck":
 			os.Exit(mainHealthcheck())
+		case "check-api":
+			os.Exit(mainCheckAPI())
 		case "help", "-h", "-help", "--help":
 			fmt.Print(usage)
 			return
@@ -146,7 +152,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 	}
 	apiOpts := []smsapi.Option{smsapi.WithUserAgent("smsbot"), smsapi.WithMaxRPS(cfg.SMSOnlineMaxRPS),
-		smsapi.WithObserver(observe)}
+		smsapi.WithObserver(observe), smsapi.WithUnexpected(newUnexpectedReport(m, logger).report)}
 	api, err := smsapi.New(cfg.SMSOnlineAPIURL, apiOpts...)
 	if err != nil {
 		return startError{fmt.Errorf("SMSONLINE_API_URL: %w", err)}

@@ -129,3 +129,21 @@ const HistoryLimit = 100
 // so only "refunded" counts: a cancelled number ended without an SMS and
 // its price counts as spent.
 var refundedWords = []string{"refunded"}
+
+// orderStatusWords are the order status words the bot knows. Only
+// "complete…" is documented; "pending" for a number still waiting is a
+// guess (SMSOnline shows no waiting word), the rest are the obvious words
+// Order.State reads.
+var orderStatusWords = []string{"pending", "completed", "complete", "cancelled", "canceled", "refunded", "expired"}
+
+// paymentStatusWords are the invoice status words the bot knows: the
+// documented "cancel", a guessed "pending" and paidWords.
+var paymentStatusWords = append([]string{"cancel", "pending"}, paidWords...)
+
+// couponStatusWords are the coupon status words the bot knows: the
+// documented "issued", and "used" and "expired" as guesses.
+var couponStatusWords = []string{couponStatusUsable, "used", "expired"}
+
+// errorMessageField is where an ok:false answer carries its message: seen
+// only in third-party code (result["errorMessage"]), not documented.
+const errorMessageField = "errorMessage"

@@ -44,6 +44,7 @@ type Client struct {
 	now       func() time.Time // for Retry-After HTTP-dates; swapped in tests
 	limit     *requestCap      // nil: no cap; see WithMaxRPS
 	observe   Observer         // nil: none; see WithObserver
+	notice    Unexpected       // nil: none; see WithUnexpected
 }
 
 // Observer is told about every request that was sent: its operation ("get
@@ -55,6 +56,19 @@ type Observer func(op string, err error, took time.Duration)
 // WithObserver calls o after every request sent.
 func WithObserver(o Observer) Option {
 	return func(c *Client) { c.observe = o }
+}
+
+// Unexpected is told about an answer that differs from what the decoders
+// expect: call is the operation ("balance", "get order", …), what one of the
+// Unexpected* kinds, value the offending value, already redacted of the API
+// key and the user id. It must be fast and safe for concurrent use.
+type Unexpected func(call, what, value string)
+
+// WithUnexpected calls u for every difference of an answer from the shape the
+// decoders expect (see Difference), while the decoders go on reading what
+// they can.
+func WithUnexpected(u Unexpected) Option {
+	return func(c *Client) { c.notice = u }
 }
 
 // Option configures a Client in New.
@@ -220,24 +234,39 @@ func (c *Client) do(ctx context.Context, op string, cred Credentials, req *http.
 	return body, err
 }
 
-// send makes the exchange. The response body is read through a size limit
-// and always drained and closed so the connection is reused.
+// send makes the exchange and parses its answer; an answer that differs
+// from what the decoders expect is told to the Unexpected hook.
 func (c *Client) send(ctx context.Context, op string, cred Credentials, req *http.Request) (json.RawMessage, error) {
+	r, err := c.exchange(ctx, op, cred, req)
+	if err != nil {
+		return nil, err
+	}
+	if c.notice != nil {
+		for _, d := range r.differences(op) {
+			c.notice(d.Call, d.What, redactValue(d.String(), cred))
+		}
+	}
+	return r.parse(op, cred.APIKey, c.now())
+}
+
+// exchange sends req and reads its answer. The response body is read through
+// a size limit and always drained and closed so the connection is reused.
+func (c *Client) exchange(ctx context.Context, op string, cred Credentials, req *http.Request) (rawResponse, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, transportError(ctx, op, cred.APIKey, 0, err)
+		return rawResponse{}, transportError(ctx, op, cred.APIKey, 0, err)
 	}
 	defer drainAndClose(resp.Body)
 
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
 	if err != nil {
-		return nil, transportError(ctx, op, cred.APIKey, resp.StatusCode, err)
+		return rawResponse{}, transportError(ctx, op, cred.APIKey, resp.StatusCode, err)
 	}
 	r := rawResponse{status: resp.StatusCode, header: resp.Header, body: data}
 	if len(data) > maxBodySize {
 		r.body, r.tooLarge = data[:maxBodySize], true
 	}
-	return r.parse(op, cred.APIKey, c.now())
+	return r, nil
 }
 
 // call is newRequest followed by do: the one path of every API call. fields

@@ -37,6 +37,7 @@ type Metrics struct {
 	checkLag     prometheus.Histogram
 	moneyActions *prometheus.CounterVec
 	ruleSteps    *prometheus.CounterVec
+	unexpected   *prometheus.CounterVec
 }
 
 // New creates the collectors, with the Go runtime's and the process's, and
@@ -77,9 +78,12 @@ func New(st *store.Store) *Metrics {
 		ruleSteps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "smsbot_rule_steps_total", Help: "Steps of the rule for numbers that get no SMS, by outcome (" + strings.Join(RuleOutcomes, ", ") + ").",
 		}, []string{"outcome"}),
+		unexpected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsbot_smsonline_unexpected_total", Help: "SMSOnline answers that differ from what the bot assumes, by call and what differed (missing_field, other_type, unreadable_money, unknown_status, unknown_error_shape).",
+		}, []string{"call", "what"}),
 	}
 	m.reg.MustRegister(m.updates, m.commands, m.smsRequests, m.smsDuration, m.tgRequests, m.tgLimited,
-		m.pushDelay, m.checkLag, m.moneyActions, m.ruleSteps,
+		m.pushDelay, m.checkLag, m.moneyActions, m.ruleSteps, m.unexpected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&storeCollector{st: st})
 	return m
@@ -112,6 +116,15 @@ func (m *Metrics) SMSOnline(op string, err error, took time.Duration) {
 	}
 	m.smsRequests.WithLabelValues(op, smsOutcome(err)).Inc()
 	m.smsDuration.WithLabelValues(op).Observe(took.Seconds())
+}
+
+// SMSOnlineUnexpected counts an SMSOnline answer that differs from what the
+// bot assumes: call is an smsapi operation, what one of smsapi's Unexpected*
+// kinds, both bounded sets.
+func (m *Metrics) SMSOnlineUnexpected(call, what string) {
+	if m != nil {
+		m.unexpected.WithLabelValues(call, what).Inc()
+	}
 }
 
 // smsOutcome names the kind of an SMSOnline answer.

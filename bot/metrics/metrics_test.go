@@ -43,6 +43,7 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.CheckStarted(time.Now(), time.Now())
 	m.MoneyAction("buy", "done")
 	m.RuleStep(RuleRefunded)
+	m.SMSOnlineUnexpected("get order", smsapi.UnexpectedStatusWord)
 }
 
 // TestRuleStepsAreCounted: the no-SMS rule's steps by outcome, every

@@ -71,6 +71,7 @@ type Server struct {
 	faults    []*activeFault
 	latency   time.Duration
 	held      map[string]int // requests a delay holds now, by kind (see Held)
+	drift     Drift          // see SetDrift
 	stats     stats
 
 	// Scripted refusals, also under mu.
@@ -248,6 +249,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f := s.takeFault(c.kind)
 	delay := s.latency
+	drift := s.drift
 	s.mu.Unlock()
 	if f != nil {
 		delay += f.Delay
@@ -266,6 +268,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		a = s.answerCall(c, arrived)
 	}
+	a = drift.apply(a)
 	if f != nil && f.RetryAfter != "" {
 		a.retryAfter = f.RetryAfter
 	}
