@@ -59,8 +59,8 @@ func (s *Service) runRules(ctx context.Context) {
 		wg.Go(func() {
 			for user := range p.ready {
 				for d, ok := p.next(user); ok; d, ok = p.next(user) {
-					if ctx.Err() == nil {
-						s.ruleStep(ctx, d)
+					if ctx.Err() == nil && s.ruleStep(ctx, d) {
+						p.holdOff(d, s.cfg.Now().Add(s.cfg.SettleEvery))
 					}
 					p.end(d)
 				}
@@ -98,11 +98,12 @@ func (s *Service) handOut(ctx context.Context, p *rulePool) {
 		}
 		return
 	}
+	held := p.heldOff(s.cfg.Now())
 	for _, d := range due {
 		if room == 0 {
 			return
 		}
-		if !busy[stepOf(d)] {
+		if !busy[stepOf(d)] && !held[stepOf(d)] {
 			p.start(d)
 			room--
 		}
@@ -119,6 +120,9 @@ type rulePool struct {
 	busy   map[ruleStepKey]bool      // under way: queued or being carried out
 	queued map[int64][]store.DueRule // by user, in the order read
 	held   map[int64]bool            // users in ready or with a worker
+	// off holds steps whose new rule time the store did not take, until
+	// the time given: they are not read again before.
+	off map[ruleStepKey]time.Time
 }
 
 // ruleStepKey names a step: the watched order it acts on.
@@ -138,7 +142,31 @@ func newRulePool() *rulePool {
 		ready: make(chan int64, ruleBatch),
 		ended: make(chan struct{}, 1),
 		busy:  make(map[ruleStepKey]bool), queued: make(map[int64][]store.DueRule), held: make(map[int64]bool),
+		off: make(map[ruleStepKey]time.Time),
 	}
+}
+
+// holdOff keeps step d from being handed out again before until.
+func (p *rulePool) holdOff(d store.DueRule, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.off[stepOf(d)] = until
+}
+
+// heldOff returns the steps held off at now, forgetting those whose time
+// has come.
+func (p *rulePool) heldOff(now time.Time) map[ruleStepKey]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[ruleStepKey]bool, len(p.off))
+	for k, until := range p.off {
+		if now.Before(until) {
+			out[k] = true
+		} else {
+			delete(p.off, k)
+		}
+	}
+	return out
 }
 
 // underWay returns the steps under way.
@@ -196,9 +224,14 @@ func (p *rulePool) end(d store.DueRule) {
 // its first SMS, refunds it or replaces it. Every way out moves the
 // watch's rule time (or removes the watch), so the step is read again only
 // when that time comes.
-func (s *Service) ruleStep(ctx context.Context, d store.DueRule) {
+//
+// untimed is true when the store could not take the step's new rule time
+// (a full disk): the pool then holds the step off for a while, so a step
+// whose time cannot move is not read and carried out again at once.
+func (s *Service) ruleStep(ctx context.Context, d store.DueRule) (untimed bool) {
 	ctx = smsapi.Urgent(ctx) // a user's command goes first, the watcher's checks after
 	st := ruleState{s: s, d: d, now: s.cfg.Now()}
+	defer func() { untimed = st.untimed }()
 	if d.KeyErr != nil {
 		st.later(ruleRetry, metrics.RuleWaiting) // a key that does not open pauses the watch
 		return
@@ -240,6 +273,7 @@ func (s *Service) ruleStep(ctx context.Context, d store.DueRule) {
 		return
 	}
 	st.chainStep(ctx, *chain, n)
+	return
 }
 
 // chainOf returns the chain number o is in and its place in it; under
@@ -278,7 +312,8 @@ type ruleState struct {
 	now time.Time
 
 	order            smsapi.Order
-	failed, refusals int // the order's failed refunds, and SMSOnline's refusals among them
+	failed, refusals int  // the order's failed refunds, and SMSOnline's refusals among them
+	untimed          bool // the store could not take the step's new rule time
 }
 
 // later moves the step to after from now, counting outcome.
@@ -297,6 +332,7 @@ func (st *ruleState) at(ctx context.Context, at time.Time, outcome string) {
 	defer cancel()
 	if err := st.s.store.SetRuleAt(wctx, w.TelegramUserID, w.OrderID, at); err != nil {
 		st.s.log.Error("can't time the rule of a number", "user", w.TelegramUserID, "order", w.OrderID, "err", err)
+		st.untimed = true
 	}
 	st.s.cfg.Metrics.RuleStep(outcome)
 }

@@ -2,6 +2,7 @@ package money
 
 import (
 	"testing"
+	"time"
 
 	"github.com/smsbot/smsbot/store"
 )
@@ -88,5 +89,23 @@ func TestRulePoolSaysWhenHalfTheRoomIsFree(t *testing.T) {
 	case <-p.ended:
 	default:
 		t.Fatalf("not told after half of %d steps ended", ruleBatch)
+	}
+}
+
+// TestRulePoolHoldsOffUntimedSteps: a step whose new rule time the store
+// did not take (a full disk) is not handed out again before its hold ends,
+// so it is not read and carried out again at once.
+func TestRulePoolHoldsOffUntimedSteps(t *testing.T) {
+	p := newRulePool()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	p.holdOff(dueStep(1, "a"), now.Add(10*time.Second))
+	if held := p.heldOff(now.Add(9 * time.Second)); !held[stepOf(dueStep(1, "a"))] || held[stepOf(dueStep(1, "b"))] {
+		t.Errorf("held off before its time: %v", held)
+	}
+	if held := p.heldOff(now.Add(10 * time.Second)); len(held) != 0 {
+		t.Errorf("still held off when its time came: %v", held)
+	}
+	if len(p.off) != 0 {
+		t.Errorf("a hold that ended is kept: %v", p.off)
 	}
 }
