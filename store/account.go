@@ -41,7 +41,8 @@ const (
 )
 
 // SaveAccount stores a (the API key sealed), replacing the user's older
-// account if any (a logout waiting for it is called off), and in the same
+// account if any (a logout waiting for it is called off, and the rule for
+// numbers that get no SMS acts on its numbers again), and in the same
 // transaction resumes the user's paused
 // watches so they are checked at now, with their failure count reset. It
 // returns how many were resumed.
@@ -59,6 +60,11 @@ func (s *Store) SaveAccount(ctx context.Context, a Account, now time.Time) (resu
 		created = now
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var loggingOut int64
+		err := tx.QueryRowContext(ctx, logoutAtQuery, a.TelegramUserID).Scan(&loggingOut)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, upsertAccountQuery,
 			a.TelegramUserID, a.SMSUserID, sealed, millis(created), millis(now)); err != nil {
 			return err
@@ -67,8 +73,19 @@ func (s *Store) SaveAccount(ctx context.Context, a Account, now time.Time) (resu
 		if err != nil {
 			return err
 		}
-		resumed, err = rowsAffected(res)
-		return err
+		if resumed, err = rowsAffected(res); err != nil {
+			return err
+		}
+		if loggingOut == 0 {
+			return nil
+		}
+		// The waiting /logout had taken the rule off the numbers it kept
+		// watched; calling it off puts the rule back on them.
+		r, err := ruleTx(ctx, tx, a.TelegramUserID)
+		if err != nil || !r.On() {
+			return err
+		}
+		return retimeTx(ctx, tx, a.TelegramUserID, r, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("save account %d: %w", a.TelegramUserID, err)

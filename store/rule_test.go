@@ -268,3 +268,27 @@ func TestParseChainKey(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginAfterWaitingLogoutRetimesTheRule: a /logout waiting for an
+// unsettled action takes the rule off the numbers; /login, calling it off,
+// puts it back.
+func TestLoginAfterWaitingLogoutRetimesTheRule(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addAccount(t, s, 1)
+	if err := s.SetRule(ctx, 1, Rule{Kind: RuleRefund, Minutes: 5}, t0); err != nil {
+		t.Fatal(err)
+	}
+	addWatch(t, s, Watch{TelegramUserID: 1, OrderID: "100", CreatedAt: t0})
+	begin(t, s, buyAction(1, "pending-buy")) // unsettled: /logout waits
+	if out, err := s.LogoutAccount(ctx, 1, t0); err != nil || out.Unsettled == 0 {
+		t.Fatalf("LogoutAccount = %+v, %v", out, err)
+	}
+	if w, _ := s.Watch(ctx, 1, "100"); !w.RuleAt.IsZero() {
+		t.Fatalf("rule still on during the logout: %v", w.RuleAt)
+	}
+	addAccount(t, s, 1)
+	if w, _ := s.Watch(ctx, 1, "100"); !w.RuleAt.Equal(t0.Add(5 * time.Minute)) {
+		t.Errorf("rule after /login acts at %v, want %v", w.RuleAt, t0.Add(5*time.Minute))
+	}
+}
