@@ -42,13 +42,7 @@ func (l *Lang) QuantityRow(kb *Keyboard, nonce string, chosen int) *Keyboard {
 		}
 		bs.add(label, Callback{Action: ActQuantity, Nonce: nonce, Count: n})
 	}
-	if len(bs) == 0 {
-		return kb
-	}
-	if kb == nil {
-		return Rows(bs)
-	}
-	return &Keyboard{InlineKeyboard: append(append([][]Button(nil), kb.InlineKeyboard...), bs)}
+	return withRow(kb, bs)
 }
 
 // BatchItem is one number of a batch: bought, or its outcome still being

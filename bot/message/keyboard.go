@@ -2,6 +2,7 @@ package message
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -43,6 +44,16 @@ func CallbackButton(label, data string) Button {
 // URLButton opens url (a payment page) when pressed.
 func URLButton(label, url string) Button {
 	return Button{Text: label, URL: url}
+}
+
+// withRow is kb (nil for none) with row added below it, a row of its own;
+// an empty row adds nothing. kb is left as it is.
+func withRow(kb *Keyboard, row []Button) *Keyboard {
+	var rows [][]Button
+	if kb != nil {
+		rows = slices.Clone(kb.InlineKeyboard)
+	}
+	return Rows(append(rows, row)...)
 }
 
 // Rows lays out rows of buttons, leaving out empty rows; nil when none is
@@ -169,10 +180,7 @@ func (l *Lang) BuyAskKeyboard(owner int64, sourceID, nonce string, favourite boo
 	kb := l.BuyManyKeyboard(owner, sourceID, nonce, count)
 	star := l.favouriteButton(favourite, Callback{Action: ActFavouriteOffer, Nonce: nonce},
 		Callback{Action: ActUnfavouriteOffer, Nonce: nonce})
-	if kb == nil {
-		return Rows(star)
-	}
-	return Rows(append(kb.InlineKeyboard, star)...)
+	return withRow(kb, star)
 }
 
 // ReplaceKeyboard asks to confirm the stored "New number" nonce names

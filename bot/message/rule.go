@@ -163,11 +163,5 @@ func (l *Lang) StockTryingKeyboard(owner int64, tryID int64) *Keyboard {
 func (l *Lang) KeepTryingRow(kb *Keyboard, nonce string) *Keyboard {
 	var bs buttons
 	bs.add(l.T(ButtonKeepTrying), Callback{Action: ActKeepTrying, Nonce: nonce})
-	if len(bs) == 0 {
-		return kb
-	}
-	if kb == nil {
-		return Rows(bs)
-	}
-	return &Keyboard{InlineKeyboard: append(append([][]Button(nil), kb.InlineKeyboard...), bs)}
+	return withRow(kb, bs)
 }
