@@ -384,16 +384,24 @@ func chainOfTx(ctx context.Context, q queryer, telegramUserID int64, orderID str
 
 // ChainSteps returns the purchases chain c made or began, oldest first.
 func (s *Store) ChainSteps(ctx context.Context, c Chain) ([]Action, error) {
-	rows, err := s.read.QueryContext(ctx, chainStepsQuery, c.TelegramUserID, "chain-"+strconv.FormatInt(c.ID, 10)+"-%")
+	steps, err := chainSteps(ctx, s.read, c)
 	if err != nil {
 		return nil, fmt.Errorf("load steps of chain %d: %w", c.ID, err)
+	}
+	return steps, nil
+}
+
+func chainSteps(ctx context.Context, q rowsQueryer, c Chain) ([]Action, error) {
+	rows, err := q.QueryContext(ctx, chainStepsQuery, c.TelegramUserID, "chain-"+strconv.FormatInt(c.ID, 10)+"-%")
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Action
 	for rows.Next() {
 		var as actionScan
 		if err := rows.Scan(as.dest()...); err != nil {
-			return nil, fmt.Errorf("load steps of chain %d: %w", c.ID, err)
+			return nil, err
 		}
 		a := as.action()
 		if _, _, ok := ParseChainKey(a.Key); ok { // LIKE's "_" and "%" match more than the prefix
@@ -401,7 +409,7 @@ func (s *Store) ChainSteps(ctx context.Context, c Chain) ([]Action, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load steps of chain %d: %w", c.ID, err)
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Action) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -449,26 +457,15 @@ func stopChainTx(ctx context.Context, tx *sql.Tx, c Chain, now time.Time) error 
 	if _, err := tx.ExecContext(ctx, keepWatchQuery, c.TelegramUserID, c.FirstOrder); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT order_id FROM money_actions
-	WHERE telegram_user_id = ? AND kind = 'buy' AND order_id != '' AND key LIKE ?`, c.TelegramUserID, "chain-"+strconv.FormatInt(c.ID, 10)+"-%")
+	steps, err := chainSteps(ctx, tx, c)
 	if err != nil {
 		return err
 	}
-	var orders []string
-	for rows.Next() {
-		var o string
-		if err := rows.Scan(&o); err != nil {
-			rows.Close()
-			return err
+	for _, a := range steps {
+		if a.OrderID == "" {
+			continue // not bought (yet): a number bought later is left alone by its stopped chain
 		}
-		orders = append(orders, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, o := range orders {
-		if _, err := tx.ExecContext(ctx, keepWatchQuery, c.TelegramUserID, o); err != nil {
+		if _, err := tx.ExecContext(ctx, keepWatchQuery, c.TelegramUserID, a.OrderID); err != nil {
 			return err
 		}
 	}
