@@ -510,15 +510,9 @@ func (s *Service) tellReplaced(ctx context.Context, l *message.Lang, buy store.A
 			notice = actionNotice(buy, text)
 		}
 	}
-	if notice == nil {
-		return
+	if notice != nil {
+		s.enqueue(ctx, notice)
 	}
-	wctx, cancel := afterCall(ctx)
-	defer cancel()
-	if _, err := s.store.Enqueue(wctx, *notice, now); err != nil {
-		s.log.Error("can't tell the replaced number's refund", "action", buy.ID, "err", err)
-	}
-	s.cfg.OnChange()
 }
 
 // chainStepNotice is the message of the chain's step whose purchase buy
